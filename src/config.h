@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Configuration: the settings users already have (nightscout-connect's
+ * CONNECT_* variables, Nightscout's MONGODB_URI family; see
+ * reference/settings.md) plus nsconnect's own, from the environment, from
+ * command-line flags, or from any key/value lookup a host provides.
+ *
+ * Every setting is one row of a table (nsc_settings()): its environment
+ * name, its flag, its kind, its default and its help. Flags are derived
+ * from the name: CONNECT_SHARE_PASSWORD <-> --share-password,
+ * MONGODB_URI <-> --mongodb-uri. Every secret also has a NAME_FILE form
+ * whose file content (one trailing newline removed) is the value.
+ *
+ * Values are kept as the exact strings given (a password "0123" stays
+ * "0123"). Validation happens in nsc_config_load(): the first problem is
+ * returned as NSC_ERR_CONFIG with a message naming the variable and the
+ * expected form.
+ */
+#ifndef NSC_SRC_CONFIG_H
+#define NSC_SRC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "log.h"
+
+enum nsc_source_kind {
+	NSC_SOURCE_NONE = 0,
+	NSC_SOURCE_SIMULATOR,
+	NSC_SOURCE_DEXCOMSHARE,
+	NSC_SOURCE_LINKUP,
+	NSC_SOURCE_NIGHTSCOUT,
+	NSC_SOURCE_GLOOKO,
+	NSC_SOURCE_CARELINK,
+};
+
+enum nsc_output_kind {
+	NSC_OUTPUT_AUTO = 0, /* resolved by nsc_config_load(), never left AUTO */
+	NSC_OUTPUT_MONGO,
+	NSC_OUTPUT_REST,
+	NSC_OUTPUT_REST3,
+	NSC_OUTPUT_FILESYSTEM,
+};
+
+/* Owned strings are NULL when unset (after defaults are applied). */
+struct nsc_config {
+	enum nsc_source_kind source;  /* CONNECT_SOURCE */
+	enum nsc_output_kind output;  /* CONNECT_OUTPUT */
+	enum nsc_log_level log_level; /* CONNECT_LOG_LEVEL, default info */
+	int64_t lookback_ms;          /* CONNECT_LOOKBACK_HOURS, default 48 h, 1..2160 h */
+	char *output_dir;             /* CONNECT_OUTPUT_DIR, default "./nightscout-data" */
+
+	/* simulator */
+	uint64_t simulator_seed;      /* CONNECT_SIMULATOR_SEED, default 1 */
+	char *simulator_username;     /* CONNECT_SIMULATOR_USERNAME (optional login) */
+	char *simulator_password;     /* CONNECT_SIMULATOR_PASSWORD (secret) */
+
+	/* dexcomshare */
+	char *share_account_name;     /* CONNECT_SHARE_ACCOUNT_NAME */
+	char *share_password;         /* CONNECT_SHARE_PASSWORD (secret) */
+	char *share_region;           /* CONNECT_SHARE_REGION: us (default) | ous | jp, stored lower-case */
+	char *share_server;           /* CONNECT_SHARE_SERVER, normalised base URL */
+
+	/* linkup */
+	char *linkup_username;        /* CONNECT_LINK_UP_USERNAME */
+	char *linkup_password;        /* CONNECT_LINK_UP_PASSWORD (secret) */
+	char *linkup_region;          /* CONNECT_LINK_UP_REGION, default EU, stored upper-case */
+	char *linkup_server;          /* CONNECT_LINK_UP_SERVER, normalised base URL */
+	char *linkup_patient_id;      /* CONNECT_LINK_UP_PATIENT_ID */
+	char *linkup_version;         /* CONNECT_LINK_UP_VERSION, default "4.16.0", digits and dots */
+	char *linkup_product;         /* CONNECT_LINK_UP_PRODUCT, default "llu.android" */
+
+	/* nightscout as a source */
+	char *source_endpoint;        /* CONNECT_SOURCE_ENDPOINT, full URL (may carry ?token=, secret) */
+	char *source_api_secret;      /* CONNECT_SOURCE_API_SECRET (secret) */
+
+	/* glooko */
+	char *glooko_email;           /* CONNECT_GLOOKO_EMAIL */
+	char *glooko_password;        /* CONNECT_GLOOKO_PASSWORD (secret) */
+	char *glooko_env;             /* CONNECT_GLOOKO_ENV: default | eu | development | production */
+	char *glooko_server;          /* CONNECT_GLOOKO_SERVER, normalised base URL */
+	char *glooko_timezone;        /* CONNECT_GLOOKO_TIMEZONE, IANA zone name */
+	bool has_glooko_tz_offset;
+	double glooko_tz_offset_hours; /* CONNECT_GLOOKO_TIMEZONE_OFFSET, -14..14 */
+
+	/* minimedcarelink */
+	char *carelink_username;      /* CONNECT_CARELINK_USERNAME */
+	char *carelink_password;      /* CONNECT_CARELINK_PASSWORD (secret) */
+	char *carelink_region;        /* CONNECT_CARELINK_REGION: us | eu (default eu) */
+	char *carelink_server;        /* CONNECT_CARELINK_SERVER, normalised base URL */
+	char *carelink_country_code;  /* CONNECT_COUNTRY_CODE, two letters, lower-case */
+	char *carelink_patient_username; /* CONNECT_CARELINK_PATIENT_USERNAME */
+
+	/* REST outputs */
+	char *nightscout_endpoint;    /* CONNECT_NIGHTSCOUT_ENDPOINT, normalised base URL */
+	char *api_secret;             /* CONNECT_API_SECRET (secret) */
+	char *nightscout_token;       /* CONNECT_NIGHTSCOUT_TOKEN, access token (secret) */
+
+	/* MongoDB output (Nightscout's own names) */
+	char *mongodb_uri;            /* MONGODB_URI, else MONGO_CONNECTION, else CUSTOMCONNSTR_mongo (secret) */
+	char *mongo_collection;       /* MONGO_COLLECTION, default "entries" */
+	char *mongo_treatments_collection;   /* default "treatments" */
+	char *mongo_devicestatus_collection; /* default "devicestatus" */
+	char *mongo_profile_collection;      /* default "profile" */
+};
+
+enum nsc_setting_kind {
+	NSC_SETTING_STRING,
+	NSC_SETTING_SECRET, /* never logged; has a NAME_FILE form */
+	NSC_SETTING_URL,    /* bare host or full base URL, normalised */
+	NSC_SETTING_INT,
+	NSC_SETTING_NUMBER,
+	NSC_SETTING_ENUM,
+};
+
+/* Which part of the bridge a setting belongs to (for help and README). */
+enum nsc_setting_group {
+	NSC_GROUP_GENERAL,
+	NSC_GROUP_SIMULATOR,
+	NSC_GROUP_DEXCOMSHARE,
+	NSC_GROUP_LINKUP,
+	NSC_GROUP_NIGHTSCOUT_SOURCE,
+	NSC_GROUP_GLOOKO,
+	NSC_GROUP_CARELINK,
+	NSC_GROUP_REST_OUTPUT,
+	NSC_GROUP_MONGO_OUTPUT,
+	NSC_GROUP_FILESYSTEM_OUTPUT,
+};
+
+struct nsc_setting {
+	const char *name;          /* environment variable, e.g. "CONNECT_SHARE_PASSWORD" */
+	const char *flag;          /* command-line flag without dashes, e.g. "share-password" */
+	enum nsc_setting_kind kind;
+	enum nsc_setting_group group;
+	const char *default_text;  /* NULL when none */
+	const char *help;          /* one line, plain words, includes the expected form */
+};
+
+/* The table of every setting, in documentation order. */
+const struct nsc_setting *nsc_settings(size_t *count);
+const struct nsc_setting *nsc_setting_by_name(const char *env_name);
+const struct nsc_setting *nsc_setting_by_flag(const char *flag);
+const char *nsc_setting_group_title(enum nsc_setting_group g);
+
+/* Returns the value of `name` or NULL when unset. */
+typedef const char *(*nsc_config_lookup_fn)(void *ctx, const char *name);
+
+/* A lookup that reads the process environment (ctx unused). */
+const char *nsc_config_lookup_env(void *ctx, const char *name);
+
+/*
+ * Key/value pairs layered over another lookup: command-line flags over the
+ * environment, or a host's settings. Keys are environment names.
+ */
+struct nsc_config_kv {
+	size_t count, cap;
+	char **keys;
+	char **values;
+	nsc_config_lookup_fn fallback; /* may be NULL */
+	void *fallback_ctx;
+};
+void nsc_config_kv_init(struct nsc_config_kv *kv, nsc_config_lookup_fn fallback, void *ctx);
+nsc_rc nsc_config_kv_set(struct nsc_config_kv *kv, const char *name, const char *value);
+void nsc_config_kv_free(struct nsc_config_kv *kv);
+const char *nsc_config_kv_lookup(void *kv, const char *name); /* an nsc_config_lookup_fn */
+
+void nsc_config_init(struct nsc_config *cfg);   /* zero + defaults */
+void nsc_config_free(struct nsc_config *cfg);   /* frees strings; cfg reusable after init */
+
+/*
+ * Reads and validates every setting. On failure returns NSC_ERR_CONFIG (or
+ * NSC_ERR_NOMEM) and err->msg names the variable and the expected form, e.g.
+ * "CONNECT_SHARE_PASSWORD is not set; it is required when CONNECT_SOURCE=dexcomshare".
+ */
+nsc_rc nsc_config_load(struct nsc_config *cfg, nsc_config_lookup_fn lookup, void *ctx,
+		       struct nsc_error *err);
+
+/*
+ * Normalises a vendor server setting: a bare host ("share2.dexcom.com"),
+ * host:port, or a base URL with http/https scheme, optional port and path.
+ * Result has a scheme, no trailing slash: "https://share2.dexcom.com".
+ * `name` is used in the error message.
+ */
+nsc_rc nsc_config_normalize_url(const char *name, const char *value, char **out,
+				struct nsc_error *err);
+
+/* Registers every secret value in cfg (and URL-embedded passwords/tokens) with log. */
+nsc_rc nsc_config_register_secrets(const struct nsc_config *cfg, struct nsc_log *log);
+
+/* Logs every set setting at debug level, secrets shown as NSC_REDACTED. */
+void nsc_config_log(const struct nsc_config *cfg, struct nsc_log *log);
+
+const char *nsc_source_kind_name(enum nsc_source_kind k);  /* nightscout-connect's names */
+const char *nsc_output_kind_name(enum nsc_output_kind k);  /* "mongo", "rest", "rest3", "filesystem" */
+
+#endif

@@ -1,0 +1,47 @@
+# libnsconnect: engine, configuration, batch and identity, logging, the
+# built-in sources and the filesystem output; and the nightscout-connect CLI.
+lib_LTLIBRARIES += src/libnsconnect.la
+include_HEADERS += src/nsconnect.h
+
+src_libnsconnect_la_SOURCES = \
+	src/error.c src/error.h \
+	src/log.c src/log.h \
+	src/clock.c src/clock.h \
+	src/timeutil.c src/timeutil.h \
+	src/trend.c src/trend.h \
+	src/identity.c src/identity.h \
+	src/batch.c src/batch.h \
+	src/config.c src/config.h \
+	src/settings.c \
+	src/source.h src/output.h \
+	src/engine/timers.c src/engine/timers.h \
+	src/engine/loop.c src/engine/loop.h \
+	src/engine/backoff.c src/engine/backoff.h \
+	src/engine/session.c src/engine/session.h \
+	src/engine/frame.c src/engine/frame.h \
+	src/engine/schedule.c src/engine/schedule.h \
+	src/engine/bridge.c src/engine/bridge.h \
+	src/sources/registry.c \
+	src/sources/simulator.c src/sources/simulator.h \
+	src/outputs/registry.c \
+	src/outputs/filesystem.c
+
+src_libnsconnect_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(CURL_CFLAGS) $(JSONC_CFLAGS) $(CRYPTO_CFLAGS)
+src_libnsconnect_la_LIBADD = $(CURL_LIBS) $(JSONC_LIBS) $(CRYPTO_LIBS)
+src_libnsconnect_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(NSC_LT_VERSION) -no-undefined
+
+# The tests link the same objects statically, so they can reach internals
+# that the shared library keeps hidden.
+noinst_LTLIBRARIES = src/libnsconnect-internal.la
+src_libnsconnect_internal_la_SOURCES = $(src_libnsconnect_la_SOURCES)
+src_libnsconnect_internal_la_CFLAGS = $(src_libnsconnect_la_CFLAGS)
+src_libnsconnect_internal_la_LIBADD = $(src_libnsconnect_la_LIBADD)
+
+bin_PROGRAMS += src/nightscout-connect
+src_nightscout_connect_SOURCES = src/cli/main.c src/cli/usage.c src/cli/usage.h
+src_nightscout_connect_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+src_nightscout_connect_LDADD = src/libnsconnect-internal.la
+
+pkgconfigdir = $(libdir)/pkgconfig
+pkgconfig_DATA = src/nsconnect.pc
+EXTRA_DIST += src/nsconnect.pc.in

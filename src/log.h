@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Logging: one `key=value` line per event, with a level.
+ *
+ * A logger is an object (no global state): each bridge or host owns one.
+ * Every line passes through redaction before it reaches the sink: the values
+ * registered with nsc_log_add_secret() (passwords, API secrets, tokens,
+ * session ids) and anything that looks like a credential (URL userinfo
+ * passwords, token=/secret=/password= query or form values, JSON
+ * "password" fields, api-secret and Authorization headers) are replaced by
+ * NSC_REDACTED, at every level.
+ *
+ * Ownership & concurrency: a logger may be used from several threads; the
+ * secret list and sink are guarded by an internal mutex.
+ */
+#ifndef NSC_SRC_LOG_H
+#define NSC_SRC_LOG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+#include "error.h"
+
+#define NSC_REDACTED "[redacted]"
+
+enum nsc_log_level {
+	NSC_LOG_ERROR = 0,
+	NSC_LOG_WARN,
+	NSC_LOG_INFO,
+	NSC_LOG_DEBUG,
+	NSC_LOG_TRACE,
+};
+
+/* Receives each finished (already redacted) line, without trailing newline. */
+typedef void (*nsc_log_sink_fn)(void *ctx, enum nsc_log_level level, const char *line);
+
+struct nsc_log;
+
+/* A logger writing to stderr at `level`. Returns NULL on allocation failure. */
+struct nsc_log *nsc_log_new(enum nsc_log_level level);
+void nsc_log_free(struct nsc_log *log);
+void nsc_log_set_level(struct nsc_log *log, enum nsc_log_level level);
+enum nsc_log_level nsc_log_get_level(const struct nsc_log *log);
+bool nsc_log_enabled(const struct nsc_log *log, enum nsc_log_level level);
+void nsc_log_set_sink(struct nsc_log *log, nsc_log_sink_fn sink, void *ctx);
+
+/*
+ * Registers a value that must never appear in output. Values shorter than
+ * 3 characters are ignored (they would redact ordinary text). Also redacts
+ * the value's URL-encoded form. Returns NSC_ERR_NOMEM on failure.
+ */
+nsc_rc nsc_log_add_secret(struct nsc_log *log, const char *secret);
+
+/* "error", "warn", "info", "debug", "trace" <-> level. */
+const char *nsc_log_level_name(enum nsc_log_level level);
+nsc_rc nsc_log_level_parse(const char *text, enum nsc_log_level *out);
+
+/*
+ * Writes one line: `ts=<UTC ISO> level=<name> comp=<component> <fmt...>`.
+ * By convention fmt starts with `event=<word>` and human text goes in
+ * `msg="..."`. Safe to call with log == NULL (does nothing).
+ */
+void nsc_log_write(struct nsc_log *log, enum nsc_log_level level, const char *component,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void nsc_log_vwrite(struct nsc_log *log, enum nsc_log_level level, const char *component,
+		    const char *fmt, va_list ap);
+
+/*
+ * Redacts `in` with the logger's secrets and credential patterns into a new
+ * malloc'd string (NULL on allocation failure). Used by nsc_log_write and by
+ * code that must show a URL or body to the user.
+ */
+char *nsc_log_redact(struct nsc_log *log, const char *in);
+
+#define nsc_err(log, comp, ...) nsc_log_write((log), NSC_LOG_ERROR, (comp), __VA_ARGS__)
+#define nsc_warn(log, comp, ...) nsc_log_write((log), NSC_LOG_WARN, (comp), __VA_ARGS__)
+#define nsc_info(log, comp, ...) nsc_log_write((log), NSC_LOG_INFO, (comp), __VA_ARGS__)
+#define nsc_dbg(log, comp, ...) nsc_log_write((log), NSC_LOG_DEBUG, (comp), __VA_ARGS__)
+#define nsc_trace(log, comp, ...) nsc_log_write((log), NSC_LOG_TRACE, (comp), __VA_ARGS__)
+
+#endif

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The contract between the engine and an output (filesystem, MongoDB,
+ * Nightscout REST). An output is idempotent: writing the same batch twice
+ * stores nothing new. It also answers the last-known time per collection,
+ * from what it actually holds, so a restarted bridge fetches only the gap.
+ */
+#ifndef NSC_SRC_OUTPUT_H
+#define NSC_SRC_OUTPUT_H
+
+#include <stddef.h>
+
+#include "batch.h"
+#include "config.h"
+#include "error.h"
+#include "log.h"
+
+struct nsc_write_result {
+	size_t stored[NSC_COLL_COUNT];     /* new documents */
+	size_t duplicates[NSC_COLL_COUNT]; /* already held, skipped or updated in place */
+};
+
+struct nsc_output_driver {
+	const char *name; /* "filesystem", "mongo", "rest", "rest3" */
+
+	nsc_rc (*open)(const struct nsc_config *cfg, struct nsc_log *log, void **ctx,
+		       struct nsc_error *err);
+	void (*close)(void *ctx); /* flushes; ctx is gone afterwards */
+
+	nsc_rc (*last_known)(void *ctx, struct nsc_last_known *out, struct nsc_error *err);
+
+	/*
+	 * Stores the batch. Returns NSC_OK, or a code whose verdict says what
+	 * the engine does (RETRY when the store is unreachable, FATAL when it
+	 * cannot work at all).
+	 */
+	nsc_rc (*write)(void *ctx, const struct nsc_batch *b, struct nsc_write_result *res,
+			struct nsc_error *err);
+};
+
+const struct nsc_output_driver *nsc_output_driver_for(enum nsc_output_kind kind);
+
+#endif

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The contract between the engine and a source driver.
+ *
+ * A driver is protocol only: it logs in, fetches raw payloads and turns
+ * them into Nightscout documents. It never retries, never sleeps and never
+ * decides what happens after a failure: every step ends by calling its
+ * `done` callback exactly once with an nsc_rc, and the engine's machines
+ * act on that code's verdict (error.h).
+ *
+ * Steps run on the loop thread. A step may call `done` before it returns
+ * (the engine defers the continuation), or later from a loop callback.
+ */
+#ifndef NSC_SRC_SOURCE_H
+#define NSC_SRC_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "batch.h"
+#include "config.h"
+#include "error.h"
+#include "log.h"
+
+struct nsc_loop;
+
+/* Completion of an asynchronous step; `message` is plain words or NULL. */
+typedef void (*nsc_step_done_fn)(void *arg, nsc_rc rc, const char *message);
+
+/* Timing a source declares; the engine's policy uses it, the driver does not. */
+struct nsc_source_timing {
+	int64_t expected_interval_ms; /* sensor cadence, e.g. 5 min */
+	int64_t align_buffer_ms;      /* wait after the expected reading time, e.g. 18 s */
+	int64_t align_jitter_ms;      /* random extra wait in [0, jitter), spreads load */
+	int64_t session_refresh_ms;   /* refresh the session after this long (0 = never) */
+	int64_t session_expire_ms;    /* session is dead after this long (0 = never) */
+	int max_retries;              /* extra attempts within one fetch frame */
+	int64_t retry_base_ms;        /* first retry delay within a frame */
+};
+
+/* What a fetch asks for: the window to cover and the last-known times. */
+struct nsc_fetch_window {
+	int64_t from_ms;              /* exclusive lower bound */
+	int64_t to_ms;                /* now */
+	struct nsc_last_known last_known;
+};
+
+/* A raw payload as the vendor sent it (owned by the engine). */
+struct nsc_payload {
+	char *data;
+	size_t len;
+};
+void nsc_payload_free(struct nsc_payload *p);
+
+struct nsc_source_env {
+	const struct nsc_config *config;
+	struct nsc_log *log;
+	struct nsc_loop *loop;
+};
+
+struct nsc_source_driver {
+	const char *name;           /* "simulator", "dexcomshare", … */
+	const char *display_name;   /* "Dexcom Share", shown in user messages */
+	struct nsc_source_timing timing;
+
+	nsc_rc (*create)(const struct nsc_source_env *env, void **ctx, struct nsc_error *err);
+	void (*destroy)(void *ctx);
+
+	/*
+	 * Session steps; authenticate NULL means no session is needed.
+	 * authenticate -> (authorize, optional) -> established. A rejected login
+	 * ends with NSC_ERR_REJECTED and a message saying what the user must fix.
+	 */
+	void (*authenticate)(void *ctx, nsc_step_done_fn done, void *arg);
+	void (*authorize)(void *ctx, nsc_step_done_fn done, void *arg);
+	/* Forget the session (vendor killed it, or it expired). */
+	void (*drop_session)(void *ctx);
+
+	/* Fetch raw data for the window into *out (engine frees it). */
+	void (*fetch)(void *ctx, const struct nsc_fetch_window *w, struct nsc_payload *out,
+		      nsc_step_done_fn done, void *arg);
+
+	/*
+	 * Pure: payload -> documents. NSC_ERR_DROP (with err) for a payload
+	 * that cannot be used; individual bad records are skipped and counted
+	 * in *skipped.
+	 */
+	nsc_rc (*transform)(void *ctx, const struct nsc_payload *in, const struct nsc_fetch_window *w,
+			    struct nsc_batch *out, size_t *skipped, struct nsc_error *err);
+};
+
+/* The driver for a configured source, or NULL when this build has none. */
+const struct nsc_source_driver *nsc_source_driver_for(enum nsc_source_kind kind);
+
+#endif

@@ -1,0 +1,72 @@
+# Tests: one Check binary per area, plus shell tests that run the CLI.
+EXTRA_DIST += tests/nsc_check.h tests/lib.sh
+
+if HAVE_CHECK
+NSC_CHECK_UNITS = \
+	tests/check_timeutil \
+	tests/check_identity \
+	tests/check_batch \
+	tests/check_log \
+	tests/check_config \
+	tests/check_backoff \
+	tests/check_loop \
+	tests/check_session \
+	tests/check_frame \
+	tests/check_schedule \
+	tests/check_simulator \
+	tests/check_filesystem
+
+check_PROGRAMS += $(NSC_CHECK_UNITS)
+TESTS += $(NSC_CHECK_UNITS)
+
+NSC_CHECK_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) $(CURL_CFLAGS)
+NSC_CHECK_LDADD = src/libnsconnect-internal.la $(CHECK_LIBS)
+
+tests_check_timeutil_SOURCES = tests/check_timeutil.c
+tests_check_timeutil_CFLAGS = $(NSC_CHECK_CFLAGS)
+tests_check_timeutil_LDADD = $(NSC_CHECK_LDADD)
+tests_check_identity_SOURCES = tests/check_identity.c
+tests_check_identity_CFLAGS = $(NSC_CHECK_CFLAGS)
+tests_check_identity_LDADD = $(NSC_CHECK_LDADD)
+tests_check_batch_SOURCES = tests/check_batch.c
+tests_check_batch_CFLAGS = $(NSC_CHECK_CFLAGS)
+tests_check_batch_LDADD = $(NSC_CHECK_LDADD)
+tests_check_log_SOURCES = tests/check_log.c
+tests_check_log_CFLAGS = $(NSC_CHECK_CFLAGS)
+tests_check_log_LDADD = $(NSC_CHECK_LDADD)
+tests_check_config_SOURCES = tests/check_config.c
+tests_check_config_CFLAGS = $(NSC_CHECK_CFLAGS)
+tests_check_config_LDADD = $(NSC_CHECK_LDADD)
+tests_check_backoff_SOURCES = tests/check_backoff.c
+tests_check_backoff_CFLAGS = $(NSC_CHECK_CFLAGS)
+tests_check_backoff_LDADD = $(NSC_CHECK_LDADD)
+tests_check_loop_SOURCES = tests/check_loop.c
+tests_check_loop_CFLAGS = $(NSC_CHECK_CFLAGS)
+tests_check_loop_LDADD = $(NSC_CHECK_LDADD)
+tests_check_session_SOURCES = tests/check_session.c
+tests_check_session_CFLAGS = $(NSC_CHECK_CFLAGS)
+tests_check_session_LDADD = $(NSC_CHECK_LDADD)
+tests_check_frame_SOURCES = tests/check_frame.c tests/fake_source.c tests/fake_source.h
+tests_check_frame_CFLAGS = $(NSC_CHECK_CFLAGS)
+tests_check_frame_LDADD = $(NSC_CHECK_LDADD)
+tests_check_schedule_SOURCES = tests/check_schedule.c
+tests_check_schedule_CFLAGS = $(NSC_CHECK_CFLAGS)
+tests_check_schedule_LDADD = $(NSC_CHECK_LDADD)
+tests_check_simulator_SOURCES = tests/check_simulator.c
+tests_check_simulator_CFLAGS = $(NSC_CHECK_CFLAGS)
+tests_check_simulator_LDADD = $(NSC_CHECK_LDADD)
+tests_check_filesystem_SOURCES = tests/check_filesystem.c
+tests_check_filesystem_CFLAGS = $(NSC_CHECK_CFLAGS)
+tests_check_filesystem_LDADD = $(NSC_CHECK_LDADD)
+endif
+
+# CLI-level tests: exit codes, configuration errors, quick-start run twice
+# without duplicates, secrets absent from trace output, README coverage.
+NSC_SHELL_TESTS = \
+	tests/cli_config.sh \
+	tests/cli_capture.sh \
+	tests/cli_redaction.sh \
+	tests/cli_forever.sh \
+	tests/readme_settings.sh
+TESTS += $(NSC_SHELL_TESTS)
+dist_check_SCRIPTS += $(NSC_SHELL_TESTS)
