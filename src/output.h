@@ -11,7 +11,7 @@
 #include <stddef.h>
 
 #include "batch.h"
-#include "config.h"
+#include "nsc_config.h"
 #include "error.h"
 #include "log.h"
 

@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "batch.h"
-#include "config.h"
+#include "nsc_config.h"
 #include "error.h"
 #include "log.h"
 

@@ -1,5 +1,5 @@
 # Tests: one Check binary per area, plus shell tests that run the CLI.
-EXTRA_DIST += tests/nsc_check.h tests/lib.sh
+EXTRA_DIST += tests/nsc_check.h tests/lib.sh tests/install-deps.sh tests/run-all.sh
 
 if HAVE_CHECK
 NSC_CHECK_UNITS = \
@@ -13,6 +13,7 @@ NSC_CHECK_UNITS = \
 	tests/check_session \
 	tests/check_frame \
 	tests/check_schedule \
+	tests/check_bridge \
 	tests/check_simulator \
 	tests/check_filesystem
 
@@ -21,6 +22,8 @@ TESTS += $(NSC_CHECK_UNITS)
 
 NSC_CHECK_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) $(CURL_CFLAGS)
 NSC_CHECK_LDADD = src/libnsconnect-internal.la $(CHECK_LIBS)
+# Scripted source, in-memory output and a virtual-clock loop for engine tests.
+NSC_ENGINE_TEST_SOURCES = tests/fake_source.c tests/fake_source.h tests/harness.c tests/harness.h
 
 tests_check_timeutil_SOURCES = tests/check_timeutil.c
 tests_check_timeutil_CFLAGS = $(NSC_CHECK_CFLAGS)
@@ -43,12 +46,15 @@ tests_check_backoff_LDADD = $(NSC_CHECK_LDADD)
 tests_check_loop_SOURCES = tests/check_loop.c
 tests_check_loop_CFLAGS = $(NSC_CHECK_CFLAGS)
 tests_check_loop_LDADD = $(NSC_CHECK_LDADD)
-tests_check_session_SOURCES = tests/check_session.c
+tests_check_session_SOURCES = tests/check_session.c $(NSC_ENGINE_TEST_SOURCES)
 tests_check_session_CFLAGS = $(NSC_CHECK_CFLAGS)
 tests_check_session_LDADD = $(NSC_CHECK_LDADD)
-tests_check_frame_SOURCES = tests/check_frame.c tests/fake_source.c tests/fake_source.h
+tests_check_frame_SOURCES = tests/check_frame.c $(NSC_ENGINE_TEST_SOURCES)
 tests_check_frame_CFLAGS = $(NSC_CHECK_CFLAGS)
 tests_check_frame_LDADD = $(NSC_CHECK_LDADD)
+tests_check_bridge_SOURCES = tests/check_bridge.c $(NSC_ENGINE_TEST_SOURCES)
+tests_check_bridge_CFLAGS = $(NSC_CHECK_CFLAGS)
+tests_check_bridge_LDADD = $(NSC_CHECK_LDADD)
 tests_check_schedule_SOURCES = tests/check_schedule.c
 tests_check_schedule_CFLAGS = $(NSC_CHECK_CFLAGS)
 tests_check_schedule_LDADD = $(NSC_CHECK_LDADD)

@@ -16,8 +16,8 @@
  * returned as NSC_ERR_CONFIG with a message naming the variable and the
  * expected form.
  */
-#ifndef NSC_SRC_CONFIG_H
-#define NSC_SRC_CONFIG_H
+#ifndef NSC_SRC_NSC_CONFIG_H
+#define NSC_SRC_NSC_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>

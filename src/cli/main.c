@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nightscout-connect: the command-line front end. Parses flags into
+ * settings (flags override the environment), loads and validates the
+ * configuration, then runs a bridge on one event loop: `forever` until a
+ * signal, `capture` for one cycle.
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/usage.h"
+#include "engine/bridge.h"
+#include "engine/loop.h"
+#include "log.h"
+#include "nsc_config.h"
+#include "timeutil.h"
+
+enum command { CMD_NONE, CMD_FOREVER, CMD_CAPTURE, CMD_SETTINGS };
+
+struct cli {
+	enum command cmd;
+	bool once;
+	bool help;
+	struct nsc_config_kv flags;
+};
+
+/* The one process-wide pointer: signal handlers can reach nothing else. */
+static struct nsc_loop *signal_loop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (signal_loop)
+		nsc_loop_stop_from_signal(signal_loop);
+}
+
+static int install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
+		return -1;
+	sa.sa_handler = SIG_IGN;
+	return sigaction(SIGPIPE, &sa, NULL);
+}
+
+static void usage_for(enum command cmd, FILE *out)
+{
+	switch (cmd) {
+	case CMD_FOREVER:
+		nsc_usage_forever(out);
+		return;
+	case CMD_CAPTURE:
+		nsc_usage_capture(out);
+		return;
+	case CMD_SETTINGS:
+		nsc_usage_settings(out);
+		return;
+	case CMD_NONE:
+		nsc_usage_main(out);
+		return;
+	}
+}
+
+/* --flag=value or --flag value, for any setting in the table. */
+static int parse_setting_flag(struct cli *c, int argc, char **argv, int *i)
+{
+	const char *arg = argv[*i] + 2;
+	const char *eq = strchr(arg, '=');
+	char name[128];
+	size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+	if (len == 0 || len >= sizeof(name)) {
+		fprintf(stderr, "nightscout-connect: unknown option '%s'; see --help\n", argv[*i]);
+		return -1;
+	}
+	memcpy(name, arg, len);
+	name[len] = '\0';
+	const struct nsc_setting *s = nsc_setting_by_flag(name);
+	if (!s) {
+		fprintf(stderr, "nightscout-connect: unknown option '--%s'; see 'nightscout-connect settings'\n",
+			name);
+		return -1;
+	}
+	const char *value = eq ? eq + 1 : NULL;
+	if (!value) {
+		if (*i + 1 >= argc) {
+			fprintf(stderr, "nightscout-connect: option '--%s' needs a value (%s)\n", name, s->name);
+			return -1;
+		}
+		value = argv[++*i];
+	}
+	if (nsc_config_kv_set(&c->flags, s->name, value) != NSC_OK) {
+		fprintf(stderr, "nightscout-connect: out of memory\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_args(struct cli *c, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			c->help = true;
+		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+			printf("nightscout-connect (nsconnect) %s\n", nsc_version());
+			exit(NSC_EXIT_OK);
+		} else if (!strcmp(a, "--once")) {
+			if (c->cmd != CMD_CAPTURE) {
+				fprintf(stderr, "nightscout-connect: --once belongs to the capture command\n");
+				return -1;
+			}
+			c->once = true;
+		} else if (!strncmp(a, "--", 2)) {
+			if (parse_setting_flag(c, argc, argv, &i) != 0)
+				return -1;
+		} else if (c->cmd == CMD_NONE && !strcmp(a, "forever")) {
+			c->cmd = CMD_FOREVER;
+		} else if (c->cmd == CMD_NONE && !strcmp(a, "capture")) {
+			c->cmd = CMD_CAPTURE;
+		} else if (c->cmd == CMD_NONE && !strcmp(a, "settings")) {
+			c->cmd = CMD_SETTINGS;
+		} else if (c->cmd == CMD_NONE && !strcmp(a, "help")) {
+			c->help = true;
+		} else {
+			fprintf(stderr, "nightscout-connect: unknown %s '%s'; see --help\n",
+				c->cmd == CMD_NONE ? "command" : "argument", a);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void on_bridge_finished(void *arg, struct nsc_bridge *b)
+{
+	(void)b;
+	nsc_loop_stop(arg);
+}
+
+static void print_capture_summary(const struct nsc_bridge_stats *st)
+{
+	char when[NSC_ISO_BUF];
+	printf("stored: entries=%llu treatments=%llu devicestatus=%llu profile=%llu "
+	       "(already held, skipped: %llu)\n",
+	       (unsigned long long)st->stored[NSC_COLL_ENTRIES],
+	       (unsigned long long)st->stored[NSC_COLL_TREATMENTS],
+	       (unsigned long long)st->stored[NSC_COLL_DEVICESTATUS],
+	       (unsigned long long)st->stored[NSC_COLL_PROFILE],
+	       (unsigned long long)(st->duplicates[NSC_COLL_ENTRIES] + st->duplicates[NSC_COLL_TREATMENTS] +
+				    st->duplicates[NSC_COLL_DEVICESTATUS] + st->duplicates[NSC_COLL_PROFILE]));
+	if (st->new_sgv_ms > 0 && nsc_time_format_iso(st->new_sgv_ms, when, sizeof(when)) == NSC_OK)
+		printf("newest reading: %s sgv=%d mg/dL direction=%s\n", when, st->new_sgv, st->new_direction);
+	else if (st->newest_entry_ms > 0 &&
+		 nsc_time_format_iso(st->newest_entry_ms, when, sizeof(when)) == NSC_OK)
+		printf("newest reading: %s (already stored before this run)\n", when);
+	else
+		printf("newest reading: none\n");
+	if (st->last_error[0])
+		printf("problem: %s\n", st->last_error);
+}
+
+static int capture_status(const struct nsc_bridge_stats *st)
+{
+	switch (nsc_rc_verdict(st->last_rc)) {
+	case NSC_VERDICT_OK: {
+		uint64_t n = 0;
+		for (int i = 0; i < NSC_COLL_COUNT; i++)
+			n += st->stored[i];
+		return n > 0 ? NSC_EXIT_OK : NSC_EXIT_NO_DATA;
+	}
+	case NSC_VERDICT_RETRY:
+	case NSC_VERDICT_AUTH:
+		return NSC_EXIT_TEMPFAIL;
+	case NSC_VERDICT_REJECTED:
+		return NSC_EXIT_REJECTED;
+	case NSC_VERDICT_DROP:
+		return NSC_EXIT_DROPPED;
+	case NSC_VERDICT_FATAL:
+		return NSC_EXIT_INTERNAL;
+	}
+	return NSC_EXIT_INTERNAL;
+}
+
+static int run(struct cli *c, struct nsc_config *cfg, struct nsc_log *log)
+{
+	struct nsc_loop *loop = NULL;
+	struct nsc_bridge *bridge = NULL;
+	struct nsc_error err;
+	int status = NSC_EXIT_INTERNAL;
+	nsc_error_clear(&err);
+
+	if (nsc_loop_new(NULL, &loop) != NSC_OK) {
+		fprintf(stderr, "nightscout-connect: cannot create the event loop\n");
+		return NSC_EXIT_INTERNAL;
+	}
+	struct nsc_bridge_options opts = {
+		.once = c->cmd == CMD_CAPTURE,
+		.finished = on_bridge_finished,
+		.finished_arg = loop,
+	};
+	nsc_rc rc = nsc_bridge_new(loop, cfg, log, &opts, &bridge, &err);
+	if (rc != NSC_OK) {
+		fprintf(stderr, "nightscout-connect: %s\n", err.msg[0] ? err.msg : nsc_strerror(rc));
+		status = nsc_rc_verdict(rc) == NSC_VERDICT_FATAL && rc != NSC_ERR_NOMEM &&
+					 rc != NSC_ERR_INTERNAL
+				 ? NSC_EXIT_USAGE
+				 : NSC_EXIT_INTERNAL;
+		goto out;
+	}
+	if (c->once) {
+		/* One attempt only: no retries inside the cycle. */
+		nsc_bridge_set_max_retries(bridge, 0);
+	}
+	signal_loop = loop;
+	if (install_signals() != 0) {
+		fprintf(stderr, "nightscout-connect: cannot install signal handlers\n");
+		goto out;
+	}
+	if (nsc_bridge_start(bridge) != NSC_OK || nsc_loop_run(loop) != NSC_OK) {
+		fprintf(stderr, "nightscout-connect: the event loop failed\n");
+		goto out;
+	}
+	const struct nsc_bridge_stats *st = nsc_bridge_stats(bridge);
+	if (c->cmd == CMD_CAPTURE) {
+		print_capture_summary(st);
+		status = nsc_bridge_finished(bridge) ? capture_status(st) : NSC_EXIT_OK;
+	} else {
+		/* forever: a signal stops the loop; a finished bridge means a fatal error. */
+		status = nsc_bridge_finished(bridge) ? NSC_EXIT_INTERNAL : NSC_EXIT_OK;
+		nsc_info(log, "cli", "event=shutdown reason=%s", nsc_bridge_finished(bridge) ? "fatal" : "signal");
+	}
+out:
+	signal_loop = NULL;
+	nsc_bridge_free(bridge); /* flushes and closes the output */
+	nsc_loop_free(loop);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c = { .cmd = CMD_NONE };
+	struct nsc_config cfg;
+	struct nsc_error err;
+	struct nsc_log *log = NULL;
+	int status = NSC_EXIT_USAGE;
+
+	nsc_config_kv_init(&c.flags, nsc_config_lookup_env, NULL);
+	nsc_config_init(&cfg);
+	nsc_error_clear(&err);
+
+	if (parse_args(&c, argc, argv) != 0)
+		goto out;
+	if (c.help) {
+		usage_for(c.cmd, stdout);
+		status = NSC_EXIT_OK;
+		goto out;
+	}
+	if (c.cmd == CMD_NONE) {
+		nsc_usage_main(stderr);
+		goto out;
+	}
+	if (c.cmd == CMD_SETTINGS) {
+		nsc_usage_print_settings(stdout);
+		status = NSC_EXIT_OK;
+		goto out;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "nightscout-connect: cannot initialise libcurl\n");
+		status = NSC_EXIT_INTERNAL;
+		goto out;
+	}
+	log = nsc_log_new(NSC_LOG_INFO);
+	if (!log) {
+		status = NSC_EXIT_INTERNAL;
+		goto out_curl;
+	}
+	nsc_rc rc = nsc_config_load(&cfg, nsc_config_kv_lookup, &c.flags, &err);
+	if (rc == NSC_OK)
+		rc = nsc_config_register_secrets(&cfg, log);
+	if (rc != NSC_OK) {
+		/* Configuration messages name settings, never their secret values. */
+		char *safe = nsc_log_redact(log, err.msg[0] ? err.msg : nsc_strerror(rc));
+		fprintf(stderr, "nightscout-connect: %s\n", safe ? safe : "invalid configuration");
+		free(safe);
+		status = rc == NSC_ERR_NOMEM ? NSC_EXIT_INTERNAL : NSC_EXIT_USAGE;
+		goto out_curl;
+	}
+	nsc_log_set_level(log, cfg.log_level);
+	nsc_info(log, "cli", "event=starting version=%s command=%s source=%s output=%s", nsc_version(),
+		 c.cmd == CMD_FOREVER ? "forever" : "capture", nsc_source_kind_name(cfg.source),
+		 nsc_output_kind_name(cfg.output));
+	nsc_config_log(&cfg, log);
+	status = run(&c, &cfg, log);
+out_curl:
+	curl_global_cleanup();
+out:
+	nsc_config_free(&cfg);
+	nsc_config_kv_free(&c.flags);
+	nsc_log_free(log);
+	return status;
+}

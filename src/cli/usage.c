@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/* Help texts of the nightscout-connect command (see usage.h). */
+#include "config.h"
+
+#include "cli/usage.h"
+#include "nsc_config.h"
+
+static const char exit_codes[] =
+	"Exit status:\n"
+	"  0  success (capture: new data was stored)\n"
+	"  1  internal error, or the bridge stopped on a fatal error\n"
+	"  2  bad command line or configuration (the message names the setting)\n"
+	"  3  capture: the cycle worked but no new data arrived\n"
+	"  4  capture: source or output unreachable, after retries\n"
+	"  5  capture: the vendor refused the login; fix the credentials or accept the terms\n"
+	"  6  capture: the vendor's answer could not be used\n";
+
+void nsc_usage_main(FILE *out)
+{
+	fprintf(out,
+		"Usage: nightscout-connect [--SETTING=VALUE ...] COMMAND [OPTIONS]\n"
+		"\n"
+		"Moves CGM readings and treatments from a vendor cloud (or the built-in\n"
+		"simulator) into Nightscout.\n"
+		"\n"
+		"Commands:\n"
+		"  forever            run until SIGINT or SIGTERM, polling on the sensor's cadence\n"
+		"  capture [--once]   run one cycle and exit with a status that says whether data arrived\n"
+		"  settings           list every setting with its flag, default and meaning\n"
+		"\n"
+		"Options:\n"
+		"  -h, --help         show help (also: COMMAND --help)\n"
+		"  -V, --version      show the version\n"
+		"  --SETTING=VALUE    any setting as a flag: CONNECT_SHARE_PASSWORD is --share-password,\n"
+		"                     MONGODB_URI is --mongodb-uri; flags override the environment.\n"
+		"                     Every secret NAME can also be read from a file named by NAME_FILE.\n"
+		"\n"
+		"Example:\n"
+		"  CONNECT_SOURCE=simulator nightscout-connect capture\n"
+		"\n%s",
+		exit_codes);
+}
+
+void nsc_usage_forever(FILE *out)
+{
+	fprintf(out,
+		"Usage: nightscout-connect [--SETTING=VALUE ...] forever\n"
+		"\n"
+		"Runs the bridge until SIGINT or SIGTERM. Each cycle logs in when needed,\n"
+		"fetches what is missing since the newest document the output holds, and\n"
+		"stores it; the next cycle is timed to the sensor's next reading. On a\n"
+		"signal it finishes cleanly: the output is flushed and closed.\n"
+		"\n"
+		"Exit status: 0 after a signal, 1 when the bridge stopped on a fatal error,\n"
+		"2 on a configuration error.\n");
+}
+
+void nsc_usage_capture(FILE *out)
+{
+	fprintf(out,
+		"Usage: nightscout-connect [--SETTING=VALUE ...] capture [--once]\n"
+		"\n"
+		"Runs one cycle (log in, fetch the gap, store) and exits. It prints how\n"
+		"many documents were stored and the newest reading.\n"
+		"\n"
+		"  --once   make a single attempt: no retries inside the cycle (for cron\n"
+		"           jobs with a strict time budget)\n"
+		"\n%s",
+		exit_codes);
+}
+
+void nsc_usage_settings(FILE *out)
+{
+	fprintf(out,
+		"Usage: nightscout-connect settings\n"
+		"\n"
+		"Lists every setting: environment variable, flag, default and meaning.\n");
+}
+
+void nsc_usage_print_settings(FILE *out)
+{
+	size_t n;
+	const struct nsc_setting *all = nsc_settings(&n);
+	int group = -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct nsc_setting *s = &all[i];
+		if ((int)s->group != group) {
+			group = (int)s->group;
+			fprintf(out, "%s%s:\n", i ? "\n" : "", nsc_setting_group_title(s->group));
+		}
+		if (s->kind == NSC_SETTING_SECRET)
+			fprintf(out, "  %s (--%s) [secret; also %s_FILE]\n      %s\n", s->name, s->flag,
+				s->name, s->help);
+		else
+			fprintf(out, "  %s (--%s)\n      %s\n", s->name, s->flag, s->help);
+		if (s->default_text)
+			fprintf(out, "      default: %s\n", s->default_text);
+	}
+}

@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The bridge: wires a source and an output to the session, the fetch frame
+ * and the cycle (see bridge.h). Policy after a frame lives in schedule.c;
+ * this file applies it and keeps the user informed.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/bridge.h"
+
+#define COMP "bridge"
+
+struct nsc_bridge {
+	struct nsc_loop *loop;
+	struct nsc_log *log;
+	const struct nsc_config *cfg;
+	struct nsc_bridge_options opts;
+
+	const struct nsc_source_driver *source;
+	void *source_ctx;
+	const struct nsc_output_driver *output;
+	void *output_ctx;
+
+	struct nsc_rng rng;
+	struct nsc_session session;
+	struct nsc_frame frame;
+	struct nsc_schedule_policy policy;
+	struct nsc_cycle_counters counters;
+	uint64_t cycle_timer;
+	bool running, finished;
+	char rejected_message[NSC_ERROR_MSG_MAX]; /* what the user was last told */
+
+	struct nsc_bridge_stats stats;
+};
+
+static void frame_done(void *arg, const struct nsc_frame_result *r);
+
+static void start_frame(void *arg)
+{
+	struct nsc_bridge *b = arg;
+	b->cycle_timer = 0;
+	if (!b->running)
+		return;
+	if (nsc_frame_start(&b->frame, frame_done, b) != NSC_OK)
+		nsc_err(b->log, COMP, "event=frame_not_started state=%s", nsc_frame_state_name(b->frame.state));
+}
+
+static void finish_bridge(struct nsc_bridge *b)
+{
+	b->running = false;
+	b->finished = true;
+	nsc_loop_timer_cancel(b->loop, &b->cycle_timer);
+	if (b->opts.finished)
+		b->opts.finished(b->opts.finished_arg, b);
+}
+
+static void record(struct nsc_bridge *b, const struct nsc_frame_result *r)
+{
+	struct nsc_bridge_stats *st = &b->stats;
+	st->last_rc = r->rc;
+	st->records_skipped += r->skipped;
+	switch (r->verdict) {
+	case NSC_VERDICT_OK:
+		st->frames_ok++;
+		st->last_success_ms = nsc_loop_wall_ms(b->loop);
+		st->last_error[0] = '\0';
+		for (int c = 0; c < NSC_COLL_COUNT; c++) {
+			st->stored[c] += r->written.stored[c];
+			st->duplicates[c] += r->written.duplicates[c];
+		}
+		if (r->newest_entry_ms > st->newest_entry_ms)
+			st->newest_entry_ms = r->newest_entry_ms;
+		if (r->new_sgv_ms > st->new_sgv_ms) {
+			st->new_sgv_ms = r->new_sgv_ms;
+			st->new_sgv = r->new_sgv;
+			memcpy(st->new_direction, r->new_direction, sizeof(st->new_direction));
+		}
+		return;
+	case NSC_VERDICT_DROP:
+		st->payloads_dropped++;
+		break;
+	case NSC_VERDICT_REJECTED:
+		st->frames_rejected++;
+		break;
+	case NSC_VERDICT_RETRY:
+	case NSC_VERDICT_AUTH:
+	case NSC_VERDICT_FATAL:
+		st->frames_failed++;
+		break;
+	}
+	snprintf(st->last_error, sizeof(st->last_error), "%s", r->message);
+}
+
+static void report(struct nsc_bridge *b, const struct nsc_frame_result *r, int64_t next_ms)
+{
+	const char *src = b->source->name;
+	switch (r->verdict) {
+	case NSC_VERDICT_OK:
+		b->rejected_message[0] = '\0';
+		nsc_info(b->log, COMP,
+			 "event=frame_ok source=%s entries=%zu treatments=%zu devicestatus=%zu profile=%zu "
+			 "duplicates=%zu next_in_s=%lld",
+			 src, r->written.stored[NSC_COLL_ENTRIES], r->written.stored[NSC_COLL_TREATMENTS],
+			 r->written.stored[NSC_COLL_DEVICESTATUS], r->written.stored[NSC_COLL_PROFILE],
+			 r->written.duplicates[NSC_COLL_ENTRIES] + r->written.duplicates[NSC_COLL_TREATMENTS] +
+				 r->written.duplicates[NSC_COLL_DEVICESTATUS] +
+				 r->written.duplicates[NSC_COLL_PROFILE],
+			 (long long)(next_ms / 1000));
+		return;
+	case NSC_VERDICT_REJECTED:
+		/* One plain message per distinct problem; repeats are only noted. */
+		if (strcmp(b->rejected_message, r->message) != 0) {
+			snprintf(b->rejected_message, sizeof(b->rejected_message), "%s", r->message);
+			nsc_err(b->log, COMP,
+				"event=login_rejected source=%s next_attempt_in_min=%lld msg=\"%s. nsconnect will "
+				"not try again for %lld minutes, to protect the account from being locked.\"",
+				src, (long long)(next_ms / 60000), r->message, (long long)(next_ms / 60000));
+		} else {
+			nsc_info(b->log, COMP, "event=login_still_rejected source=%s rejections=%u next_attempt_in_min=%lld",
+				 src, b->counters.rejected_in_row, (long long)(next_ms / 60000));
+		}
+		return;
+	case NSC_VERDICT_DROP:
+		nsc_err(b->log, COMP, "event=payload_dropped source=%s dropped_total=%llu msg=\"%s\"", src,
+			(unsigned long long)b->stats.payloads_dropped, r->message);
+		return;
+	case NSC_VERDICT_RETRY:
+	case NSC_VERDICT_AUTH:
+		nsc_warn(b->log, COMP, "event=frame_failed source=%s failed_in_row=%u next_in_s=%lld msg=\"%s\"",
+			 src, b->counters.failed_in_row, (long long)(next_ms / 1000), r->message);
+		return;
+	case NSC_VERDICT_FATAL:
+		nsc_err(b->log, COMP, "event=bridge_stopped source=%s msg=\"%s\"", src, r->message);
+		return;
+	}
+}
+
+static void frame_done(void *arg, const struct nsc_frame_result *r)
+{
+	struct nsc_bridge *b = arg;
+	record(b, r);
+	int64_t next = nsc_schedule_next(&b->policy, &b->counters, r, nsc_loop_wall_ms(b->loop), &b->rng);
+	b->stats.next_frame_in_ms = next;
+	report(b, r, next);
+	if (next < 0 || b->opts.once) {
+		finish_bridge(b);
+		return;
+	}
+	if (nsc_loop_timer_in(b->loop, next, start_frame, b, &b->cycle_timer) != NSC_OK) {
+		nsc_err(b->log, COMP, "event=bridge_stopped msg=\"out of memory scheduling the next frame\"");
+		finish_bridge(b);
+	}
+}
+
+static uint64_t default_seed(const struct nsc_bridge *b)
+{
+	return (uint64_t)nsc_clock_wall(&nsc_clock_system) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)b;
+}
+
+nsc_rc nsc_bridge_new_with(struct nsc_loop *loop, const struct nsc_config *cfg, struct nsc_log *log,
+			   const struct nsc_bridge_options *opts,
+			   const struct nsc_source_driver *source,
+			   const struct nsc_output_driver *output, struct nsc_bridge **out,
+			   struct nsc_error *err)
+{
+	struct nsc_bridge *b = calloc(1, sizeof(*b));
+	if (!b)
+		return nsc_error_set(err, NSC_ERR_NOMEM, "out of memory");
+	b->loop = loop;
+	b->log = log;
+	b->cfg = cfg;
+	if (opts)
+		b->opts = *opts;
+	b->source = source;
+	b->output = output;
+	b->stats.next_frame_in_ms = -1;
+	nsc_rng_seed(&b->rng, b->opts.rng_seed ? b->opts.rng_seed : default_seed(b));
+
+	struct nsc_source_env env = { .config = cfg, .log = log, .loop = loop };
+	nsc_rc rc = source->create(&env, &b->source_ctx, err);
+	if (rc != NSC_OK) {
+		free(b);
+		return rc;
+	}
+	rc = output->open(cfg, log, &b->output_ctx, err);
+	if (rc != NSC_OK) {
+		source->destroy(b->source_ctx);
+		free(b);
+		return rc;
+	}
+	nsc_session_init(&b->session, source, b->source_ctx, loop, log);
+	struct nsc_frame_deps deps = {
+		.loop = loop, .log = log, .rng = &b->rng, .session = &b->session,
+		.source = source, .source_ctx = b->source_ctx,
+		.output = output, .output_ctx = b->output_ctx,
+		.lookback_ms = cfg->lookback_ms,
+	};
+	nsc_frame_init(&b->frame, &deps);
+	nsc_schedule_policy_for(&b->policy, &source->timing);
+	*out = b;
+	return NSC_OK;
+}
+
+nsc_rc nsc_bridge_new(struct nsc_loop *loop, const struct nsc_config *cfg, struct nsc_log *log,
+		      const struct nsc_bridge_options *opts, struct nsc_bridge **out,
+		      struct nsc_error *err)
+{
+	const struct nsc_source_driver *src = nsc_source_driver_for(cfg->source);
+	if (!src)
+		return nsc_error_set(err, NSC_ERR_UNSUPPORTED,
+				     "CONNECT_SOURCE=%s is not available in this version of nsconnect yet",
+				     nsc_source_kind_name(cfg->source));
+	const struct nsc_output_driver *o = nsc_output_driver_for(cfg->output);
+	if (!o)
+		return nsc_error_set(err, NSC_ERR_UNSUPPORTED,
+				     "CONNECT_OUTPUT=%s is not available in this version of nsconnect yet",
+				     nsc_output_kind_name(cfg->output));
+	return nsc_bridge_new_with(loop, cfg, log, opts, src, o, out, err);
+}
+
+nsc_rc nsc_bridge_start(struct nsc_bridge *b)
+{
+	if (b->running)
+		return NSC_ERR_STATE;
+	b->running = true;
+	b->finished = false;
+	nsc_info(b->log, COMP, "event=bridge_started source=%s output=%s", b->source->name, b->output->name);
+	return nsc_loop_timer_in(b->loop, 0, start_frame, b, &b->cycle_timer);
+}
+
+void nsc_bridge_stop(struct nsc_bridge *b)
+{
+	if (!b)
+		return;
+	b->running = false;
+	nsc_loop_timer_cancel(b->loop, &b->cycle_timer);
+	nsc_frame_cancel(&b->frame);
+}
+
+void nsc_bridge_free(struct nsc_bridge *b)
+{
+	if (!b)
+		return;
+	nsc_bridge_stop(b);
+	nsc_frame_fini(&b->frame);
+	nsc_session_fini(&b->session);
+	b->output->close(b->output_ctx);
+	b->source->destroy(b->source_ctx);
+	free(b);
+}
+
+void nsc_bridge_set_max_retries(struct nsc_bridge *b, int max_retries)
+{
+	b->frame.max_retries = max_retries < 0 ? 0 : max_retries;
+}
+
+bool nsc_bridge_finished(const struct nsc_bridge *b)
+{
+	return b->finished;
+}
+
+const struct nsc_bridge_stats *nsc_bridge_stats(const struct nsc_bridge *b)
+{
+	return &b->stats;
+}
+
+const struct nsc_session *nsc_bridge_session(const struct nsc_bridge *b)
+{
+	return &b->session;
+}

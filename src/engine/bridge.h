@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A bridge: one source, one output, their session, the fetch frame and the
+ * cycle that schedules it, all on a loop the caller owns (several bridges
+ * may share one loop). It holds no global state.
+ */
+#ifndef NSC_ENGINE_BRIDGE_H
+#define NSC_ENGINE_BRIDGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/frame.h"
+#include "engine/loop.h"
+#include "engine/schedule.h"
+#include "engine/session.h"
+#include "log.h"
+#include "nsc_config.h"
+#include "output.h"
+#include "source.h"
+
+struct nsc_bridge_stats {
+	uint64_t frames_ok, frames_failed, frames_rejected, payloads_dropped;
+	uint64_t records_skipped;
+	uint64_t stored[NSC_COLL_COUNT];
+	uint64_t duplicates[NSC_COLL_COUNT];
+	int64_t newest_entry_ms;     /* newest reading the output holds */
+	int64_t new_sgv_ms;          /* newest reading stored by this bridge (0: none) */
+	int new_sgv;
+	char new_direction[24];
+	int64_t last_success_ms;    /* wall time of the last successful frame */
+	int64_t next_frame_in_ms;   /* delay chosen after the last frame (-1: none) */
+	nsc_rc last_rc;             /* how the last frame ended */
+	char last_error[NSC_ERROR_MSG_MAX]; /* plain words, empty after a success */
+};
+
+struct nsc_bridge;
+
+/* Called once when the bridge stops by itself (once-mode done, or FATAL). */
+typedef void (*nsc_bridge_finished_fn)(void *arg, struct nsc_bridge *b);
+
+struct nsc_bridge_options {
+	bool once;                       /* stop after the first frame */
+	uint64_t rng_seed;               /* 0: seeded from time and address */
+	nsc_bridge_finished_fn finished; /* may be NULL */
+	void *finished_arg;
+};
+
+/*
+ * Creates the bridge for cfg (its source and output drivers). Tests pass
+ * their own drivers with nsc_bridge_new_with().
+ */
+nsc_rc nsc_bridge_new(struct nsc_loop *loop, const struct nsc_config *cfg, struct nsc_log *log,
+		      const struct nsc_bridge_options *opts, struct nsc_bridge **out,
+		      struct nsc_error *err);
+nsc_rc nsc_bridge_new_with(struct nsc_loop *loop, const struct nsc_config *cfg, struct nsc_log *log,
+			   const struct nsc_bridge_options *opts,
+			   const struct nsc_source_driver *source,
+			   const struct nsc_output_driver *output, struct nsc_bridge **out,
+			   struct nsc_error *err);
+
+/* Schedules the first frame now. */
+nsc_rc nsc_bridge_start(struct nsc_bridge *b);
+/* Cancels what is pending; the bridge does nothing more until started again. */
+void nsc_bridge_stop(struct nsc_bridge *b);
+/* Stops, closes the output (flushing it) and frees everything. */
+void nsc_bridge_free(struct nsc_bridge *b);
+
+/* Retries inside one frame (the source's own number by default; 0 = one attempt). */
+void nsc_bridge_set_max_retries(struct nsc_bridge *b, int max_retries);
+
+bool nsc_bridge_finished(const struct nsc_bridge *b);
+const struct nsc_bridge_stats *nsc_bridge_stats(const struct nsc_bridge *b);
+const struct nsc_session *nsc_bridge_session(const struct nsc_bridge *b);
+
+#endif

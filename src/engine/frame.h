@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The fetch frame: one attempt to move new data from the source to the
+ * output.
+ *
+ *   SESSION -> GAPS -> FETCHING -> TRANSFORMING -> PERSISTING -> DONE
+ *       ^                 |                            |
+ *       +-- BACKOFF <-----+---- RETRY verdict ---------+
+ *
+ * Each failure's verdict decides: RETRY waits (backoff) and tries again up
+ * to the source's max_retries; AUTH drops the session and logs in again,
+ * once per frame; REJECTED, DROP and FATAL end the frame at once. The
+ * cycle (schedule.h) decides what happens after the frame.
+ */
+#ifndef NSC_ENGINE_FRAME_H
+#define NSC_ENGINE_FRAME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "batch.h"
+#include "engine/backoff.h"
+#include "engine/loop.h"
+#include "engine/session.h"
+#include "log.h"
+#include "output.h"
+#include "source.h"
+
+#define NSC_FRAME_STATES(X)                                                       \
+	X(IDLE) X(SESSION) X(GAPS) X(FETCHING) X(TRANSFORMING) X(PERSISTING) X(BACKOFF) \
+	X(DONE)
+#define NSC_FS_ENUM_(n) NSC_FS_##n,
+enum nsc_frame_state { NSC_FRAME_STATES(NSC_FS_ENUM_) NSC_FS_COUNT_ };
+#undef NSC_FS_ENUM_
+
+const char *nsc_frame_state_name(enum nsc_frame_state s);
+
+struct nsc_frame_result {
+	nsc_rc rc;                /* NSC_OK or the code that ended the frame */
+	enum nsc_verdict verdict; /* nsc_rc_verdict(rc) */
+	char message[NSC_ERROR_MSG_MAX];
+	unsigned attempts;        /* fetch attempts made (1 + retries) */
+	struct nsc_write_result written;
+	size_t skipped;           /* records the transform could not use */
+	int64_t newest_entry_ms;  /* newest entry the output now holds, 0 if none */
+	/* The newest reading this frame stored (new_sgv 0 when it stored none). */
+	int64_t new_sgv_ms;
+	int new_sgv;
+	char new_direction[24];
+};
+
+typedef void (*nsc_frame_done_fn)(void *arg, const struct nsc_frame_result *r);
+
+struct nsc_frame_deps {
+	struct nsc_loop *loop;
+	struct nsc_log *log;
+	struct nsc_rng *rng;
+	struct nsc_session *session;
+	const struct nsc_source_driver *source;
+	void *source_ctx;
+	const struct nsc_output_driver *output;
+	void *output_ctx;
+	int64_t lookback_ms;      /* never fetch further back than now - lookback */
+};
+
+struct nsc_frame {
+	enum nsc_frame_state state;
+	struct nsc_frame_deps d;
+	struct nsc_backoff retry_backoff;
+	int max_retries; /* the source's, unless the host overrides it */
+
+	unsigned attempt;
+	bool reauthenticated;
+	struct nsc_fetch_window window;
+	struct nsc_payload payload;
+	struct nsc_batch batch;
+
+	uint64_t timer;
+	nsc_rc step_rc;
+	char step_message[NSC_ERROR_MSG_MAX];
+
+	struct nsc_frame_result result;
+	nsc_frame_done_fn done;
+	void *done_arg;
+};
+
+void nsc_frame_init(struct nsc_frame *f, const struct nsc_frame_deps *deps);
+void nsc_frame_fini(struct nsc_frame *f);
+/* Starts a frame; `done` is called once from the loop when it ends. */
+nsc_rc nsc_frame_start(struct nsc_frame *f, nsc_frame_done_fn done, void *arg);
+/* Abandons a running frame without calling `done`. */
+void nsc_frame_cancel(struct nsc_frame *f);
+
+#endif

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The bridge's cycle over virtual days: cadence after successes, the
+ * lockout guard after rejected logins, once-mode and fatal stops.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "engine/bridge.h"
+#include "fake_source.h"
+#include "harness.h"
+#include "nsc_check.h"
+
+#define MIN 60000LL
+#define HOUR (60 * MIN)
+
+struct br {
+	struct harness h;
+	struct nsc_config cfg;
+	struct nsc_bridge *b;
+	int finished_calls;
+};
+
+static void on_finished(void *arg, struct nsc_bridge *b)
+{
+	((struct br *)arg)->finished_calls++;
+}
+
+static void br_init(struct br *t, bool once, enum nsc_log_level level)
+{
+	memset(t, 0, sizeof(*t));
+	harness_setup(&t->h, level);
+	nsc_config_init(&t->cfg);
+	t->cfg.lookback_ms = 48 * HOUR;
+	struct nsc_bridge_options o = { .once = once, .rng_seed = 17, .finished = on_finished, .finished_arg = t };
+	struct nsc_error err;
+	ck_assert_int_eq(nsc_bridge_new_with(t->h.loop, &t->cfg, t->h.log, &o, &fake_source_driver,
+					     &fake_output_driver, &t->b, &err),
+			 NSC_OK);
+	ck_assert_ptr_nonnull(fake_source_last);
+	ck_assert_int_eq(nsc_bridge_start(t->b), NSC_OK);
+}
+
+static void br_fini(struct br *t)
+{
+	nsc_bridge_free(t->b);
+	nsc_config_free(&t->cfg);
+	harness_teardown(&t->h);
+}
+
+START_TEST(polls_on_sensor_cadence)
+{
+	struct br t;
+	br_init(&t, false, NSC_LOG_INFO);
+	harness_run_for(&t.h, 2 * HOUR);
+	/* One fetch at start, then one per reading slot at 5, 10 … 115 minutes: 1 + 23. */
+	ck_assert_uint_eq(fake_source_last->fetch_calls, 24);
+	ck_assert_uint_eq(fake_output_last->held, 24);
+	/* Each poll comes 18..36 s after its reading slot, never before it. */
+	int64_t to = fake_source_last->last_window.to_ms;
+	int64_t after_slot = (to - HARNESS_START_MS) % (5 * MIN);
+	ck_assert_int_ge(after_slot, 18000);
+	ck_assert_int_lt(after_slot, 36000);
+	ck_assert_uint_eq(fake_source_last->auth_calls, 3); /* login + refreshes at 50 and 100 min */
+	const struct nsc_bridge_stats *st = nsc_bridge_stats(t.b);
+	ck_assert_uint_eq(st->frames_ok, 24);
+	ck_assert_uint_eq(st->stored[NSC_COLL_ENTRIES], 24);
+	ck_assert_int_eq(t.finished_calls, 0);
+	br_fini(&t);
+}
+END_TEST
+
+START_TEST(wrong_password_for_a_day_is_safe)
+{
+	struct br t;
+	br_init(&t, false, NSC_LOG_INFO);
+	for (int i = 0; i < FAKE_SCRIPT_MAX; i++)
+		fake_script_push(&fake_source_last->auth, NSC_ERR_REJECTED);
+	harness_run_for(&t.h, 24 * HOUR);
+	unsigned attempts = fake_source_last->auth_calls;
+	/* 0, 30 min, 1.5 h, 3.5 h, 7.5 h, 13.5 h, 19.5 h: at most 7 in a day, with jitter fewer. */
+	ck_assert_uint_ge(attempts, 5);
+	ck_assert_uint_le(attempts, 7);
+	ck_assert_uint_eq(fake_source_last->fetch_calls, 0);
+	/* One plain error message telling the user what to fix, not one per attempt. */
+	ck_assert_int_eq(harness_count_lines(&t.h, "level=error"), 1);
+	ck_assert_int_eq(harness_count_lines(&t.h, "check FAKE_PASSWORD"), 1);
+	ck_assert_int_eq(harness_count_lines(&t.h, "event=login_still_rejected"), (int)attempts - 1);
+	const struct nsc_bridge_stats *st = nsc_bridge_stats(t.b);
+	ck_assert_uint_eq(st->frames_rejected, attempts);
+	ck_assert_ptr_nonnull(strstr(st->last_error, "check FAKE_PASSWORD"));
+	br_fini(&t);
+}
+END_TEST
+
+START_TEST(login_flows_again_after_fix)
+{
+	struct br t;
+	br_init(&t, false, NSC_LOG_INFO);
+	fake_script_push(&fake_source_last->auth, NSC_ERR_REJECTED);
+	fake_script_push(&fake_source_last->auth, NSC_ERR_REJECTED);
+	/* Then the password is right. */
+	harness_run_for(&t.h, 2 * HOUR);
+	ck_assert_uint_eq(fake_source_last->auth_calls, 3);
+	ck_assert_uint_gt(fake_output_last->held, 0);
+	ck_assert_str_eq(nsc_bridge_stats(t.b)->last_error, "");
+	br_fini(&t);
+}
+END_TEST
+
+START_TEST(failures_back_off_and_recover)
+{
+	struct br t;
+	br_init(&t, false, NSC_LOG_INFO);
+	/* Source down for 6 frames of 3 attempts each, then back. */
+	for (int i = 0; i < 18; i++)
+		fake_script_push(&fake_source_last->fetch, NSC_ERR_RETRY);
+	harness_run_for(&t.h, 3 * HOUR);
+	const struct nsc_bridge_stats *st = nsc_bridge_stats(t.b);
+	ck_assert_uint_eq(st->frames_failed, 6);
+	ck_assert_uint_gt(st->frames_ok, 0);
+	/* After recovery the reading at the end of the window is stored. */
+	ck_assert_int_ge(st->newest_entry_ms, HARNESS_START_MS + 3 * HOUR - 5 * MIN);
+	br_fini(&t);
+}
+END_TEST
+
+START_TEST(once_mode_finishes_after_one_frame)
+{
+	struct br t;
+	br_init(&t, true, NSC_LOG_INFO);
+	harness_run_for(&t.h, HOUR);
+	ck_assert_int_eq(t.finished_calls, 1);
+	ck_assert(nsc_bridge_finished(t.b));
+	ck_assert_uint_eq(fake_source_last->fetch_calls, 1);
+	br_fini(&t);
+}
+END_TEST
+
+START_TEST(fatal_stops_the_bridge)
+{
+	struct br t;
+	br_init(&t, false, NSC_LOG_INFO);
+	fake_script_push(&fake_output_last->write, NSC_ERR_CONFIG);
+	harness_run_for(&t.h, HOUR);
+	ck_assert_int_eq(t.finished_calls, 1);
+	ck_assert_uint_eq(fake_source_last->fetch_calls, 1);
+	ck_assert_int_eq(harness_count_lines(&t.h, "event=bridge_stopped"), 1);
+	br_fini(&t);
+}
+END_TEST
+
+static Suite *bridge_suite(void)
+{
+	Suite *s = suite_create("bridge");
+	TCase *tc = tcase_create("cycle");
+	tcase_add_test(tc, polls_on_sensor_cadence);
+	tcase_add_test(tc, wrong_password_for_a_day_is_safe);
+	tcase_add_test(tc, login_flows_again_after_fix);
+	tcase_add_test(tc, failures_back_off_and_recover);
+	tcase_add_test(tc, once_mode_finishes_after_one_frame);
+	tcase_add_test(tc, fatal_stops_the_bridge);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+NSC_CHECK_MAIN(bridge_suite)

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The fetch frame: one frame per verdict a step can return, with the
+ * scripted source and the in-memory output, on a virtual clock.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "engine/frame.h"
+#include "fake_source.h"
+#include "harness.h"
+#include "nsc_check.h"
+
+#define MIN 60000LL
+
+struct fr {
+	struct harness h;
+	struct fake_source *src;
+	struct fake_output *out;
+	struct nsc_rng rng;
+	struct nsc_session s;
+	struct nsc_frame f;
+	int done_calls;
+	struct nsc_frame_result r;
+	int64_t started_mono;
+	int64_t done_mono;
+};
+
+static void fr_init(struct fr *t)
+{
+	memset(t, 0, sizeof(*t));
+	harness_setup(&t->h, NSC_LOG_TRACE);
+	struct nsc_source_env env = { .log = t->h.log, .loop = t->h.loop };
+	void *sctx, *octx;
+	ck_assert_int_eq(fake_source_driver.create(&env, &sctx, NULL), NSC_OK);
+	ck_assert_int_eq(fake_output_driver.open(NULL, t->h.log, &octx, NULL), NSC_OK);
+	t->src = sctx;
+	t->out = octx;
+	nsc_rng_seed(&t->rng, 5);
+	nsc_session_init(&t->s, &fake_source_driver, sctx, t->h.loop, t->h.log);
+	struct nsc_frame_deps d = {
+		.loop = t->h.loop, .log = t->h.log, .rng = &t->rng, .session = &t->s,
+		.source = &fake_source_driver, .source_ctx = sctx,
+		.output = &fake_output_driver, .output_ctx = octx,
+		.lookback_ms = 48 * 60 * MIN,
+	};
+	nsc_frame_init(&t->f, &d);
+}
+
+static void fr_fini(struct fr *t)
+{
+	nsc_frame_fini(&t->f);
+	nsc_session_fini(&t->s);
+	fake_output_driver.close(t->out);
+	fake_source_driver.destroy(t->src);
+	harness_teardown(&t->h);
+}
+
+static void on_done(void *arg, const struct nsc_frame_result *r)
+{
+	struct fr *t = arg;
+	t->done_calls++;
+	t->r = *r;
+	t->done_mono = nsc_loop_mono_ms(t->h.loop);
+	nsc_loop_stop(t->h.loop);
+}
+
+/* Runs one frame to its end (on_done stops the loop; an hour is the safety limit). */
+static void run_frame(struct fr *t)
+{
+	t->started_mono = nsc_loop_mono_ms(t->h.loop);
+	ck_assert_int_eq(nsc_frame_start(&t->f, on_done, t), NSC_OK);
+	harness_run_for(&t->h, 60 * MIN);
+	ck_assert_int_eq(t->done_calls, 1);
+	ck_assert_int_eq(t->f.state, NSC_FS_DONE);
+}
+
+START_TEST(ok_stores_and_reports_newest)
+{
+	struct fr t;
+	fr_init(&t);
+	run_frame(&t);
+	ck_assert_int_eq(t.r.rc, NSC_OK);
+	ck_assert_int_eq(t.r.verdict, NSC_VERDICT_OK);
+	ck_assert_uint_eq(t.r.attempts, 1);
+	ck_assert_uint_eq(t.r.written.stored[NSC_COLL_ENTRIES], 1);
+	ck_assert_int_eq(t.r.newest_entry_ms, HARNESS_START_MS);
+	ck_assert_int_eq(t.r.new_sgv, 100);
+	ck_assert_str_eq(t.r.new_direction, "Flat");
+	/* The first gap goes back the whole lookback, not further. */
+	ck_assert_int_eq(t.src->last_window.from_ms, HARNESS_START_MS - 48 * 60 * MIN);
+	ck_assert_int_eq(t.src->last_window.to_ms, HARNESS_START_MS);
+	fr_fini(&t);
+}
+END_TEST
+
+START_TEST(gap_starts_at_last_known)
+{
+	struct fr t;
+	fr_init(&t);
+	t.out->lk.ms[NSC_COLL_ENTRIES] = HARNESS_START_MS - 20 * MIN;
+	run_frame(&t);
+	ck_assert_int_eq(t.src->last_window.from_ms, HARNESS_START_MS - 20 * MIN);
+	fr_fini(&t);
+}
+END_TEST
+
+START_TEST(retry_then_success_waits_between_attempts)
+{
+	struct fr t;
+	fr_init(&t);
+	fake_script_push(&t.src->fetch, NSC_ERR_RETRY);
+	fake_script_push(&t.src->fetch, NSC_ERR_RETRY);
+	run_frame(&t);
+	ck_assert_int_eq(t.r.rc, NSC_OK);
+	ck_assert_uint_eq(t.r.attempts, 3);
+	ck_assert_uint_eq(t.src->fetch_calls, 3);
+	ck_assert_uint_eq(t.src->auth_calls, 1); /* data failures reuse the session */
+	/* Backoff 30 s then 60 s (plus at most 20 % jitter each). */
+	int64_t waited = t.done_mono - t.started_mono;
+	ck_assert_int_ge(waited, 90000);
+	ck_assert_int_le(waited, 108000);
+	fr_fini(&t);
+}
+END_TEST
+
+START_TEST(retry_exhausted)
+{
+	struct fr t;
+	fr_init(&t);
+	for (int i = 0; i < 5; i++)
+		fake_script_push(&t.src->fetch, NSC_ERR_RETRY);
+	run_frame(&t);
+	ck_assert_int_eq(t.r.verdict, NSC_VERDICT_RETRY);
+	ck_assert_uint_eq(t.src->fetch_calls, 3); /* 1 + max_retries (2) */
+	ck_assert_uint_eq(t.out->write_calls, 0);
+	fr_fini(&t);
+}
+END_TEST
+
+START_TEST(auth_relogs_once)
+{
+	struct fr t;
+	fr_init(&t);
+	fake_script_push(&t.src->fetch, NSC_ERR_AUTH);
+	run_frame(&t);
+	ck_assert_int_eq(t.r.rc, NSC_OK);
+	ck_assert_uint_eq(t.src->auth_calls, 2);
+	ck_assert_uint_eq(t.src->drops, 1);
+	ck_assert_uint_eq(t.src->fetch_calls, 2);
+	/* Re-login is immediate, not after a backoff or the session timer. */
+	ck_assert_int_lt(t.done_mono - t.started_mono, 1000);
+	fr_fini(&t);
+}
+END_TEST
+
+START_TEST(auth_twice_is_a_retry_verdict)
+{
+	struct fr t;
+	fr_init(&t);
+	fake_script_push(&t.src->fetch, NSC_ERR_AUTH);
+	fake_script_push(&t.src->fetch, NSC_ERR_AUTH);
+	run_frame(&t);
+	ck_assert_int_eq(t.r.verdict, NSC_VERDICT_RETRY);
+	ck_assert_uint_eq(t.src->auth_calls, 2); /* never a login loop */
+	fr_fini(&t);
+}
+END_TEST
+
+START_TEST(rejected_login_ends_frame_without_retry)
+{
+	struct fr t;
+	fr_init(&t);
+	fake_script_push(&t.src->auth, NSC_ERR_REJECTED);
+	run_frame(&t);
+	ck_assert_int_eq(t.r.verdict, NSC_VERDICT_REJECTED);
+	ck_assert_uint_eq(t.src->auth_calls, 1);
+	ck_assert_uint_eq(t.src->fetch_calls, 0);
+	ck_assert_ptr_nonnull(strstr(t.r.message, "check FAKE_PASSWORD"));
+	fr_fini(&t);
+}
+END_TEST
+
+START_TEST(drop_is_not_retried)
+{
+	struct fr t;
+	fr_init(&t);
+	fake_script_push(&t.src->transform, NSC_ERR_DROP);
+	run_frame(&t);
+	ck_assert_int_eq(t.r.verdict, NSC_VERDICT_DROP);
+	ck_assert_uint_eq(t.src->fetch_calls, 1);
+	ck_assert_uint_eq(t.out->write_calls, 0);
+	ck_assert_int_eq(harness_count_lines(&t.h, "scripted transform failure"), 1);
+	fr_fini(&t);
+}
+END_TEST
+
+START_TEST(fatal_from_output)
+{
+	struct fr t;
+	fr_init(&t);
+	fake_script_push(&t.out->write, NSC_ERR_CONFIG);
+	run_frame(&t);
+	ck_assert_int_eq(t.r.verdict, NSC_VERDICT_FATAL);
+	ck_assert_uint_eq(t.out->write_calls, 1);
+	fr_fini(&t);
+}
+END_TEST
+
+START_TEST(output_outage_is_retried)
+{
+	struct fr t;
+	fr_init(&t);
+	fake_script_push(&t.out->write, NSC_ERR_IO);
+	run_frame(&t);
+	ck_assert_int_eq(t.r.rc, NSC_OK);
+	ck_assert_uint_eq(t.out->write_calls, 2);
+	ck_assert_uint_eq(t.out->held, 1);
+	fr_fini(&t);
+}
+END_TEST
+
+START_TEST(login_outage_counts_as_attempt)
+{
+	struct fr t;
+	fr_init(&t);
+	fake_script_push(&t.src->auth, NSC_ERR_RETRY);
+	run_frame(&t);
+	ck_assert_int_eq(t.r.rc, NSC_OK);
+	ck_assert_uint_eq(t.src->auth_calls, 2);
+	ck_assert_uint_eq(t.r.attempts, 2);
+	fr_fini(&t);
+}
+END_TEST
+
+static Suite *frame_suite(void)
+{
+	Suite *s = suite_create("frame");
+	TCase *tc = tcase_create("verdicts");
+	tcase_add_test(tc, ok_stores_and_reports_newest);
+	tcase_add_test(tc, gap_starts_at_last_known);
+	tcase_add_test(tc, retry_then_success_waits_between_attempts);
+	tcase_add_test(tc, retry_exhausted);
+	tcase_add_test(tc, auth_relogs_once);
+	tcase_add_test(tc, auth_twice_is_a_retry_verdict);
+	tcase_add_test(tc, rejected_login_ends_frame_without_retry);
+	tcase_add_test(tc, drop_is_not_retried);
+	tcase_add_test(tc, fatal_from_output);
+	tcase_add_test(tc, output_outage_is_retried);
+	tcase_add_test(tc, login_outage_counts_as_attempt);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+NSC_CHECK_MAIN(frame_suite)

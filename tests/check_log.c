@@ -1,0 +1,516 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Check suite for log: line format, level filtering, and redaction of
+ * registered secrets and credential patterns at every level (here TRACE),
+ * captured through a sink, plus the default stderr sink.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "nsc_check.h"
+#include "timeutil.h"
+
+#define MAX_LINES 256
+
+struct capture {
+	pthread_mutex_t mu;
+	char *lines[MAX_LINES];
+	enum nsc_log_level levels[MAX_LINES];
+	int n;
+	int dropped;
+};
+
+static void capture_sink(void *ctx, enum nsc_log_level level, const char *line)
+{
+	struct capture *cap = ctx;
+
+	pthread_mutex_lock(&cap->mu);
+	if (cap->n < MAX_LINES) {
+		cap->lines[cap->n] = strdup(line);
+		ck_assert_ptr_nonnull(cap->lines[cap->n]);
+		cap->levels[cap->n] = level;
+		cap->n++;
+	} else {
+		cap->dropped++;
+	}
+	pthread_mutex_unlock(&cap->mu);
+}
+
+static void capture_init(struct capture *cap)
+{
+	memset(cap, 0, sizeof(*cap));
+	ck_assert_int_eq(pthread_mutex_init(&cap->mu, NULL), 0);
+}
+
+static void capture_free(struct capture *cap)
+{
+	for (int i = 0; i < cap->n; i++)
+		free(cap->lines[i]);
+	pthread_mutex_destroy(&cap->mu);
+}
+
+static struct nsc_log *g_log;
+static struct capture g_cap;
+
+static void setup(void)
+{
+	capture_init(&g_cap);
+	g_log = nsc_log_new(NSC_LOG_TRACE);
+	ck_assert_ptr_nonnull(g_log);
+	nsc_log_set_sink(g_log, capture_sink, &g_cap);
+}
+
+static void teardown(void)
+{
+	nsc_log_free(g_log);
+	g_log = NULL;
+	capture_free(&g_cap);
+}
+
+/* Logs `text` at TRACE and returns what follows the `comp=test ` prefix. */
+static const char *trace_body(const char *text)
+{
+	const char *line, *p;
+	int before = g_cap.n;
+
+	nsc_trace(g_log, "test", "%s", text);
+	ck_assert_int_eq(g_cap.n, before + 1);
+	line = g_cap.lines[g_cap.n - 1];
+	p = strstr(line, " comp=test ");
+	ck_assert_msg(p != NULL, "no comp field: %s", line);
+	return p + strlen(" comp=test ");
+}
+
+/* Logs `text`, asserts `gone` is absent and the body equals `want`. */
+static void assert_redacted(const char *text, const char *gone, const char *want)
+{
+	const char *body = trace_body(text);
+
+	ck_assert_msg(strstr(body, gone) == NULL, "\"%s\" leaked in: %s", gone, body);
+	ck_assert_str_eq(body, want);
+}
+
+START_TEST(test_line_format)
+{
+	const char *line;
+	char ts[NSC_ISO_BUF];
+	int64_t ms = 0;
+	int64_t now = (int64_t)time(NULL) * 1000;
+
+	nsc_info(g_log, "engine", "event=poll n=%d msg=\"%s\"", 42, "all good");
+	ck_assert_int_eq(g_cap.n, 1);
+	ck_assert_int_eq(g_cap.levels[0], NSC_LOG_INFO);
+	line = g_cap.lines[0];
+	ck_assert_msg(strncmp(line, "ts=", 3) == 0, "%s", line);
+	ck_assert_uint_gt(strlen(line), 3 + NSC_ISO_MS_LEN);
+	memcpy(ts, line + 3, NSC_ISO_MS_LEN);
+	ts[NSC_ISO_MS_LEN] = '\0';
+	ck_assert_int_eq(ts[NSC_ISO_MS_LEN - 1], 'Z');
+	ck_assert_int_eq(ts[19], '.');
+	ck_assert_int_eq(nsc_time_parse_iso(ts, &ms, NULL), NSC_OK);
+	ck_assert_msg(ms > now - 5000 && ms < now + 5000, "timestamp %s is not now", ts);
+	ck_assert_str_eq(line + 3 + NSC_ISO_MS_LEN,
+			 " level=info comp=engine event=poll n=42 msg=\"all good\"");
+	ck_assert_ptr_null(strchr(line, '\n'));
+}
+END_TEST
+
+START_TEST(test_levels)
+{
+	nsc_log_set_level(g_log, NSC_LOG_INFO);
+	ck_assert_int_eq(nsc_log_get_level(g_log), NSC_LOG_INFO);
+	ck_assert(nsc_log_enabled(g_log, NSC_LOG_INFO));
+	ck_assert(nsc_log_enabled(g_log, NSC_LOG_ERROR));
+	ck_assert(!nsc_log_enabled(g_log, NSC_LOG_DEBUG));
+	ck_assert(!nsc_log_enabled(g_log, NSC_LOG_TRACE));
+
+	nsc_dbg(g_log, "t", "event=hidden_debug");
+	nsc_trace(g_log, "t", "event=hidden_trace");
+	ck_assert_int_eq(g_cap.n, 0);
+	nsc_info(g_log, "t", "event=shown_info");
+	nsc_warn(g_log, "t", "event=shown_warn");
+	nsc_err(g_log, "t", "event=shown_error");
+	ck_assert_int_eq(g_cap.n, 3);
+	ck_assert_ptr_nonnull(strstr(g_cap.lines[0], "level=info comp=t event=shown_info"));
+	ck_assert_ptr_nonnull(strstr(g_cap.lines[1], "level=warn comp=t event=shown_warn"));
+	ck_assert_ptr_nonnull(strstr(g_cap.lines[2], "level=error comp=t event=shown_error"));
+
+	nsc_log_set_level(g_log, NSC_LOG_ERROR);
+	nsc_warn(g_log, "t", "event=hidden_warn");
+	ck_assert_int_eq(g_cap.n, 3);
+
+	nsc_log_set_level(g_log, NSC_LOG_DEBUG);
+	nsc_dbg(g_log, "t", "event=shown_debug");
+	nsc_trace(g_log, "t", "event=hidden_trace2");
+	ck_assert_int_eq(g_cap.n, 4);
+	ck_assert_ptr_nonnull(strstr(g_cap.lines[3], "level=debug comp=t event=shown_debug"));
+
+	/* A NULL logger is a no-op. */
+	nsc_info(NULL, "t", "event=nothing");
+	ck_assert(!nsc_log_enabled(NULL, NSC_LOG_ERROR));
+}
+END_TEST
+
+START_TEST(test_level_names)
+{
+	static const char *const names[] = { "error", "warn", "info", "debug", "trace" };
+	enum nsc_log_level lv;
+
+	for (int i = 0; i < 5; i++) {
+		ck_assert_str_eq(nsc_log_level_name((enum nsc_log_level)i), names[i]);
+		lv = NSC_LOG_ERROR;
+		ck_assert_int_eq(nsc_log_level_parse(names[i], &lv), NSC_OK);
+		ck_assert_int_eq(lv, i);
+	}
+	ck_assert_int_eq(nsc_log_level_parse("DEBUG", &lv), NSC_OK);
+	ck_assert_int_eq(lv, NSC_LOG_DEBUG);
+	ck_assert_int_eq(nsc_log_level_parse("Warning", &lv), NSC_OK);
+	ck_assert_int_eq(lv, NSC_LOG_WARN);
+	ck_assert_int_eq(nsc_log_level_parse("verbose", &lv), NSC_ERR_PARSE);
+	ck_assert_int_eq(nsc_log_level_parse("", &lv), NSC_ERR_PARSE);
+	ck_assert_int_eq(nsc_log_level_parse(NULL, &lv), NSC_ERR_PARSE);
+}
+END_TEST
+
+START_TEST(test_secret_plain_and_encoded)
+{
+	ck_assert_int_eq(nsc_log_add_secret(g_log, "p@ss word/&1"), NSC_OK);
+	ck_assert_int_eq(nsc_log_add_secret(g_log, "hunter22"), NSC_OK);
+
+	assert_redacted("msg=\"login with hunter22 failed\"", "hunter22",
+			"msg=\"login with [redacted] failed\"");
+	assert_redacted("pw=p@ss word/&1 end", "p@ss word", "pw=[redacted] end");
+	/* Percent-encoded, upper and lower hex, and form-encoded. */
+	assert_redacted("url=/login?u=bob&pw=p%40ss%20word%2F%261&x=1", "p%40ss",
+			"url=/login?u=bob&pw=[redacted]&x=1");
+	assert_redacted("url=/login?pw=p%40ss%20word%2f%261 next", "p%40ss",
+			"url=/login?pw=[redacted] next");
+	assert_redacted("body=u=bob&pw=p%40ss+word%2F%261", "p%40ss", "body=u=bob&pw=[redacted]");
+	/* As json-c would escape it inside a JSON string. */
+	assert_redacted("json={\"pw\":\"p@ss word\\/&1\"}", "p@ss", "json={\"pw\":\"[redacted]\"}");
+	/* Several occurrences in one line. */
+	assert_redacted("a=hunter22 b=hunter22hunter22", "hunter22",
+			"a=[redacted] b=[redacted][redacted]");
+}
+END_TEST
+
+START_TEST(test_secret_rules)
+{
+	/* Too short to register: ordinary text must survive. */
+	ck_assert_int_eq(nsc_log_add_secret(g_log, "ab"), NSC_OK);
+	ck_assert_int_eq(nsc_log_add_secret(g_log, ""), NSC_OK);
+	ck_assert_int_eq(nsc_log_add_secret(g_log, NULL), NSC_OK);
+	assert_redacted("tab ab abc", "[redacted]", "tab ab abc");
+
+	/* A shorter secret inside a longer one must not leave the rest visible. */
+	ck_assert_int_eq(nsc_log_add_secret(g_log, "abc"), NSC_OK);
+	ck_assert_int_eq(nsc_log_add_secret(g_log, "abcdefgh"), NSC_OK);
+	ck_assert_int_eq(nsc_log_add_secret(g_log, "abcdefgh"), NSC_OK); /* duplicate */
+	assert_redacted("x abcdefgh y abc z", "def", "x [redacted] y [redacted] z");
+
+	/* A secret that occurs inside the marker text does not mangle earlier markers. */
+	ck_assert_int_eq(nsc_log_add_secret(g_log, "act"), NSC_OK);
+	assert_redacted("abcdefgh act", "act ", "[redacted] [redacted]");
+}
+END_TEST
+
+START_TEST(test_userinfo)
+{
+	assert_redacted("uri=mongodb://nsuser:S3cretPw@db.example.com:27017/ns?x=1", "S3cretPw",
+			"uri=mongodb://nsuser:[redacted]@db.example.com:27017/ns?x=1");
+	assert_redacted("url=\"https://bob:pa:ss@host.example/api\"", "pa:ss",
+			"url=\"https://bob:[redacted]@host.example/api\"");
+	assert_redacted("url=HTTPS://Bob:P%40w@h/", "P%40w", "url=HTTPS://Bob:[redacted]@h/");
+	/* A port or an '@' in the path is not userinfo. */
+	assert_redacted("url=http://host:8080/path@x", "[redacted]", "url=http://host:8080/path@x");
+	assert_redacted("url=https://user@host/", "[redacted]", "url=https://user@host/");
+}
+END_TEST
+
+START_TEST(test_query_form_keys)
+{
+	static const char *const keys[] = {
+		"token",     "secret", "api_secret", "apisecret",    "password",      "passwd",
+		"sessionid", "session_id", "access_token", "refresh_token", "TOKEN", "Password",
+		"SessionId",
+	};
+	char text[256], want[256];
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		snprintf(text, sizeof(text), "GET /api/v1/entries?count=10&%s=Zq9Val-ue_1&x=2 done",
+			 keys[i]);
+		snprintf(want, sizeof(want),
+			 "GET /api/v1/entries?count=10&%s=[redacted]&x=2 done", keys[i]);
+		assert_redacted(text, "Zq9Val", want);
+
+		snprintf(text, sizeof(text), "body=user=bob&%s=Zq9Val\"", keys[i]);
+		snprintf(want, sizeof(want), "body=user=bob&%s=[redacted]\"", keys[i]);
+		assert_redacted(text, "Zq9Val", want);
+
+		snprintf(text, sizeof(text), "%s=Zq9Val next=1", keys[i]);
+		snprintf(want, sizeof(want), "%s=[redacted] next=1", keys[i]);
+		assert_redacted(text, "Zq9Val", want);
+	}
+	/* Quoted values are redacted up to the closing quote. */
+	assert_redacted("password=\"two words\" user=bob", "two words",
+			"password=\"[redacted]\" user=bob");
+	assert_redacted("token='a b c' user=bob", "a b c", "token='[redacted]' user=bob");
+	/* `key: value` too. */
+	assert_redacted("msg=\"refresh_token: Zq9Val seen\"", "Zq9Val",
+			"msg=\"refresh_token: [redacted] seen\"");
+}
+END_TEST
+
+START_TEST(test_json_keys)
+{
+	static const char *const keys[] = {
+		"password", "token",         "secret",        "api_secret",   "accessToken",
+		"sessionId", "ticket",       "authTicket",    "refresh_token", "access_token",
+		"PASSWORD", "accesstoken",
+	};
+	char text[256], want[256];
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		snprintf(text, sizeof(text), "body={\"user\":\"bob\",\"%s\": \"Zq9 V\\\"al\",\"n\":1}",
+			 keys[i]);
+		snprintf(want, sizeof(want), "body={\"user\":\"bob\",\"%s\": \"[redacted]\",\"n\":1}",
+			 keys[i]);
+		assert_redacted(text, "Zq9", want);
+		/* No space after the colon. */
+		snprintf(text, sizeof(text), "{\"%s\":\"Zq9Val\"}", keys[i]);
+		snprintf(want, sizeof(want), "{\"%s\":\"[redacted]\"}", keys[i]);
+		assert_redacted(text, "Zq9Val", want);
+	}
+	/* JSON that was escaped once more inside a quoted log value; \" inside the secret. */
+	assert_redacted("body=\"{\\\"password\\\":\\\"abc\\\\\\\"def\\\",\\\"user\\\":\\\"bob\\\"}\"",
+			"def",
+			"body=\"{\\\"password\\\":\\\"[redacted]\\\",\\\"user\\\":\\\"bob\\\"}\"");
+	/* Dexcom Share's login answers with a bare session id: registered secrets cover that. */
+	assert_redacted("{\"accountName\":\"bob\",\"applicationId\":\"d89443d2\"}", "[redacted]",
+			"{\"accountName\":\"bob\",\"applicationId\":\"d89443d2\"}");
+}
+END_TEST
+
+START_TEST(test_headers)
+{
+	assert_redacted("req=\"api-secret: 0b2c9f1e7d\nAccept: application/json\"", "0b2c9f1e7d",
+			"req=\"api-secret: [redacted]\\nAccept: application/json\"");
+	assert_redacted("API-SECRET:0b2c9f1e7d", "0b2c9f1e7d", "API-SECRET:[redacted]");
+	assert_redacted("hdr=Authorization: Bearer eyJhbGciOi.eyJzdWIi.sig\r\nHost: x", "eyJ",
+			"hdr=Authorization: Bearer [redacted]\\r\\nHost: x");
+	assert_redacted("authorization: Basic dXNlcjpwYXNz\nHost: x", "dXNlcjpwYXNz",
+			"authorization: Basic [redacted]\\nHost: x");
+	assert_redacted("Authorization: dXNlcjpwYXNz", "dXNlcjpwYXNz", "Authorization: [redacted]");
+	assert_redacted("Cookie: JSESSIONID=Zq9Val; theme=dark\nHost: x", "Zq9Val",
+			"Cookie: [redacted]\\nHost: x");
+	assert_redacted("Set-Cookie: sid=Zq9Val; Path=/; HttpOnly\r\nX: y", "Zq9Val",
+			"Set-Cookie: [redacted]\\r\\nX: y");
+	/* Headers as a JSON object. */
+	assert_redacted("{\"Authorization\":\"Bearer Zq9Val\",\"Accept\":\"json\"}", "Zq9Val",
+			"{\"Authorization\":\"[redacted]\",\"Accept\":\"json\"}");
+}
+END_TEST
+
+START_TEST(test_no_over_redaction)
+{
+	static const char *const keep[] = {
+		"event=token_refreshed",
+		"event=session_established msg=\"the token expired, secret rotation planned\"",
+		"tokens=5 mytoken=abc password_hint=none passwordless=true",
+		"comp=share event=login_ok sessions=1 secrets_loaded=3",
+		"msg=\"enter your password in CONNECT_SHARE_PASSWORD\"",
+		"url=https://share2.dexcom.com/ShareWebServices/Services/General/LoginPublisherAccountByName",
+		"{\"tokenType\":\"Bearer\",\"expires\":3600}",
+		"cookie_jar=enabled authorization_failed=1",
+		/* Empty values show nothing secret and stay as they are. */
+		"password= token=\"\" x=1",
+	};
+
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		assert_redacted(keep[i], "[redacted]", keep[i]);
+}
+END_TEST
+
+START_TEST(test_redacted_at_every_level)
+{
+	ck_assert_int_eq(nsc_log_add_secret(g_log, "Zq9SecretVal"), NSC_OK);
+	nsc_err(g_log, "t", "a=Zq9SecretVal password=pw1x");
+	nsc_warn(g_log, "t", "a=Zq9SecretVal password=pw1x");
+	nsc_info(g_log, "t", "a=Zq9SecretVal password=pw1x");
+	nsc_dbg(g_log, "t", "a=Zq9SecretVal password=pw1x");
+	nsc_trace(g_log, "t", "a=Zq9SecretVal password=pw1x");
+	ck_assert_int_eq(g_cap.n, 5);
+	for (int i = 0; i < 5; i++) {
+		ck_assert_ptr_null(strstr(g_cap.lines[i], "Zq9SecretVal"));
+		ck_assert_ptr_null(strstr(g_cap.lines[i], "pw1x"));
+		ck_assert_ptr_nonnull(strstr(g_cap.lines[i], "a=[redacted] password=[redacted]"));
+	}
+}
+END_TEST
+
+START_TEST(test_redact_function)
+{
+	char *s = nsc_log_redact(NULL, "https://u:pw9x@h/?token=abc9x&q=1");
+
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(s, "https://u:[redacted]@h/?token=[redacted]&q=1");
+	free(s);
+
+	ck_assert_int_eq(nsc_log_add_secret(g_log, "Zq9SecretVal"), NSC_OK);
+	s = nsc_log_redact(g_log, "line one Zq9SecretVal\nline two");
+	ck_assert_ptr_nonnull(s);
+	/* Only redaction: the text keeps its newline. */
+	ck_assert_str_eq(s, "line one [redacted]\nline two");
+	free(s);
+
+	s = nsc_log_redact(g_log, NULL);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(s, "");
+	free(s);
+	ck_assert_int_eq(g_cap.n, 0);
+}
+END_TEST
+
+START_TEST(test_control_chars_and_truncation)
+{
+	size_t big = 100000;
+	char *msg = malloc(big + 64);
+	const char *line;
+
+	assert_redacted("a\tb\x01" "c", "\x01", "a\\tb\\x01c");
+
+	ck_assert_ptr_nonnull(msg);
+	ck_assert_int_eq(nsc_log_add_secret(g_log, "QQSECRETQQ"), NSC_OK);
+	/* Put the secret across the cut at every nearby offset: no part may survive. */
+	for (size_t pad = 32768 - 120; pad < 32768 - 40; pad++) {
+		memset(msg, 'a', pad);
+		memcpy(msg + pad, "QQSECRETQQ", 10);
+		memset(msg + pad + 10, 'b', big - pad - 10);
+		msg[big] = '\0';
+		nsc_trace(g_log, "t", "%s", msg);
+		line = g_cap.lines[g_cap.n - 1];
+		ck_assert_ptr_null(strstr(line, "QQSE"));
+		ck_assert_ptr_null(strstr(line, "RETQQ"));
+		ck_assert_uint_lt(strlen(line), 32768 + 64);
+		ck_assert_ptr_nonnull(strstr(line, " [truncated]"));
+		free(g_cap.lines[g_cap.n - 1]);
+		g_cap.n--;
+	}
+	free(msg);
+}
+END_TEST
+
+START_TEST(test_stderr_sink)
+{
+	/* The built-in sink writes the redacted line plus '\n' to stderr. */
+	struct nsc_log *log = nsc_log_new(NSC_LOG_INFO);
+	FILE *tmp = tmpfile();
+	char buf[512];
+	size_t n;
+	int saved;
+
+	ck_assert_ptr_nonnull(log);
+	ck_assert_ptr_nonnull(tmp);
+	ck_assert_int_eq(nsc_log_add_secret(log, "Zq9SecretVal"), NSC_OK);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	ck_assert_int_ge(saved, 0);
+	ck_assert_int_ge(dup2(fileno(tmp), STDERR_FILENO), 0);
+	nsc_info(log, "cli", "event=start secret=Zq9SecretVal x=1");
+	nsc_dbg(log, "cli", "event=hidden");
+	fflush(stderr);
+	ck_assert_int_ge(dup2(saved, STDERR_FILENO), 0);
+	close(saved);
+
+	rewind(tmp);
+	n = fread(buf, 1, sizeof(buf) - 1, tmp);
+	buf[n] = '\0';
+	fclose(tmp);
+	ck_assert_uint_gt(n, 0);
+	ck_assert_int_eq(buf[n - 1], '\n');
+	ck_assert_ptr_eq(strchr(buf, '\n'), buf + n - 1); /* exactly one line */
+	ck_assert_ptr_null(strstr(buf, "Zq9SecretVal"));
+	ck_assert_ptr_nonnull(strstr(buf, " level=info comp=cli event=start secret=[redacted] x=1\n"));
+	nsc_log_free(log);
+}
+END_TEST
+
+struct thread_arg {
+	struct nsc_log *log;
+	int id;
+};
+
+static void *log_thread(void *p)
+{
+	struct thread_arg *a = p;
+	char secret[32];
+
+	snprintf(secret, sizeof(secret), "thr%dSecret", a->id);
+	if (nsc_log_add_secret(a->log, secret) != NSC_OK)
+		return p;
+	for (int i = 0; i < 20; i++)
+		nsc_info(a->log, "thr", "id=%d i=%d s=%s", a->id, i, secret);
+	return NULL;
+}
+
+START_TEST(test_threads)
+{
+	pthread_t th[8];
+	struct thread_arg args[8];
+
+	for (int i = 0; i < 8; i++) {
+		args[i].log = g_log;
+		args[i].id = i;
+		ck_assert_int_eq(pthread_create(&th[i], NULL, log_thread, &args[i]), 0);
+	}
+	for (int i = 0; i < 8; i++) {
+		void *ret = (void *)1;
+
+		ck_assert_int_eq(pthread_join(th[i], &ret), 0);
+		ck_assert_ptr_null(ret);
+	}
+	ck_assert_int_eq(g_cap.n + g_cap.dropped, 160);
+	for (int i = 0; i < g_cap.n; i++) {
+		ck_assert_ptr_null(strstr(g_cap.lines[i], "Secret"));
+		ck_assert_ptr_nonnull(strstr(g_cap.lines[i], "s=[redacted]"));
+	}
+}
+END_TEST
+
+static Suite *log_suite(void)
+{
+	Suite *s = suite_create("log");
+	TCase *tc = tcase_create("format");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_line_format);
+	tcase_add_test(tc, test_levels);
+	tcase_add_test(tc, test_level_names);
+	tcase_add_test(tc, test_stderr_sink);
+	tcase_add_test(tc, test_threads);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("redaction");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_secret_plain_and_encoded);
+	tcase_add_test(tc, test_secret_rules);
+	tcase_add_test(tc, test_userinfo);
+	tcase_add_test(tc, test_query_form_keys);
+	tcase_add_test(tc, test_json_keys);
+	tcase_add_test(tc, test_headers);
+	tcase_add_test(tc, test_no_over_redaction);
+	tcase_add_test(tc, test_redacted_at_every_level);
+	tcase_add_test(tc, test_redact_function);
+	tcase_add_test(tc, test_control_chars_and_truncation);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+NSC_CHECK_MAIN(log_suite)

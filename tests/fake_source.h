@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A scripted source and an in-memory output for engine tests. Each step
+ * answers with the next code from its script (NSC_OK when the script is
+ * empty) and counts its calls. The source produces one reading per fetch,
+ * at the newest 5-minute slot not after the window's end.
+ */
+#ifndef NSC_TESTS_FAKE_SOURCE_H
+#define NSC_TESTS_FAKE_SOURCE_H
+
+#include <stddef.h>
+
+#include "output.h"
+#include "source.h"
+
+#define FAKE_SCRIPT_MAX 64
+
+struct fake_script {
+	nsc_rc codes[FAKE_SCRIPT_MAX];
+	size_t len, pos;
+};
+void fake_script_push(struct fake_script *s, nsc_rc rc);
+nsc_rc fake_script_next(struct fake_script *s);
+
+struct fake_source {
+	struct fake_script auth, authorize, fetch, transform;
+	unsigned auth_calls, authorize_calls, fetch_calls, transform_calls, drops;
+	struct nsc_fetch_window last_window;
+	struct nsc_log *log;
+};
+
+struct fake_output {
+	struct fake_script write;
+	unsigned write_calls;
+	size_t held;               /* documents stored */
+	struct json_object *ids;   /* identifier set */
+	struct nsc_last_known lk;
+};
+
+/* Drivers whose create/open hand out these objects (tests read them back). */
+extern const struct nsc_source_driver fake_source_driver;
+extern const struct nsc_output_driver fake_output_driver;
+extern struct fake_source *fake_source_last;
+extern struct fake_output *fake_output_last;
+
+/* A driver copy with an authorize step, for two-step logins. */
+extern const struct nsc_source_driver fake_source_driver_two_step;
+
+#endif

@@ -1,0 +1,28 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Installs what nsconnect needs from Debian/Ubuntu packages.
+#   install-deps.sh build   compiler, autotools and libraries
+#   install-deps.sh test    the above plus what the test suite uses
+# Uses sudo when not run as root. Packages already present are skipped.
+set -eu
+
+BUILD_PKGS="gcc make autoconf automake libtool pkg-config libcurl4-openssl-dev libjson-c-dev libssl-dev libmongoc-dev libbson-dev"
+TEST_PKGS="check libmicrohttpd-dev python3 xz-utils"
+
+case "${1:-build}" in
+build) pkgs=$BUILD_PKGS ;;
+test) pkgs="$BUILD_PKGS $TEST_PKGS" ;;
+*) echo "usage: $0 build|test" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "installing:$missing" >&2
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

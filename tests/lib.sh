@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: MIT
+# Shared helpers for the shell tests: TAP output, a scratch directory, and
+# the path of the built CLI. Sourced, not run.
+
+NSC_BUILDDIR=${NSC_BUILDDIR:-$(pwd)}
+NSC_SRCDIR=${NSC_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+NSC=${NSC_BUILDDIR}/src/nightscout-connect
+tap_n=0
+tap_failed=0
+
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/nsc-test.XXXXXX") || exit 99
+trap 'rm -rf "$SCRATCH"' EXIT
+
+# The tests must not see the developer's own settings.
+for v in $(env | sed -n 's/^\(CONNECT_[A-Z0-9_]*\)=.*/\1/p; s/^\(MONGODB_URI\|MONGO_[A-Z_]*\|CUSTOMCONNSTR_mongo\)=.*/\1/p'); do
+	unset "$v"
+done
+
+plan() { echo "1..$1"; }
+
+ok() { # ok CONDITION-STATUS DESCRIPTION
+	tap_n=$((tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $tap_n - $2"
+	else
+		echo "not ok $tap_n - $2"
+		tap_failed=$((tap_failed + 1))
+	fi
+}
+
+# check DESCRIPTION COMMAND...: one TAP line for a command's success.
+check() {
+	desc=$1
+	shift
+	if "$@"; then ok 0 "$desc"; else ok 1 "$desc"; fi
+}
+
+# run_nsc OUT ERR ARGS...: runs the CLI, stdout/stderr to files, sets $rc.
+run_nsc() {
+	out=$1 err=$2
+	shift 2
+	"$NSC" "$@" >"$out" 2>"$err"
+	rc=$?
+}
+
+# count_unique FILE: number of distinct identifiers in a JSON-lines file.
+count_unique() {
+	sed -n 's/.*"identifier":"\([0-9a-f-]*\)".*/\1/p' "$1" | sort -u | wc -l
+}
+
+finish() { exit $((tap_failed > 0)); }
