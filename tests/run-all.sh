@@ -9,6 +9,11 @@ top=$(pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
 
 sh tests/install-deps.sh test
+# The builds below are out of tree; an in-tree build (the quick start's) would block them.
+if [ -f config.status ]; then
+	echo "run-all: cleaning the in-tree build first (make distclean)" >&2
+	make -s distclean
+fi
 autoreconf -fi
 
 step() { printf '\n=== %s ===\n' "$*"; }
