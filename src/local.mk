@@ -24,7 +24,7 @@ src_libnsconnect_la_SOURCES = \
 	src/sources/registry.c \
 	src/sources/simulator.c src/sources/simulator.h \
 	src/outputs/registry.c \
-	src/outputs/filesystem.c
+	src/outputs/filesystem.c src/outputs/filesystem.h
 
 src_libnsconnect_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(CURL_CFLAGS) $(JSONC_CFLAGS) $(CRYPTO_CFLAGS)
 src_libnsconnect_la_LIBADD = $(CURL_LIBS) $(JSONC_LIBS) $(CRYPTO_LIBS)

@@ -239,8 +239,10 @@ START_TEST(test_glucose_at_is_per_slot)
 		ck_assert_int_eq(nsc_simulator_glucose_at(3, t + 1), v);
 		ck_assert_int_eq(nsc_simulator_glucose_at(3, t + SLOT - 1), v);
 	}
-	/* Slots before 1970 work too (floor, not truncation). */
+	/* Slots before 1970 work too (floor, not truncation); extremes do not overflow. */
 	ck_assert_int_eq(nsc_simulator_glucose_at(3, -1), nsc_simulator_glucose_at(3, -SLOT));
+	ck_assert_int_ge(nsc_simulator_glucose_at(3, INT64_MIN), 40);
+	ck_assert_int_le(nsc_simulator_glucose_at(3, INT64_MAX), 400);
 	nsc_batch_clear(&b);
 	sim_teardown(&s);
 }

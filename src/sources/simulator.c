@@ -69,6 +69,8 @@ enum sim_tag {
 #define SIM_MEALS_PER_DAY 3
 #define SIM_MAX_EVENTS_PER_DAY (SIM_MEALS_PER_DAY + 1)
 #define SIM_PI 3.14159265358979323846
+/* Instants beyond ±2^60 ms (±36 million years) are clamped: no overflow anywhere. */
+#define SIM_MAX_ABS_SLOT ((INT64_C(1) << 60) / NSC_SIMULATOR_SLOT_MS)
 
 struct sim_meal_plan {
 	int minute;   /* nominal UTC minute of the day */
@@ -194,6 +196,10 @@ static double sim_response(double x_min, double tau)
 
 static int sim_glucose_slot(uint64_t seed, int64_t slot)
 {
+	if (slot > SIM_MAX_ABS_SLOT)
+		slot = SIM_MAX_ABS_SLOT;
+	if (slot < -SIM_MAX_ABS_SLOT)
+		slot = -SIM_MAX_ABS_SLOT;
 	int64_t ts = slot * NSC_SIMULATOR_SLOT_MS;
 	int64_t day = floor_div(ts, NSC_MS_PER_DAY);
 	double minute_of_day = (double)(ts - day * NSC_MS_PER_DAY) / (double)NSC_MS_PER_MINUTE;
