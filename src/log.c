@@ -316,41 +316,92 @@ nomem:
 	return NSC_ERR_NOMEM;
 }
 
-nsc_rc nsc_log_add_secret(struct nsc_log *log, const char *secret)
+/*
+ * The spellings of a secret that redaction looks for: as given, then each
+ * encoding. Returns how many were made; *rc is NSC_ERR_NOMEM if any failed.
+ */
+static size_t make_spellings(const char *secret, char *spellings[1 + ENC_COUNT], nsc_rc *rc)
 {
-	char *spellings[1 + ENC_COUNT] = { 0 };
 	size_t n = 0;
-	nsc_rc rc = NSC_OK;
 
-	if (!log || !secret || strlen(secret) < SECRET_MIN_LEN)
-		return NSC_OK;
-
+	*rc = NSC_OK;
 	spellings[n] = strdup(secret);
-	if (!spellings[n])
-		return NSC_ERR_NOMEM;
+	if (!spellings[n]) {
+		*rc = NSC_ERR_NOMEM;
+		return 0;
+	}
 	n++;
 	for (int e = 0; e < ENC_COUNT; e++) {
 		char *enc = encode_secret(secret, (enum secret_encoding)e);
 
 		if (!enc) {
-			rc = NSC_ERR_NOMEM;
+			*rc = NSC_ERR_NOMEM;
 			break;
 		}
 		spellings[n++] = enc;
 	}
+	return n;
+}
 
+static void free_spelling(char *s)
+{
+	wipe(s, strlen(s));
+	free(s);
+}
+
+nsc_rc nsc_log_add_secret(struct nsc_log *log, const char *secret)
+{
+	char *spellings[1 + ENC_COUNT] = { 0 };
+	nsc_rc rc;
+
+	if (!log || !secret || strlen(secret) < SECRET_MIN_LEN)
+		return NSC_OK;
+
+	size_t n = make_spellings(secret, spellings, &rc);
 	pthread_mutex_lock(&log->mu);
 	for (size_t i = 0; i < n; i++) {
 		/* On failure keep going so every spelling is freed; report NOMEM. */
 		if (rc == NSC_OK)
 			rc = add_spelling_locked(log, spellings[i]);
-		else {
-			wipe(spellings[i], strlen(spellings[i]));
-			free(spellings[i]);
-		}
+		else
+			free_spelling(spellings[i]);
 	}
 	pthread_mutex_unlock(&log->mu);
 	return rc;
+}
+
+/* Removes one spelling if present (the caller still owns `s`). */
+static void remove_spelling_locked(struct nsc_log *log, const char *s)
+{
+	size_t len = strlen(s);
+
+	for (size_t i = 0; i < log->n_secrets; i++) {
+		if (log->secret_lens[i] != len || memcmp(log->secrets[i], s, len) != 0)
+			continue;
+		wipe(log->secrets[i], len);
+		free(log->secrets[i]);
+		memmove(log->secrets + i, log->secrets + i + 1, (log->n_secrets - i - 1) * sizeof(*log->secrets));
+		memmove(log->secret_lens + i, log->secret_lens + i + 1,
+			(log->n_secrets - i - 1) * sizeof(*log->secret_lens));
+		log->n_secrets--;
+		return;
+	}
+}
+
+void nsc_log_remove_secret(struct nsc_log *log, const char *secret)
+{
+	char *spellings[1 + ENC_COUNT] = { 0 };
+	nsc_rc rc;
+
+	if (!log || !secret || strlen(secret) < SECRET_MIN_LEN)
+		return;
+	size_t n = make_spellings(secret, spellings, &rc);
+	pthread_mutex_lock(&log->mu);
+	for (size_t i = 0; i < n; i++)
+		remove_spelling_locked(log, spellings[i]);
+	pthread_mutex_unlock(&log->mu);
+	for (size_t i = 0; i < n; i++)
+		free_spelling(spellings[i]);
 }
 
 /* ---- credential patterns ---- */

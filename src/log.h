@@ -51,6 +51,13 @@ void nsc_log_set_sink(struct nsc_log *log, nsc_log_sink_fn sink, void *ctx);
  */
 nsc_rc nsc_log_add_secret(struct nsc_log *log, const char *secret);
 
+/*
+ * Forgets a value registered before, once it can no longer appear (an
+ * expired session token), so the list does not grow for the life of the
+ * process. Registering the same value twice and removing it once forgets it.
+ */
+void nsc_log_remove_secret(struct nsc_log *log, const char *secret);
+
 /* "error", "warn", "info", "debug", "trace" <-> level. */
 const char *nsc_log_level_name(enum nsc_log_level level);
 nsc_rc nsc_log_level_parse(const char *text, enum nsc_log_level *out);

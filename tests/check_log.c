@@ -201,6 +201,21 @@ START_TEST(test_secret_plain_and_encoded)
 }
 END_TEST
 
+START_TEST(test_secret_removed)
+{
+	ck_assert_int_eq(nsc_log_add_secret(g_log, "tok-0123456789"), NSC_OK);
+	ck_assert_int_eq(nsc_log_add_secret(g_log, "keep-this-secret"), NSC_OK);
+	assert_redacted("a=tok-0123456789 b=keep-this-secret", "tok-0123456789", "a=[redacted] b=[redacted]");
+	/* A forgotten value (an expired session token) is ordinary text again; others stay redacted. */
+	nsc_log_remove_secret(g_log, "tok-0123456789");
+	assert_redacted("a=tok-0123456789 b=keep-this-secret", "keep-this-secret",
+			"a=tok-0123456789 b=[redacted]");
+	/* Its encoded spellings are gone too, and removing twice is harmless. */
+	nsc_log_remove_secret(g_log, "tok-0123456789");
+	assert_redacted("u=%74ok x", "keep-this-secret", "u=%74ok x");
+}
+END_TEST
+
 START_TEST(test_secret_rules)
 {
 	/* Too short to register: ordinary text must survive. */
@@ -501,6 +516,7 @@ static Suite *log_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_secret_plain_and_encoded);
 	tcase_add_test(tc, test_secret_rules);
+	tcase_add_test(tc, test_secret_removed);
 	tcase_add_test(tc, test_userinfo);
 	tcase_add_test(tc, test_query_form_keys);
 	tcase_add_test(tc, test_json_keys);

@@ -266,6 +266,9 @@ static nsc_rc sim_create(const struct nsc_source_env *env, void **out, struct ns
 
 static void sim_forget_token(struct sim_ctx *ctx)
 {
+	/* A dead token can no longer appear in output; keep the secret list short. */
+	if (ctx->token[0] != '\0')
+		nsc_log_remove_secret(ctx->log, ctx->token);
 	memset(ctx->token, 0, sizeof(ctx->token));
 	ctx->has_session = false;
 }
