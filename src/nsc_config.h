@@ -51,9 +51,12 @@ struct nsc_config {
 	enum nsc_log_level log_level; /* CONNECT_LOG_LEVEL, default info */
 	int64_t lookback_ms;          /* CONNECT_LOOKBACK_HOURS, default 48 h, 1..2160 h */
 	char *output_dir;             /* CONNECT_OUTPUT_DIR, default "./nightscout-data" */
+	char *spool_dir;              /* CONNECT_SPOOL_DIR, default "./nsconnect-spool" (remote outputs) */
+	uint64_t spool_max_bytes;     /* CONNECT_SPOOL_MAX_MB (1..65536), default 256 MiB */
 
 	/* simulator */
 	uint64_t simulator_seed;      /* CONNECT_SIMULATOR_SEED, default 1 */
+	int64_t simulator_interval_ms; /* CONNECT_SIMULATOR_INTERVAL seconds (1..3600), default 300 */
 	char *simulator_username;     /* CONNECT_SIMULATOR_USERNAME (optional login) */
 	char *simulator_password;     /* CONNECT_SIMULATOR_PASSWORD (secret) */
 
@@ -127,6 +130,7 @@ enum nsc_setting_group {
 	NSC_GROUP_REST_OUTPUT,
 	NSC_GROUP_MONGO_OUTPUT,
 	NSC_GROUP_FILESYSTEM_OUTPUT,
+	NSC_GROUP_SPOOL,
 };
 
 struct nsc_setting {

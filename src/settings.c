@@ -36,6 +36,9 @@ static const struct nsc_setting settings[] = {
 	/* simulator */
 	ROW("CONNECT_SIMULATOR_SEED", "simulator-seed", INT, SIMULATOR, "1",
 	    "Seed for the simulated readings, an unsigned 64-bit decimal number; default 1."),
+	ROW("CONNECT_SIMULATOR_INTERVAL", "simulator-interval", INT, SIMULATOR, "300",
+	    "Seconds between simulated readings, a whole number from 1 to 3600; default 300 "
+	    "(a CGM's 5 minutes). Short intervals are for tests."),
 	ROW("CONNECT_SIMULATOR_USERNAME", "simulator-username", STRING, SIMULATOR, NULL,
 	    "User name for the simulator's login, any text; optional (no login when unset), needs "
 	    "CONNECT_SIMULATOR_PASSWORD too."),
@@ -153,6 +156,14 @@ static const struct nsc_setting settings[] = {
 	/* filesystem output */
 	ROW("CONNECT_OUTPUT_DIR", "output-dir", STRING, FILESYSTEM_OUTPUT, "./nightscout-data",
 	    "Directory the filesystem output writes into, a path; default ./nightscout-data."),
+
+	/* spool of the remote outputs */
+	ROW("CONNECT_SPOOL_DIR", "spool-dir", STRING, SPOOL, "./nsconnect-spool",
+	    "Directory where batches wait while MongoDB or Nightscout is unreachable, replayed in "
+	    "order when it returns and kept across restarts, a path; default ./nsconnect-spool."),
+	ROW("CONNECT_SPOOL_MAX_MB", "spool-max-mb", INT, SPOOL, "256",
+	    "How much pending data the spool may hold, in whole MiB from 1 to 65536; beyond it the "
+	    "bridge stops fetching until the output catches up; default 256."),
 };
 
 #undef ROW
@@ -211,6 +222,8 @@ const char *nsc_setting_group_title(enum nsc_setting_group g)
 		return "MongoDB output (mongo)";
 	case NSC_GROUP_FILESYSTEM_OUTPUT:
 		return "Filesystem output (filesystem)";
+	case NSC_GROUP_SPOOL:
+		return "Spool (MongoDB and REST outputs)";
 	}
 	return "Other";
 }

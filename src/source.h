@@ -73,6 +73,12 @@ struct nsc_source_driver {
 	 */
 	void (*authenticate)(void *ctx, nsc_step_done_fn done, void *arg);
 	void (*authorize)(void *ctx, nsc_step_done_fn done, void *arg);
+	/*
+	 * Optional: adjusts the timing for this instance (a configured cadence,
+	 * say). The engine copies `timing` and calls this once after create.
+	 */
+	void (*tune_timing)(void *ctx, struct nsc_source_timing *t);
+
 	/* Forget the session (vendor killed it, or it expired). */
 	void (*drop_session)(void *ctx);
 

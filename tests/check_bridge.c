@@ -27,7 +27,8 @@ static void on_finished(void *arg, struct nsc_bridge *b)
 	((struct br *)arg)->finished_calls++;
 }
 
-static void br_init(struct br *t, bool once, enum nsc_log_level level)
+static void br_init_with(struct br *t, bool once, enum nsc_log_level level,
+			 const struct nsc_source_driver *drv)
 {
 	memset(t, 0, sizeof(*t));
 	harness_setup(&t->h, level);
@@ -35,11 +36,16 @@ static void br_init(struct br *t, bool once, enum nsc_log_level level)
 	t->cfg.lookback_ms = 48 * HOUR;
 	struct nsc_bridge_options o = { .once = once, .rng_seed = 17, .finished = on_finished, .finished_arg = t };
 	struct nsc_error err;
-	ck_assert_int_eq(nsc_bridge_new_with(t->h.loop, &t->cfg, t->h.log, &o, &fake_source_driver,
+	ck_assert_int_eq(nsc_bridge_new_with(t->h.loop, &t->cfg, t->h.log, &o, drv,
 					     &fake_output_driver, &t->b, &err),
 			 NSC_OK);
 	ck_assert_ptr_nonnull(fake_source_last);
 	ck_assert_int_eq(nsc_bridge_start(t->b), NSC_OK);
+}
+
+static void br_init(struct br *t, bool once, enum nsc_log_level level)
+{
+	br_init_with(t, once, level, &fake_source_driver);
 }
 
 static void br_fini(struct br *t)
@@ -67,6 +73,18 @@ START_TEST(polls_on_sensor_cadence)
 	ck_assert_uint_eq(st->frames_ok, 24);
 	ck_assert_uint_eq(st->stored[NSC_COLL_ENTRIES], 24);
 	ck_assert_int_eq(t.finished_calls, 0);
+	br_fini(&t);
+}
+END_TEST
+
+START_TEST(instance_timing_sets_the_cadence)
+{
+	struct br t;
+	br_init_with(&t, false, NSC_LOG_INFO, &fake_source_driver_fast);
+	harness_run_for(&t.h, HOUR);
+	/* The fake's readings are on a 5-minute grid, but it is polled every minute. */
+	ck_assert_uint_ge(fake_source_last->fetch_calls, 59);
+	ck_assert_uint_le(fake_source_last->fetch_calls, 60);
 	br_fini(&t);
 }
 END_TEST
@@ -156,6 +174,7 @@ static Suite *bridge_suite(void)
 	Suite *s = suite_create("bridge");
 	TCase *tc = tcase_create("cycle");
 	tcase_add_test(tc, polls_on_sensor_cadence);
+	tcase_add_test(tc, instance_timing_sets_the_cadence);
 	tcase_add_test(tc, wrong_password_for_a_day_is_safe);
 	tcase_add_test(tc, login_flows_again_after_fix);
 	tcase_add_test(tc, failures_back_off_and_recover);

@@ -124,8 +124,8 @@ END_TEST
 /* One name per field of struct nsc_config, plus the alternates and selectors. */
 static const char *const every_setting[] = {
 	"CONNECT_SOURCE", "CONNECT_OUTPUT", "CONNECT_LOG_LEVEL", "CONNECT_LOOKBACK_HOURS",
-	"CONNECT_OUTPUT_DIR",
-	"CONNECT_SIMULATOR_SEED", "CONNECT_SIMULATOR_USERNAME", "CONNECT_SIMULATOR_PASSWORD",
+	"CONNECT_OUTPUT_DIR", "CONNECT_SPOOL_DIR", "CONNECT_SPOOL_MAX_MB",
+	"CONNECT_SIMULATOR_SEED", "CONNECT_SIMULATOR_INTERVAL", "CONNECT_SIMULATOR_USERNAME", "CONNECT_SIMULATOR_PASSWORD",
 	"CONNECT_SHARE_ACCOUNT_NAME", "CONNECT_SHARE_PASSWORD", "CONNECT_SHARE_REGION",
 	"CONNECT_SHARE_SERVER",
 	"CONNECT_LINK_UP_USERNAME", "CONNECT_LINK_UP_PASSWORD", "CONNECT_LINK_UP_REGION",
@@ -166,6 +166,28 @@ START_TEST(test_table_has_every_field)
 	ck_assert_str_eq(nsc_setting_by_name("CONNECT_LOOKBACK_HOURS")->default_text, "48");
 	ck_assert_str_eq(nsc_setting_by_name("CONNECT_OUTPUT_DIR")->default_text,
 			 "./nightscout-data");
+}
+END_TEST
+
+START_TEST(test_table_spool)
+{
+	const struct nsc_setting *dir = nsc_setting_by_name("CONNECT_SPOOL_DIR");
+	const struct nsc_setting *max = nsc_setting_by_name("CONNECT_SPOOL_MAX_MB");
+
+	ck_assert_ptr_nonnull(dir);
+	ck_assert_ptr_nonnull(max);
+	ck_assert_str_eq(dir->flag, "spool-dir");
+	ck_assert_str_eq(max->flag, "spool-max-mb");
+	ck_assert_int_eq(dir->kind, NSC_SETTING_STRING);
+	ck_assert_int_eq(max->kind, NSC_SETTING_INT);
+	ck_assert_int_eq(dir->group, NSC_GROUP_SPOOL);
+	ck_assert_int_eq(max->group, NSC_GROUP_SPOOL);
+	ck_assert_str_eq(dir->default_text, "./nsconnect-spool");
+	ck_assert_str_eq(max->default_text, "256");
+	ck_assert_str_eq(nsc_setting_group_title(NSC_GROUP_SPOOL),
+			 "Spool (MongoDB and REST outputs)");
+	/* the help states the accepted range */
+	ck_assert_ptr_nonnull(strstr(max->help, "1 to 65536"));
 }
 END_TEST
 
@@ -292,6 +314,18 @@ START_TEST(test_source_case_insensitive)
 }
 END_TEST
 
+START_TEST(test_simulator_interval)
+{
+	put("CONNECT_SOURCE", "simulator");
+	put("CONNECT_SIMULATOR_INTERVAL", "2");
+	assert_loads();
+	ck_assert_int_eq(cfg.simulator_interval_ms, 2000);
+	put("CONNECT_SIMULATOR_INTERVAL", "3600");
+	assert_loads();
+	ck_assert_int_eq(cfg.simulator_interval_ms, 3600000);
+}
+END_TEST
+
 START_TEST(test_simulator_defaults)
 {
 	put("CONNECT_SOURCE", "simulator");
@@ -301,7 +335,10 @@ START_TEST(test_simulator_defaults)
 	ck_assert_int_eq(cfg.log_level, NSC_LOG_INFO);
 	ck_assert_int_eq(cfg.lookback_ms, INT64_C(48) * 3600 * 1000);
 	ck_assert_uint_eq(cfg.simulator_seed, 1);
+	ck_assert_int_eq(cfg.simulator_interval_ms, 300000);
 	ck_assert_str_eq(cfg.output_dir, "./nightscout-data");
+	ck_assert_str_eq(cfg.spool_dir, "./nsconnect-spool");
+	ck_assert_uint_eq(cfg.spool_max_bytes, UINT64_C(256) * 1024 * 1024);
 	ck_assert_str_eq(cfg.share_region, "us");
 	ck_assert_str_eq(cfg.linkup_region, "EU");
 	ck_assert_str_eq(cfg.linkup_version, "4.16.0");
@@ -384,6 +421,9 @@ static const struct bad_case bad_cases[] = {
 	{ "CONNECT_SIMULATOR_SEED", "18446744073709551616", "CONNECT_SIMULATOR_SEED" },
 	{ "CONNECT_SIMULATOR_SEED", "12x", "CONNECT_SIMULATOR_SEED" },
 	{ "CONNECT_SIMULATOR_SEED", " 1", "CONNECT_SIMULATOR_SEED" },
+	{ "CONNECT_SIMULATOR_INTERVAL", "0", "CONNECT_SIMULATOR_INTERVAL=\"0\" is not valid; expected a whole number of seconds from 1 to 3600" },
+	{ "CONNECT_SIMULATOR_INTERVAL", "3601", "CONNECT_SIMULATOR_INTERVAL=\"3601\"" },
+	{ "CONNECT_SIMULATOR_INTERVAL", "5s", "CONNECT_SIMULATOR_INTERVAL" },
 	{ "CONNECT_LINK_UP_VERSION", "4.16.",
 	  "CONNECT_LINK_UP_VERSION=\"4.16.\" is not valid; expected digits and dots" },
 	{ "CONNECT_LINK_UP_VERSION", "4..16", "CONNECT_LINK_UP_VERSION" },
@@ -475,6 +515,54 @@ START_TEST(test_good_values)
 	put("CONNECT_GLOOKO_TIMEZONE_OFFSET", "-14");
 	assert_loads();
 	ck_assert(fabs(cfg.glooko_tz_offset_hours - -14.0) < 1e-9);
+}
+END_TEST
+
+static const char *const spool_max_bad[] = {
+	"0", "65537", "-1", "256MB", "1.5", " 256", "+256", "0x100", "99999999999999999999",
+};
+
+/* Each refusal names the variable, echoes the value and gives the range. */
+START_TEST(test_spool_max_refused)
+{
+	char expect[160];
+
+	snprintf(expect, sizeof(expect),
+		 "CONNECT_SPOOL_MAX_MB=\"%s\" is not valid; expected a whole number of MiB "
+		 "from 1 to 65536",
+		 spool_max_bad[_i]);
+	put("CONNECT_SOURCE", "simulator");
+	put("CONNECT_SPOOL_MAX_MB", spool_max_bad[_i]);
+	assert_refused(expect);
+}
+END_TEST
+
+START_TEST(test_spool_values)
+{
+	put("CONNECT_SOURCE", "simulator");
+	put("CONNECT_SPOOL_MAX_MB", "1");
+	put("CONNECT_SPOOL_DIR", "/var/spool/ns connect");
+	assert_loads();
+	ck_assert_uint_eq(cfg.spool_max_bytes, UINT64_C(1) * 1024 * 1024);
+	ck_assert_str_eq(cfg.spool_dir, "/var/spool/ns connect");
+
+	put("CONNECT_SPOOL_MAX_MB", "65536");
+	assert_loads();
+	ck_assert_uint_eq(cfg.spool_max_bytes, UINT64_C(65536) * 1024 * 1024);
+
+	put("CONNECT_SPOOL_MAX_MB", "0");
+	assert_refused("CONNECT_SPOOL_MAX_MB=\"0\"");
+	put("CONNECT_SPOOL_MAX_MB", "65537");
+	assert_refused("CONNECT_SPOOL_MAX_MB=\"65537\"");
+	/* a refused load leaves the last good config */
+	ck_assert_uint_eq(cfg.spool_max_bytes, UINT64_C(65536) * 1024 * 1024);
+
+	/* empty counts as unset: the defaults again */
+	put("CONNECT_SPOOL_MAX_MB", "");
+	put("CONNECT_SPOOL_DIR", "");
+	assert_loads();
+	ck_assert_uint_eq(cfg.spool_max_bytes, UINT64_C(256) * 1024 * 1024);
+	ck_assert_str_eq(cfg.spool_dir, "./nsconnect-spool");
 }
 END_TEST
 
@@ -979,6 +1067,8 @@ START_TEST(test_config_log)
 	ck_assert_ptr_nonnull(find_line(cap, "event=setting name=CONNECT_NIGHTSCOUT_ENDPOINT "
 					     "value=https://ns-out.example.com"));
 	ck_assert_ptr_nonnull(find_line(cap, "name=CONNECT_LOOKBACK_HOURS value=48"));
+	ck_assert_ptr_nonnull(find_line(cap, "name=CONNECT_SPOOL_MAX_MB value=256"));
+	ck_assert_ptr_nonnull(find_line(cap, "name=CONNECT_SPOOL_DIR value=./nsconnect-spool"));
 	ck_assert_ptr_null(find_line(cap, "name=CONNECT_SHARE_SERVER"));
 	for (int i = 0; i < cap->count; i++) {
 		for (size_t j = 0; j < COUNT(leaked); j++)
@@ -1005,6 +1095,7 @@ static Suite *config_suite(void)
 	tc = tcase_create("table");
 	tcase_add_test(tc, test_table_flags_round_trip);
 	tcase_add_test(tc, test_table_has_every_field);
+	tcase_add_test(tc, test_table_spool);
 	tcase_add_test(tc, test_kind_names);
 	suite_add_tcase(s, tc);
 
@@ -1015,6 +1106,7 @@ static Suite *config_suite(void)
 	tcase_add_loop_test(tc, test_source_required, 0, (int)COUNT(source_cases));
 	tcase_add_test(tc, test_source_case_insensitive);
 	tcase_add_test(tc, test_simulator_defaults);
+	tcase_add_test(tc, test_simulator_interval);
 	tcase_add_test(tc, test_simulator_login_pair);
 	tcase_add_test(tc, test_exact_strings);
 	suite_add_tcase(s, tc);
@@ -1024,6 +1116,8 @@ static Suite *config_suite(void)
 	tcase_add_loop_test(tc, test_bad_values, 0, (int)COUNT(bad_cases));
 	tcase_add_test(tc, test_linkup_regions);
 	tcase_add_test(tc, test_good_values);
+	tcase_add_test(tc, test_spool_values);
+	tcase_add_loop_test(tc, test_spool_max_refused, 0, (int)COUNT(spool_max_bad));
 	tcase_add_test(tc, test_failed_load_keeps_config);
 	suite_add_tcase(s, tc);
 

@@ -38,10 +38,10 @@ static void fr_init(struct fr *t)
 	t->src = sctx;
 	t->out = octx;
 	nsc_rng_seed(&t->rng, 5);
-	nsc_session_init(&t->s, &fake_source_driver, sctx, t->h.loop, t->h.log);
+	nsc_session_init(&t->s, &fake_source_driver, sctx, &fake_source_driver.timing, t->h.loop, t->h.log);
 	struct nsc_frame_deps d = {
 		.loop = t->h.loop, .log = t->h.log, .rng = &t->rng, .session = &t->s,
-		.source = &fake_source_driver, .source_ctx = sctx,
+		.source = &fake_source_driver, .source_ctx = sctx, .timing = &fake_source_driver.timing,
 		.output = &fake_output_driver, .output_ctx = octx,
 		.lookback_ms = 48 * 60 * MIN,
 	};

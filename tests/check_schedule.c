@@ -28,6 +28,15 @@ START_TEST(aligned_skips_missed_slots)
 }
 END_TEST
 
+START_TEST(aligned_never_polls_a_slot_twice)
+{
+	int64_t newest = 1704103200000LL;
+	/* Polled at slot 1 + buffer + a small jitter; a larger jitter now must not give slot 1 again. */
+	int64_t now = newest + I + 18000 + 1000;
+	ck_assert_int_eq(nsc_schedule_aligned(newest, now, I, 18000, 17000), newest + 2 * I + 18000 + 17000);
+}
+END_TEST
+
 START_TEST(aligned_without_reading)
 {
 	ck_assert_int_eq(nsc_schedule_aligned(0, 1000000, I, 18000, 700), 1000000 + I + 700);
@@ -45,7 +54,7 @@ START_TEST(aligned_property)
 		int64_t t = nsc_schedule_aligned(newest, now, I, 18000, jitter);
 		ck_assert_int_gt(t, now);
 		/* The first future slot: either the very next one, or the slot before is past. */
-		ck_assert(t == newest + I + 18000 + jitter || t - I <= now);
+		ck_assert(t == newest + I + 18000 + jitter || t - jitter - I <= now);
 		ck_assert_int_eq((t - newest - 18000 - jitter) % I, 0);
 	}
 }
@@ -107,6 +116,7 @@ static Suite *schedule_suite(void)
 	TCase *tc = tcase_create("schedule");
 	tcase_add_test(tc, aligned_next_reading_plus_buffer);
 	tcase_add_test(tc, aligned_skips_missed_slots);
+	tcase_add_test(tc, aligned_never_polls_a_slot_twice);
 	tcase_add_test(tc, aligned_without_reading);
 	tcase_add_test(tc, aligned_property);
 	tcase_add_test(tc, next_by_verdict);

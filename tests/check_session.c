@@ -79,7 +79,7 @@ static void sess_init(struct sess *t, const struct nsc_source_driver *drv)
 	void *ctx;
 	ck_assert_int_eq(drv->create(&env, &ctx, NULL), NSC_OK);
 	t->src = ctx;
-	nsc_session_init(&t->s, drv, ctx, t->h.loop, t->h.log);
+	nsc_session_init(&t->s, drv, ctx, &drv->timing, t->h.loop, t->h.log);
 }
 
 static void sess_fini(struct sess *t, const struct nsc_source_driver *drv)

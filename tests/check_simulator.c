@@ -383,6 +383,54 @@ START_TEST(test_directions_match_deltas)
 }
 END_TEST
 
+START_TEST(test_fast_cadence)
+{
+	const int64_t every = 10 * NSC_MS_PER_SECOND;
+	struct sim s;
+	struct nsc_batch b;
+	struct nsc_error err = { 0 };
+	size_t skipped;
+
+	sim_setup(&s, 11, NULL, NULL);
+	nsc_source_simulator.destroy(s.ctx);
+	s.cfg.simulator_interval_ms = every;
+	ck_assert_int_eq(nsc_source_simulator.create(&s.env, &s.ctx, &err), NSC_OK);
+
+	/* The engine polls at the configured cadence, buffer and jitter a tenth of it. */
+	struct nsc_source_timing t = nsc_source_simulator.timing;
+	nsc_source_simulator.tune_timing(s.ctx, &t);
+	ck_assert_int_eq(t.expected_interval_ms, every);
+	ck_assert_int_eq(t.align_buffer_ms, every / 10);
+	ck_assert_int_eq(t.align_jitter_ms, every / 10);
+	ck_assert_int_eq(t.retry_base_ms, every);
+
+	ck_assert_int_eq(sim_run(&s, T_NOW - NSC_MS_PER_HOUR, T_NOW, &b, &skipped), NSC_OK);
+	size_t n = nsc_batch_count(&b, NSC_COLL_ENTRIES);
+	ck_assert_uint_eq(n, 360);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *d = nsc_batch_get(&b, NSC_COLL_ENTRIES, i);
+		int64_t when = doc_int(d, "date"), sgv = doc_int(d, "sgv");
+		ck_assert_int_eq(when % every, 0);
+		/* On the 5-minute grid the curve is the default cadence's. */
+		if (when % SLOT == 0)
+			ck_assert_int_eq(sgv, nsc_simulator_glucose_at(11, when));
+		if (i == 0)
+			continue;
+		int64_t prev = doc_int(nsc_batch_get(&b, NSC_COLL_ENTRIES, i - 1), "sgv");
+		/* Smooth at 10 s steps: no jumps. */
+		ck_assert_int_le(sgv - prev < 0 ? prev - sgv : sgv - prev, 3);
+		if (i < 30)
+			continue;
+		/* Arrows from the change over 5 minutes (30 readings back), not over 10 s. */
+		int64_t before = doc_int(nsc_batch_get(&b, NSC_COLL_ENTRIES, i - 30), "sgv");
+		enum nsc_trend want = nsc_trend_from_rate((double)(sgv - before) / 5.0);
+		ck_assert_int_eq(doc_int(d, "trend"), (int64_t)want);
+	}
+	nsc_batch_clear(&b);
+	sim_teardown(&s);
+}
+END_TEST
+
 START_TEST(test_treatments_with_meals)
 {
 	struct sim s;
@@ -645,6 +693,7 @@ static Suite *simulator_suite(void)
 	tcase_add_test(curve, test_grid_window_and_document_shape);
 	tcase_add_test(curve, test_fetch_capped_by_lookback);
 	tcase_add_test(curve, test_directions_match_deltas);
+	tcase_add_test(curve, test_fast_cadence);
 	tcase_add_test(curve, test_treatments_with_meals);
 	tcase_set_timeout(curve, 60);
 	suite_add_tcase(s, curve);

@@ -186,6 +186,21 @@ static nsc_rc out_write(void *ctx, const struct nsc_batch *b, struct nsc_write_r
 	return NSC_OK;
 }
 
+/* An instance that polls every minute: exercises tune_timing. */
+static void src_tune_fast(void *ctx, struct nsc_source_timing *t)
+{
+	t->expected_interval_ms = 60000;
+	t->align_buffer_ms = 1000;
+	t->align_jitter_ms = 1000;
+}
+
+const struct nsc_source_driver fake_source_driver_fast = {
+	.name = "fakefast", .display_name = "Fake fast", .timing = FAKE_TIMING,
+	.create = src_create, .destroy = src_destroy, .tune_timing = src_tune_fast,
+	.authenticate = src_authenticate, .authorize = NULL, .drop_session = src_drop,
+	.fetch = src_fetch, .transform = src_transform,
+};
+
 const struct nsc_output_driver fake_output_driver = {
 	.name = "memory", .open = out_open, .close = out_close,
 	.last_known = out_last_known, .write = out_write,

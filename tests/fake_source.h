@@ -45,5 +45,7 @@ extern struct fake_output *fake_output_last;
 
 /* A driver copy with an authorize step, for two-step logins. */
 extern const struct nsc_source_driver fake_source_driver_two_step;
+/* A driver copy whose tune_timing sets a 1-minute cadence. */
+extern const struct nsc_source_driver fake_source_driver_fast;
 
 #endif

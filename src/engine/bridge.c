@@ -26,6 +26,7 @@ struct nsc_bridge {
 	const struct nsc_output_driver *output;
 	void *output_ctx;
 
+	struct nsc_source_timing timing; /* the driver's, tuned for this instance */
 	struct nsc_rng rng;
 	struct nsc_session session;
 	struct nsc_frame frame;
@@ -193,15 +194,18 @@ nsc_rc nsc_bridge_new_with(struct nsc_loop *loop, const struct nsc_config *cfg, 
 		free(b);
 		return rc;
 	}
-	nsc_session_init(&b->session, source, b->source_ctx, loop, log);
+	b->timing = source->timing;
+	if (source->tune_timing)
+		source->tune_timing(b->source_ctx, &b->timing);
+	nsc_session_init(&b->session, source, b->source_ctx, &b->timing, loop, log);
 	struct nsc_frame_deps deps = {
 		.loop = loop, .log = log, .rng = &b->rng, .session = &b->session,
-		.source = source, .source_ctx = b->source_ctx,
+		.source = source, .source_ctx = b->source_ctx, .timing = &b->timing,
 		.output = output, .output_ctx = b->output_ctx,
 		.lookback_ms = cfg->lookback_ms,
 	};
 	nsc_frame_init(&b->frame, &deps);
-	nsc_schedule_policy_for(&b->policy, &source->timing);
+	nsc_schedule_policy_for(&b->policy, &b->timing);
 	*out = b;
 	return NSC_OK;
 }

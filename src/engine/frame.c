@@ -242,10 +242,10 @@ void nsc_frame_init(struct nsc_frame *f, const struct nsc_frame_deps *deps)
 	memset(f, 0, sizeof(*f));
 	f->d = *deps;
 	f->state = NSC_FS_IDLE;
-	f->max_retries = deps->source->timing.max_retries;
+	f->max_retries = deps->timing->max_retries;
 	nsc_batch_init(&f->batch);
 	f->retry_backoff = (struct nsc_backoff){
-		.base_ms = deps->source->timing.retry_base_ms > 0 ? deps->source->timing.retry_base_ms : 1000,
+		.base_ms = deps->timing->retry_base_ms > 0 ? deps->timing->retry_base_ms : 1000,
 		.cap_ms = NSC_FRAME_RETRY_CAP_MS,
 		.factor = 2.0,
 		.jitter = 0.2,

@@ -58,6 +58,7 @@ struct nsc_frame_deps {
 	struct nsc_session *session;
 	const struct nsc_source_driver *source;
 	void *source_ctx;
+	const struct nsc_source_timing *timing; /* this instance's */
 	const struct nsc_output_driver *output;
 	void *output_ctx;
 	int64_t lookback_ms;      /* never fetch further back than now - lookback */

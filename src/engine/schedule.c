@@ -24,14 +24,18 @@ int64_t nsc_schedule_aligned(int64_t newest_ms, int64_t now_ms, int64_t interval
 		interval_ms = 1;
 	if (newest_ms <= 0)
 		return now_ms + interval_ms + jitter_sample_ms;
-	int64_t offset = buffer_ms + jitter_sample_ms;
+	/*
+	 * Pick the slot without the jitter, then add it: a poll made at
+	 * slot+buffer+jitter must lead to the next slot, never to a second
+	 * poll of the same one because this time's jitter came out larger.
+	 */
 	int64_t k = 1;
-	if (newest_ms + interval_ms + offset <= now_ms)
-		k = (now_ms - newest_ms - offset) / interval_ms + 1;
-	int64_t t = newest_ms + k * interval_ms + offset;
+	if (newest_ms + interval_ms + buffer_ms <= now_ms)
+		k = (now_ms - newest_ms - buffer_ms) / interval_ms + 1;
+	int64_t t = newest_ms + k * interval_ms + buffer_ms;
 	while (t <= now_ms)
 		t += interval_ms;
-	return t;
+	return t + jitter_sample_ms;
 }
 
 int64_t nsc_schedule_next(const struct nsc_schedule_policy *p, struct nsc_cycle_counters *c,

@@ -42,8 +42,9 @@ struct nsc_cycle_counters {
 void nsc_schedule_policy_for(struct nsc_schedule_policy *p, const struct nsc_source_timing *t);
 
 /*
- * The first newest + k*interval + buffer + jitter_sample (k >= 1) that is
- * after now. With no reading yet (newest <= 0): now + interval + jitter.
+ * newest + k*interval + buffer + jitter_sample for the smallest k >= 1 whose
+ * newest + k*interval + buffer is after now (the jitter never makes the same
+ * slot polled twice). With no reading yet (newest <= 0): now + interval + jitter.
  */
 int64_t nsc_schedule_aligned(int64_t newest_ms, int64_t now_ms, int64_t interval_ms,
 			     int64_t buffer_ms, int64_t jitter_sample_ms);

@@ -128,7 +128,7 @@ static void start_login(struct nsc_session *s)
 
 static void arm_timers(struct nsc_session *s)
 {
-	const struct nsc_source_timing *t = &s->driver->timing;
+	const struct nsc_source_timing *t = s->timing;
 	cancel_timers(s);
 	s->established_at_ms = nsc_loop_wall_ms(s->loop);
 	if (t->session_refresh_ms > 0 &&
@@ -192,12 +192,13 @@ void nsc_session_dispatch(struct nsc_session *s, enum nsc_session_event e)
 }
 
 void nsc_session_init(struct nsc_session *s, const struct nsc_source_driver *driver, void *source,
-		      struct nsc_loop *loop, struct nsc_log *log)
+		      const struct nsc_source_timing *timing, struct nsc_loop *loop, struct nsc_log *log)
 {
 	memset(s, 0, sizeof(*s));
 	s->state = NSC_SS_INACTIVE;
 	s->driver = driver;
 	s->source = source;
+	s->timing = timing;
 	s->loop = loop;
 	s->log = log;
 }

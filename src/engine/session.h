@@ -53,6 +53,7 @@ struct nsc_session {
 	enum nsc_session_state state;
 	const struct nsc_source_driver *driver;
 	void *source; /* the driver's ctx */
+	const struct nsc_source_timing *timing; /* this instance's (owned by the caller) */
 	struct nsc_loop *loop;
 	struct nsc_log *log;
 
@@ -69,7 +70,7 @@ struct nsc_session {
 };
 
 void nsc_session_init(struct nsc_session *s, const struct nsc_source_driver *driver, void *source,
-		      struct nsc_loop *loop, struct nsc_log *log);
+		      const struct nsc_source_timing *timing, struct nsc_loop *loop, struct nsc_log *log);
 void nsc_session_fini(struct nsc_session *s);
 
 /* Feeds one event to the machine (used by the timers, the driver's callbacks and tests). */

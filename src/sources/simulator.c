@@ -9,7 +9,7 @@
  * payload into Nightscout documents.
  *
  * Vendor payload shape:
- *   {"readings":  [{"t": <ms>, "mgdl": <int>, "delta": <int>}, ...],
+ *   {"readings":  [{"t": <ms>, "mgdl": <int>, "delta": <change over 5 min or one cadence>}, ...],
  *    "treatments":[{"t": <ms>, "kind": "meal", "carbs": <int>, "insulin": <num>},
  *                  {"t": <ms>, "kind": "correction", "insulin": <num>}, ...]}
  */
@@ -32,7 +32,6 @@
 #define SIM_COMP "simulator"
 
 #define SIM_DEFAULT_LOOKBACK_MS (48 * NSC_MS_PER_HOUR)
-#define SIM_READINGS_PER_HOUR 12
 
 #define SIM_TOKEN_HEX 32
 #define SIM_REJECT_MSG \
@@ -104,6 +103,7 @@ struct sim_ctx {
 	bool login_configured;
 	bool has_session;
 	char token[SIM_TOKEN_HEX + 1];
+	int64_t slot_ms;         /* reading cadence, CONNECT_SIMULATOR_INTERVAL */
 };
 
 /* ---- the model ------------------------------------------------------- */
@@ -194,13 +194,24 @@ static double sim_response(double x_min, double tau)
 	return u * u * exp(2.0 * (1.0 - u));
 }
 
-static int sim_glucose_slot(uint64_t seed, int64_t slot)
+/* Noise of 5-minute slot `slot`, in -2..+2 mg/dL. */
+static double sim_noise(uint64_t seed, int64_t slot)
 {
-	if (slot > SIM_MAX_ABS_SLOT)
-		slot = SIM_MAX_ABS_SLOT;
-	if (slot < -SIM_MAX_ABS_SLOT)
-		slot = -SIM_MAX_ABS_SLOT;
-	int64_t ts = slot * NSC_SIMULATOR_SLOT_MS;
+	return (double)(int)(sim_hash(seed, SIM_TAG_NOISE, slot) % SIM_NOISE_SPREAD) - (SIM_NOISE_SPREAD / 2);
+}
+
+/*
+ * Glucose at instant ts. The noise is drawn per 5-minute slot and blended
+ * linearly in between, so a faster cadence (CONNECT_SIMULATOR_INTERVAL)
+ * sees a smooth curve, and the 5-minute grid sees exactly the drawn values.
+ */
+static int sim_glucose_ms(uint64_t seed, int64_t ts)
+{
+	const int64_t max_ts = SIM_MAX_ABS_SLOT * NSC_SIMULATOR_SLOT_MS;
+	if (ts > max_ts)
+		ts = max_ts;
+	if (ts < -max_ts)
+		ts = -max_ts;
 	int64_t day = floor_div(ts, NSC_MS_PER_DAY);
 	double minute_of_day = (double)(ts - day * NSC_MS_PER_DAY) / (double)NSC_MS_PER_MINUTE;
 	double peak = SIM_RHYTHM_PEAK_MIN + (double)(sim_hash(seed, SIM_TAG_RHYTHM, 0) % SIM_RHYTHM_PEAK_SPREAD);
@@ -222,8 +233,9 @@ static int sim_glucose_slot(uint64_t seed, int64_t slot)
 		}
 	}
 
-	v += (double)(int)(sim_hash(seed, SIM_TAG_NOISE, slot) % SIM_NOISE_SPREAD) -
-	     (SIM_NOISE_SPREAD / 2);
+	int64_t slot = floor_div(ts, NSC_SIMULATOR_SLOT_MS);
+	double frac = (double)(ts - slot * NSC_SIMULATOR_SLOT_MS) / (double)NSC_SIMULATOR_SLOT_MS;
+	v += sim_noise(seed, slot) * (1.0 - frac) + (frac > 0.0 ? sim_noise(seed, slot + 1) * frac : 0.0);
 
 	long r = lround(v);
 	if (r < NSC_SIMULATOR_MIN_MGDL)
@@ -235,7 +247,7 @@ static int sim_glucose_slot(uint64_t seed, int64_t slot)
 
 int nsc_simulator_glucose_at(uint64_t seed, int64_t t_ms)
 {
-	return sim_glucose_slot(seed, floor_div(t_ms, NSC_SIMULATOR_SLOT_MS));
+	return sim_glucose_ms(seed, floor_div(t_ms, NSC_SIMULATOR_SLOT_MS) * NSC_SIMULATOR_SLOT_MS);
 }
 
 /* ---- lifecycle and session ------------------------------------------- */
@@ -256,6 +268,8 @@ static nsc_rc sim_create(const struct nsc_source_env *env, void **out, struct ns
 	ctx->cfg = env->config;
 	ctx->log = env->log;
 	ctx->seed = env->config->simulator_seed;
+	ctx->slot_ms = env->config->simulator_interval_ms > 0 ? env->config->simulator_interval_ms
+							       : NSC_SIMULATOR_SLOT_MS;
 	ctx->login_configured = str_set(env->config->simulator_username) ||
 				str_set(env->config->simulator_password);
 	*out = ctx;
@@ -431,14 +445,23 @@ static int json_push(struct json_object *arr, struct json_object *item)
 	return 0;
 }
 
-static struct json_object *sim_reading_record(uint64_t seed, int64_t slot)
+/*
+ * `delta` spans one cadence, but never less than 5 minutes: at a fast test
+ * cadence a one-step difference of 1 mg/dL would read as a steep arrow.
+ */
+static int64_t sim_delta_span_ms(int64_t slot_ms)
+{
+	return slot_ms > NSC_SIMULATOR_SLOT_MS ? slot_ms : NSC_SIMULATOR_SLOT_MS;
+}
+
+static struct json_object *sim_reading_record(uint64_t seed, int64_t slot, int64_t slot_ms)
 {
 	struct json_object *r = json_object_new_object();
 	if (r == NULL)
 		return NULL;
-	int v = sim_glucose_slot(seed, slot);
-	int prev = sim_glucose_slot(seed, slot - 1);
-	if (json_add_int64(r, "t", slot * NSC_SIMULATOR_SLOT_MS) != 0 ||
+	int v = sim_glucose_ms(seed, slot * slot_ms);
+	int prev = sim_glucose_ms(seed, slot * slot_ms - sim_delta_span_ms(slot_ms));
+	if (json_add_int64(r, "t", slot * slot_ms) != 0 ||
 	    json_add_int64(r, "mgdl", v) != 0 || json_add_int64(r, "delta", v - prev) != 0) {
 		json_object_put(r);
 		return NULL;
@@ -463,7 +486,7 @@ static struct json_object *sim_event_record(const struct sim_event *ev)
 }
 
 /* Builds the payload object for (from, to]; NULL on allocation failure. */
-static struct json_object *sim_build_payload(uint64_t seed, int64_t from, int64_t to,
+static struct json_object *sim_build_payload(uint64_t seed, int64_t slot_ms, int64_t from, int64_t to,
 					     size_t *n_readings, size_t *n_treatments)
 {
 	struct json_object *root = json_object_new_object();
@@ -485,10 +508,10 @@ static struct json_object *sim_build_payload(uint64_t seed, int64_t from, int64_
 	if (to <= from)
 		return root;
 
-	int64_t first = floor_div(from, NSC_SIMULATOR_SLOT_MS) + 1;
-	int64_t last = floor_div(to, NSC_SIMULATOR_SLOT_MS);
+	int64_t first = floor_div(from, slot_ms) + 1;
+	int64_t last = floor_div(to, slot_ms);
 	for (int64_t s = first; s <= last; s++) {
-		if (json_push(r_arr, sim_reading_record(seed, s)) != 0)
+		if (json_push(r_arr, sim_reading_record(seed, s, slot_ms)) != 0)
 			goto fail;
 		(*n_readings)++;
 	}
@@ -524,16 +547,17 @@ static void sim_fetch(void *vctx, const struct nsc_fetch_window *w, struct nsc_p
 	}
 
 	int64_t lookback = ctx->cfg->lookback_ms > 0 ? ctx->cfg->lookback_ms : SIM_DEFAULT_LOOKBACK_MS;
-	int64_t cap = SIM_READINGS_PER_HOUR * ((lookback + NSC_MS_PER_HOUR - 1) / NSC_MS_PER_HOUR);
+	int64_t per_hour = NSC_MS_PER_HOUR / ctx->slot_ms;
+	int64_t cap = per_hour * ((lookback + NSC_MS_PER_HOUR - 1) / NSC_MS_PER_HOUR);
 	int64_t from = w->from_ms;
 	int64_t to = w->to_ms;
-	/* Never more than 12 readings per hour of lookback, newest kept. */
-	int64_t floor_from = (floor_div(to, NSC_SIMULATOR_SLOT_MS) - cap) * NSC_SIMULATOR_SLOT_MS;
+	/* Never more readings than the lookback holds at this cadence, newest kept. */
+	int64_t floor_from = (floor_div(to, ctx->slot_ms) - cap) * ctx->slot_ms;
 	if (from < floor_from)
 		from = floor_from;
 
 	size_t n_readings, n_treatments;
-	struct json_object *root = sim_build_payload(ctx->seed, from, to, &n_readings, &n_treatments);
+	struct json_object *root = sim_build_payload(ctx->seed, ctx->slot_ms, from, to, &n_readings, &n_treatments);
 	if (root == NULL) {
 		done(arg, NSC_ERR_NOMEM, "simulator: out of memory building the payload");
 		return;
@@ -598,8 +622,8 @@ static nsc_rc sim_add(struct sim_ctx *ctx, struct nsc_batch *out, enum nsc_colle
 }
 
 /* One reading -> entry. Returns NSC_ERR_PARSE for a malformed record. */
-static nsc_rc sim_entry(struct json_object *rec, const struct nsc_fetch_window *w,
-			struct json_object **doc_out)
+static nsc_rc sim_entry(const struct sim_ctx *ctx, struct json_object *rec,
+			const struct nsc_fetch_window *w, struct json_object **doc_out)
 {
 	int64_t t, mgdl, delta = 0;
 	struct json_object *dv;
@@ -619,7 +643,8 @@ static nsc_rc sim_entry(struct json_object *rec, const struct nsc_fetch_window *
 	if (nsc_time_format_iso(t, iso, sizeof(iso)) != NSC_OK)
 		return NSC_ERR_PARSE;
 
-	enum nsc_trend trend = has_delta ? nsc_trend_from_rate((double)delta / 5.0)
+	double minutes = (double)sim_delta_span_ms(ctx->slot_ms) / (double)NSC_MS_PER_MINUTE;
+	enum nsc_trend trend = has_delta ? nsc_trend_from_rate((double)delta / minutes)
 					 : NSC_TREND_NOT_COMPUTABLE;
 	struct json_object *doc = json_object_new_object();
 	if (doc == NULL)
@@ -637,8 +662,8 @@ static nsc_rc sim_entry(struct json_object *rec, const struct nsc_fetch_window *
 }
 
 /* One treatment record -> treatment. Returns NSC_ERR_PARSE for a malformed record. */
-static nsc_rc sim_treatment(struct json_object *rec, const struct nsc_fetch_window *w,
-			    struct json_object **doc_out)
+static nsc_rc sim_treatment(const struct sim_ctx *ctx, struct json_object *rec,
+			    const struct nsc_fetch_window *w, struct json_object **doc_out)
 {
 	int64_t t, carbs = 0;
 	double insulin;
@@ -683,8 +708,8 @@ static nsc_rc sim_treatment(struct json_object *rec, const struct nsc_fetch_wind
 	return NSC_OK;
 }
 
-typedef nsc_rc (*sim_record_fn)(struct json_object *rec, const struct nsc_fetch_window *w,
-				struct json_object **doc_out);
+typedef nsc_rc (*sim_record_fn)(const struct sim_ctx *ctx, struct json_object *rec,
+				const struct nsc_fetch_window *w, struct json_object **doc_out);
 
 static nsc_rc sim_transform_array(struct sim_ctx *ctx, struct json_object *arr, const char *what,
 				  sim_record_fn fn, enum nsc_collection c,
@@ -694,7 +719,7 @@ static nsc_rc sim_transform_array(struct sim_ctx *ctx, struct json_object *arr, 
 	size_t n = json_object_array_length(arr);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *doc = NULL;
-		nsc_rc rc = fn(json_object_array_get_idx(arr, i), w, &doc);
+		nsc_rc rc = fn(ctx, json_object_array_get_idx(arr, i), w, &doc);
 		if (rc == NSC_ERR_NOMEM)
 			return nsc_error_set(err, rc, "simulator: out of memory transforming %s", what);
 		if (rc != NSC_OK) {
@@ -775,6 +800,20 @@ static nsc_rc sim_transform(void *vctx, const struct nsc_payload *in, const stru
 	return rc;
 }
 
+/* The engine's timing follows the configured cadence. */
+static void sim_tune_timing(void *vctx, struct nsc_source_timing *t)
+{
+	const struct sim_ctx *ctx = vctx;
+	if (ctx->slot_ms == NSC_SIMULATOR_SLOT_MS)
+		return;
+	t->expected_interval_ms = ctx->slot_ms;
+	/* Buffer and jitter stay well inside one cadence: a tenth of it, 18 s at most. */
+	int64_t tenth = ctx->slot_ms / 10;
+	t->align_buffer_ms = tenth < t->align_buffer_ms ? tenth : t->align_buffer_ms;
+	t->align_jitter_ms = tenth < t->align_jitter_ms ? tenth : t->align_jitter_ms;
+	t->retry_base_ms = ctx->slot_ms < t->retry_base_ms ? ctx->slot_ms : t->retry_base_ms;
+}
+
 const struct nsc_source_driver nsc_source_simulator = {
 	.name = "simulator",
 	.display_name = "Simulator",
@@ -789,6 +828,7 @@ const struct nsc_source_driver nsc_source_simulator = {
 	},
 	.create = sim_create,
 	.destroy = sim_destroy,
+	.tune_timing = sim_tune_timing,
 	.authenticate = sim_authenticate,
 	.authorize = NULL,
 	.drop_session = sim_drop_session,

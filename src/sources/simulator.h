@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The built-in `simulator` source (CONNECT_SOURCE=simulator): a
- * deterministic glucose curve on the 5-minute grid of epoch time, with
+ * deterministic glucose curve on the 5-minute grid of epoch time (or a
+ * faster grid set by CONNECT_SIMULATOR_INTERVAL, for tests), with
  * meals, boluses and noise derived from CONNECT_SIMULATOR_SEED only. It
  * goes through the same steps as a vendor driver (optional login, a raw
  * vendor-shaped JSON payload, a transform into Nightscout documents), so

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to the configuration files: config.c (load and validation),
+ * config_kv.c (lookups), config_url.c (server URLs) and config_secrets.c
+ * (NAME_FILE secrets, secret registration, the settings log). Holds what
+ * more than one of them needs: the table of string fields, the reader that
+ * looks values up during one load, the forms quoted in error messages and
+ * a few character and string helpers.
+ *
+ * Ownership & concurrency: the field table is constant and shared by every
+ * thread. A reader borrows its lookup, ctx and err for the length of one
+ * nsc_config_load() call and owns nothing.
+ */
+#ifndef NSC_SRC_CONFIG_INTERNAL_H
+#define NSC_SRC_CONFIG_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "log.h"
+#include "nsc_config.h"
+
+#define NSC_CFG_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+#define NSC_CFG_HOUR_MS INT64_C(3600000)
+#define NSC_CFG_MIB (UINT64_C(1) << 20)
+
+#define NSC_CFG_SERVER_FORM \
+	"a host name like example.com, host:port, or a base URL like https://host[:port][/path]"
+
+/* ---- the string fields ------------------------------------------------- */
+
+/*
+ * How a string setting is checked. CONNECT_SOURCE, CONNECT_OUTPUT,
+ * CONNECT_LOG_LEVEL, the numbers and the MongoDB URI family are read by
+ * their own code in config.c instead.
+ */
+enum nsc_cfg_check {
+	NSC_CFG_CHECK_NONE,
+	NSC_CFG_CHECK_ENUM,       /* one of `choices`, case-insensitive, stored as spelled there */
+	NSC_CFG_CHECK_SERVER,     /* nsc_config_normalize_url() */
+	NSC_CFG_CHECK_ENDPOINT,   /* full http(s) URL, query allowed */
+	NSC_CFG_CHECK_VERSION,    /* digits and dots */
+	NSC_CFG_CHECK_COUNTRY,    /* two letters, stored lower-case */
+	NSC_CFG_CHECK_TIMEZONE,   /* zone file under the zoneinfo directory */
+	NSC_CFG_CHECK_COLLECTION, /* MongoDB collection name */
+};
+
+/* One string setting: where struct nsc_config keeps it and how it is checked. */
+struct nsc_cfg_field {
+	const char *name;
+	size_t offset; /* of a char * in struct nsc_config */
+	bool secret;   /* read with nsc_cfg_read_secret(), never logged */
+	enum nsc_cfg_check check;
+	const char *const *choices; /* NULL-terminated, NSC_CFG_CHECK_ENUM only */
+	const char *def;
+};
+
+/* The table of string fields (config.c). */
+const struct nsc_cfg_field *nsc_cfg_fields(size_t *count);
+
+static inline char *const *nsc_cfg_field_cslot(const struct nsc_config *cfg,
+					       const struct nsc_cfg_field *f)
+{
+	return (char *const *)(const void *)((const char *)cfg + f->offset);
+}
+
+/* "error", "warn", ... as CONNECT_LOG_LEVEL spells them; NULL when out of range (config.c). */
+const char *nsc_cfg_log_level_name(enum nsc_log_level level);
+
+/* ---- reading values ---------------------------------------------------- */
+
+struct nsc_cfg_reader {
+	nsc_config_lookup_fn lookup;
+	void *ctx;
+	struct nsc_error *err;
+};
+
+/* The value of `name`, or NULL when it is unset or empty. */
+static inline const char *nsc_cfg_get(const struct nsc_cfg_reader *r, const char *name)
+{
+	const char *v = r->lookup(r->ctx, name);
+
+	return (v && *v) ? v : NULL;
+}
+
+/*
+ * A secret's value from NAME or from the file NAME_FILE names; *out stays
+ * NULL when neither is set. *from_file (may be NULL) tells which one it was
+ * (config_secrets.c).
+ */
+nsc_rc nsc_cfg_read_secret(const struct nsc_cfg_reader *r, const char *name, char **out,
+			   bool *from_file);
+
+/*
+ * Parses an http(s) URL or (when !need_scheme) a bare host[:port][/path]
+ * into "scheme://host[:port][/path][?query]" (config_url.c). `echo` false
+ * keeps the value out of error messages (it may hold a token).
+ */
+nsc_rc nsc_cfg_parse_http_url(const char *name, const char *value, bool need_scheme,
+			      bool allow_query, bool echo, char **out, struct nsc_error *err);
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static inline nsc_rc nsc_cfg_nomem(struct nsc_error *err)
+{
+	return nsc_error_set(err, NSC_ERR_NOMEM, "out of memory while reading the configuration");
+}
+
+static inline char *nsc_cfg_dup_str(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = malloc(n);
+
+	if (p)
+		memcpy(p, s, n);
+	return p;
+}
+
+static inline bool nsc_cfg_is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static inline bool nsc_cfg_is_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static inline char nsc_cfg_to_lower(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+/* 0..15 for a hex digit, else -1. */
+static inline int nsc_cfg_hex_value(char c)
+{
+	if (nsc_cfg_is_digit(c))
+		return c - '0';
+	c = nsc_cfg_to_lower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+#endif
