@@ -1,4 +1,15 @@
-# http/: the libcurl transport and the Nightscout REST outputs (v1, v3).
-# Nothing is built from here yet: the engine owns the curl multi handle
-# (src/engine/loop.c); the transport arrives with the first HTTP source
-# (issue 4) and the REST outputs with issue 3.
+# http/: the blocking libcurl client, HTTP status -> verdict classification,
+# json-c helpers and the Nightscout REST outputs (API v1 and v3), as a
+# convenience library linked into libnsconnect.
+noinst_LTLIBRARIES += http/libnsc_http.la
+http_libnsc_http_la_SOURCES = \
+	http/client.c http/client.h \
+	http/classify.c http/classify.h \
+	http/json_util.c http/json_util.h \
+	http/auth.c http/auth.h \
+	http/jwt.c http/jwt.h \
+	http/rest.h http/rest_common.c \
+	http/rest_v1.c http/rest_v3.c \
+	http/rest_drivers.c http/rest_output.h
+http_libnsc_http_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(CURL_CFLAGS) $(JSONC_CFLAGS) $(CRYPTO_CFLAGS)
+NSC_OUTPUT_LIBS += http/libnsc_http.la

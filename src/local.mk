@@ -24,15 +24,16 @@ src_libnsconnect_la_SOURCES = \
 	src/sources/registry.c \
 	src/sources/simulator.c src/sources/simulator.h \
 	src/outputs/registry.c \
-	src/outputs/filesystem.c src/outputs/filesystem.h
+	src/outputs/filesystem.c src/outputs/filesystem.h \
+	src/outputs/spooled.c src/outputs/spooled.h
 
 src_libnsconnect_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(CURL_CFLAGS) $(JSONC_CFLAGS) $(CRYPTO_CFLAGS)
-src_libnsconnect_la_LIBADD = $(CURL_LIBS) $(JSONC_LIBS) $(CRYPTO_LIBS)
+src_libnsconnect_la_LIBADD = $(NSC_OUTPUT_LIBS) $(CURL_LIBS) $(JSONC_LIBS) $(CRYPTO_LIBS)
 src_libnsconnect_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(NSC_LT_VERSION) -no-undefined
 
 # The tests link the same objects statically, so they can reach internals
 # that the shared library keeps hidden.
-noinst_LTLIBRARIES = src/libnsconnect-internal.la
+noinst_LTLIBRARIES += src/libnsconnect-internal.la
 src_libnsconnect_internal_la_SOURCES = $(src_libnsconnect_la_SOURCES)
 src_libnsconnect_internal_la_CFLAGS = $(src_libnsconnect_la_CFLAGS)
 src_libnsconnect_internal_la_LIBADD = $(src_libnsconnect_la_LIBADD)

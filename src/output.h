@@ -9,6 +9,7 @@
 #define NSC_SRC_OUTPUT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "batch.h"
 #include "nsc_config.h"
@@ -36,6 +37,14 @@ struct nsc_output_driver {
 	 */
 	nsc_rc (*write)(void *ctx, const struct nsc_batch *b, struct nsc_write_result *res,
 			struct nsc_error *err);
+
+	/*
+	 * Optional, for outputs that accept data before it reaches the store
+	 * (spooled.h): waits up to timeout_ms until everything written has
+	 * arrived. NSC_OK when it has; NSC_ERR_RETRY with the store's last
+	 * error when data still waits. NULL means write() already stored it.
+	 */
+	nsc_rc (*flush)(void *ctx, int64_t timeout_ms, struct nsc_error *err);
 };
 
 const struct nsc_output_driver *nsc_output_driver_for(enum nsc_output_kind kind);

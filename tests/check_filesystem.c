@@ -583,8 +583,15 @@ START_TEST(test_driver_table)
 {
 	ck_assert_ptr_eq(nsc_output_driver_for(NSC_OUTPUT_FILESYSTEM), &nsc_output_filesystem);
 	ck_assert_ptr_null(nsc_output_driver_for(NSC_OUTPUT_AUTO));
-	ck_assert_ptr_null(nsc_output_driver_for(NSC_OUTPUT_MONGO));
 	ck_assert_str_eq(nsc_output_filesystem.name, "filesystem");
+	/* Every configured kind maps to the driver of that name. */
+	ck_assert_str_eq(nsc_output_driver_for(NSC_OUTPUT_REST)->name, "rest");
+	ck_assert_str_eq(nsc_output_driver_for(NSC_OUTPUT_REST3)->name, "rest3");
+#ifdef HAVE_MONGOC
+	ck_assert_str_eq(nsc_output_driver_for(NSC_OUTPUT_MONGO)->name, "mongo");
+#else
+	ck_assert_ptr_null(nsc_output_driver_for(NSC_OUTPUT_MONGO));
+#endif
 }
 END_TEST
 

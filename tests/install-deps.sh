@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: MIT
 # Installs what nsconnect needs from Debian/Ubuntu packages.
 #   install-deps.sh build   compiler, autotools and libraries
-#   install-deps.sh test    the above plus what the test suite uses
+#   install-deps.sh test    the above plus what the test suite uses (Go builds the
+#                           MongoDB-wire test server; it needs the Go version
+#                           that tests/ferretdb/go.mod names)
 # Uses sudo when not run as root. Packages already present are skipped.
 set -eu
 
 BUILD_PKGS="gcc make autoconf automake libtool pkg-config libcurl4-openssl-dev libjson-c-dev libssl-dev libmongoc-dev libbson-dev"
-TEST_PKGS="check libmicrohttpd-dev python3 xz-utils"
+TEST_PKGS="check libmicrohttpd-dev python3 xz-utils curl"
 
 case "${1:-build}" in
 build) pkgs=$BUILD_PKGS ;;
@@ -16,6 +18,10 @@ test) pkgs="$BUILD_PKGS $TEST_PKGS" ;;
 esac
 
 missing=""
+# Go: the machine's own if it has one (this project's CI machines do), else Debian's.
+if [ "${1:-build}" = test ] && ! command -v go >/dev/null 2>&1; then
+	missing="golang-go"
+fi
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done

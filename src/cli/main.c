@@ -28,6 +28,9 @@ struct cli {
 	struct nsc_config_kv flags;
 };
 
+/* How long capture waits for a spooled output to deliver before it exits. */
+#define NSC_CAPTURE_FLUSH_MS 15000
+
 /* The one process-wide pointer: signal handlers can reach nothing else. */
 static struct nsc_loop *signal_loop;
 
@@ -230,6 +233,12 @@ static int run(struct cli *c, struct nsc_config *cfg, struct nsc_log *log)
 	if (c->cmd == CMD_CAPTURE) {
 		print_capture_summary(st);
 		status = nsc_bridge_finished(bridge) ? capture_status(st) : NSC_EXIT_OK;
+		/* Data accepted by a spool is not stored yet: say so if it cannot get through. */
+		if (nsc_bridge_flush(bridge, NSC_CAPTURE_FLUSH_MS, &err) != NSC_OK) {
+			printf("not yet delivered: %s\n", err.msg);
+			if (status == NSC_EXIT_OK || status == NSC_EXIT_NO_DATA)
+				status = NSC_EXIT_TEMPFAIL;
+		}
 	} else {
 		/* forever: a signal stops the loop; a finished bridge means a fatal error. */
 		status = nsc_bridge_finished(bridge) ? NSC_EXIT_INTERNAL : NSC_EXIT_OK;

@@ -258,6 +258,13 @@ void nsc_bridge_free(struct nsc_bridge *b)
 	free(b);
 }
 
+nsc_rc nsc_bridge_flush(struct nsc_bridge *b, int64_t timeout_ms, struct nsc_error *err)
+{
+	if (!b->output->flush)
+		return NSC_OK;
+	return b->output->flush(b->output_ctx, timeout_ms, err);
+}
+
 void nsc_bridge_set_max_retries(struct nsc_bridge *b, int max_retries)
 {
 	b->frame.max_retries = max_retries < 0 ? 0 : max_retries;

@@ -4,18 +4,29 @@
 
 #include <stddef.h>
 
+#include "http/rest_output.h"
 #include "output.h"
 #include "outputs/filesystem.h"
+#ifdef HAVE_MONGOC
+#include "mongo/mongo_output.h"
+#endif
 
 const struct nsc_output_driver *nsc_output_driver_for(enum nsc_output_kind kind)
 {
 	switch (kind) {
 	case NSC_OUTPUT_FILESYSTEM:
 		return &nsc_output_filesystem;
-	case NSC_OUTPUT_AUTO:
-	case NSC_OUTPUT_MONGO:
 	case NSC_OUTPUT_REST:
+		return &nsc_output_rest;
 	case NSC_OUTPUT_REST3:
+		return &nsc_output_rest3;
+	case NSC_OUTPUT_MONGO:
+#ifdef HAVE_MONGOC
+		return &nsc_output_mongo;
+#else
+		break; /* built --without-mongoc: refused at start */
+#endif
+	case NSC_OUTPUT_AUTO:
 		break;
 	}
 	return NULL;

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the Nightscout REST backends (rest_v1.c, rest_v3.c) share: the
+ * endpoint, the HTTP client, v1 credentials, URL building, one request
+ * with logging, and reading the newest document time out of a page.
+ *
+ * Ownership & concurrency: a struct nsc_rest belongs to one backend
+ * context, used by one thread at a time (the spool's writer thread after
+ * open).
+ */
+#ifndef NSC_HTTP_REST_H
+#define NSC_HTTP_REST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "batch.h"
+#include "http/auth.h"
+#include "http/classify.h"
+#include "http/client.h"
+#include "log.h"
+#include "nsc_config.h"
+
+#define NSC_REST_COMP "rest"
+/* v1 POST bodies are split beyond this (Nightscout takes 1 MB for devicestatus/profile). */
+#define NSC_REST_V1_MAX_POST (512u * 1024u)
+/* Documents read back per collection for last-known; the newest of them counts. */
+#define NSC_REST_LAST_KNOWN_PAGE 10
+
+struct nsc_rest {
+	struct nsc_log *log;
+	struct nsc_http_client *http;
+	enum nsc_rest_api api;
+	char *base;                             /* endpoint, no trailing slash */
+	char secret_hash[NSC_SHA1_HEX_BUF];     /* v1: SHA-1 hex of CONNECT_API_SECRET, or "" */
+	char *secret_header;                    /* v1: "api-secret: <hash>", or NULL */
+	char *token_query;                      /* v1 without secret: "token=<escaped>", or NULL */
+	size_t max_post_bytes;
+};
+
+/*
+ * Test hook: a backend context (from nsc_rest_v1_backend.open or
+ * nsc_rest_v3_backend.open) takes shorter timeouts or a smaller v1 POST
+ * size. Zero fields keep the current value.
+ */
+struct nsc_rest_tuning {
+	long connect_timeout_ms;
+	long timeout_ms;
+	size_t max_post_bytes;
+};
+void nsc_rest_tune(void *backend_ctx, const struct nsc_rest_tuning *t);
+
+/*
+ * Sets up r for cfg: checks the endpoint, makes the client, and for v1
+ * hashes the API secret (registered with the logger) or prepares the token
+ * query. NSC_ERR_CONFIG names the missing setting.
+ */
+nsc_rc nsc_rest_init(struct nsc_rest *r, enum nsc_rest_api api, const struct nsc_config *cfg,
+		     struct nsc_log *log, struct nsc_error *err);
+void nsc_rest_cleanup(struct nsc_rest *r);
+
+/*
+ * One request to base + path [+ "?" query], with v1 credentials added for
+ * v1 and `headers` (NULL-terminated, may be NULL) for the rest. Logs the
+ * call at debug level as `what` (which must hold no credential). Returns
+ * NSC_OK when the request ran (resp says how it went); the caller frees
+ * resp in every case.
+ */
+nsc_rc nsc_rest_call(struct nsc_rest *r, const char *what, const char *method, const char *path,
+		     const char *query, const char *const *headers, const char *body,
+		     size_t body_len, struct nsc_http_response *resp, struct nsc_error *err);
+
+/* Newest document time (ms) of a JSON array of documents; 0 when none has a time. */
+int64_t nsc_rest_newest(struct json_object *docs);
+
+/* A growable text buffer with overflow checks. */
+struct nsc_rest_buf {
+	char *p;
+	size_t len, cap;
+};
+nsc_rc nsc_rest_buf_append(struct nsc_rest_buf *b, const char *s, size_t n);
+void nsc_rest_buf_free(struct nsc_rest_buf *b);
+
+#endif

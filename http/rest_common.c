@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared plumbing of the Nightscout REST backends (see rest.h). */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "http/rest.h"
+
+/* ---- buffer ----------------------------------------------------------------- */
+
+nsc_rc nsc_rest_buf_append(struct nsc_rest_buf *b, const char *s, size_t n)
+{
+	if (n > SIZE_MAX / 2 - b->len - 1)
+		return NSC_ERR_NOMEM;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 1024;
+		char *p;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (!p)
+			return NSC_ERR_NOMEM;
+		b->p = p;
+		b->cap = cap;
+	}
+	if (n > 0)
+		memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return NSC_OK;
+}
+
+void nsc_rest_buf_free(struct nsc_rest_buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+static nsc_rc buf_add(struct nsc_rest_buf *b, const char *s)
+{
+	return nsc_rest_buf_append(b, s, strlen(s));
+}
+
+/* ---- setup -------------------------------------------------------------------- */
+
+static char *concat(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	char *s = malloc(la + lb + 1);
+
+	if (!s)
+		return NULL;
+	memcpy(s, a, la);
+	memcpy(s + la, b, lb + 1);
+	return s;
+}
+
+nsc_rc nsc_rest_init(struct nsc_rest *r, enum nsc_rest_api api, const struct nsc_config *cfg,
+		     struct nsc_log *log, struct nsc_error *err)
+{
+	size_t n;
+	nsc_rc rc;
+
+	memset(r, 0, sizeof(*r));
+	r->log = log;
+	r->api = api;
+	r->max_post_bytes = NSC_REST_V1_MAX_POST;
+	if (!cfg->nightscout_endpoint || !cfg->nightscout_endpoint[0])
+		return nsc_error_set(err, NSC_ERR_CONFIG,
+				     "CONNECT_NIGHTSCOUT_ENDPOINT is not set; the rest and rest3 "
+				     "outputs need the Nightscout site's base URL, e.g. "
+				     "https://my-site.example.com");
+	r->base = strdup(cfg->nightscout_endpoint);
+	if (!r->base)
+		goto nomem;
+	n = strlen(r->base);
+	while (n > 0 && r->base[n - 1] == '/')
+		r->base[--n] = '\0';
+	r->http = nsc_http_client_new();
+	if (!r->http)
+		goto nomem;
+
+	if (api != NSC_REST_V1)
+		return NSC_OK;
+	if (cfg->api_secret && cfg->api_secret[0]) {
+		rc = nsc_http_sha1_hex(cfg->api_secret, r->secret_hash, err);
+		if (rc != NSC_OK) {
+			nsc_rest_cleanup(r);
+			return rc;
+		}
+		/* The hash opens the site as well as the secret does. */
+		if (nsc_log_add_secret(log, r->secret_hash) != NSC_OK)
+			goto nomem;
+		r->secret_header = concat("api-secret: ", r->secret_hash);
+		if (!r->secret_header)
+			goto nomem;
+	} else if (cfg->nightscout_token && cfg->nightscout_token[0]) {
+		char *esc = nsc_http_escape(r->http, cfg->nightscout_token);
+
+		if (!esc)
+			goto nomem;
+		r->token_query = concat("token=", esc);
+		explicit_bzero(esc, strlen(esc));
+		free(esc);
+		if (!r->token_query)
+			goto nomem;
+	} else {
+		nsc_rest_cleanup(r);
+		return nsc_error_set(err, NSC_ERR_CONFIG,
+				     "CONNECT_API_SECRET is not set; it or CONNECT_NIGHTSCOUT_TOKEN "
+				     "is required when CONNECT_OUTPUT=rest");
+	}
+	return NSC_OK;
+nomem:
+	nsc_rest_cleanup(r);
+	return nsc_error_set(err, NSC_ERR_NOMEM, "out of memory setting up the REST output");
+}
+
+static void free_secret(char *s)
+{
+	if (!s)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+void nsc_rest_cleanup(struct nsc_rest *r)
+{
+	if (r->secret_hash[0]) {
+		nsc_log_remove_secret(r->log, r->secret_hash);
+		explicit_bzero(r->secret_hash, sizeof(r->secret_hash));
+	}
+	free_secret(r->secret_header);
+	free_secret(r->token_query);
+	nsc_http_client_free(r->http);
+	free(r->base);
+	memset(r, 0, sizeof(*r));
+}
+
+void nsc_rest_tune(void *backend_ctx, const struct nsc_rest_tuning *t)
+{
+	/* Both backend contexts start with their struct nsc_rest. */
+	struct nsc_rest *r = backend_ctx;
+
+	nsc_http_client_set_timeouts(r->http, t->connect_timeout_ms, t->timeout_ms);
+	if (t->max_post_bytes > 0)
+		r->max_post_bytes = t->max_post_bytes;
+}
+
+/* ---- requests --------------------------------------------------------------------- */
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+nsc_rc nsc_rest_call(struct nsc_rest *r, const char *what, const char *method, const char *path,
+		     const char *query, const char *const *headers, const char *body,
+		     size_t body_len, struct nsc_http_response *resp, struct nsc_error *err)
+{
+	struct nsc_rest_buf url = { 0 };
+	const char *all[8];
+	size_t n = 0;
+	int64_t t0;
+	nsc_rc rc = NSC_OK;
+
+	memset(resp, 0, sizeof(*resp));
+	rc = buf_add(&url, r->base);
+	if (rc == NSC_OK)
+		rc = buf_add(&url, path);
+	if (rc == NSC_OK && query && query[0]) {
+		rc = buf_add(&url, "?");
+		if (rc == NSC_OK)
+			rc = buf_add(&url, query);
+	}
+	if (rc == NSC_OK && r->api == NSC_REST_V1 && r->token_query) {
+		rc = buf_add(&url, query && query[0] ? "&" : "?");
+		if (rc == NSC_OK)
+			rc = buf_add(&url, r->token_query);
+	}
+	if (rc != NSC_OK) {
+		nsc_rest_buf_free(&url);
+		return nsc_error_set(err, NSC_ERR_NOMEM, "out of memory building the URL for %s",
+				     what);
+	}
+
+	if (r->api == NSC_REST_V1 && r->secret_header)
+		all[n++] = r->secret_header;
+	for (size_t i = 0; headers && headers[i]; i++) {
+		if (n + 1 >= sizeof(all) / sizeof(all[0])) {
+			nsc_rest_buf_free(&url);
+			return nsc_error_set(err, NSC_ERR_INTERNAL, "too many headers for %s", what);
+		}
+		all[n++] = headers[i];
+	}
+	all[n] = NULL;
+
+	t0 = mono_ms();
+	rc = nsc_http_request(r->http, method, url.p, all, body, body_len, resp, err);
+	/* The URL may carry the token: wipe it. */
+	explicit_bzero(url.p, url.len);
+	nsc_rest_buf_free(&url);
+	if (rc != NSC_OK)
+		return rc;
+	nsc_dbg(r->log, NSC_REST_COMP, "event=http call=\"%s\" status=%ld curl=%d bytes_out=%zu "
+		"bytes_in=%zu ms=%lld",
+		what, resp->status, resp->transport, body ? body_len : 0, resp->body_len,
+		(long long)(mono_ms() - t0));
+	return NSC_OK;
+}
+
+int64_t nsc_rest_newest(struct json_object *docs)
+{
+	int64_t newest = 0;
+	size_t n = json_object_is_type(docs, json_type_array) ? json_object_array_length(docs) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *d = json_object_array_get_idx(docs, i);
+		int64_t t;
+
+		if (json_object_is_type(d, json_type_object) && nsc_doc_time_ms(d, &t) == NSC_OK &&
+		    t > newest)
+			newest = t;
+	}
+	return newest;
+}

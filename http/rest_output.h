@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Nightscout REST outputs (reference/nightscout.md §4–§6): API v1 with the
+ * API secret's SHA-1 or an access token, and API v3 with a JWT obtained from
+ * an access token. Synchronous backends (blocking libcurl easy calls on the
+ * spool's writer thread) and their spooled, engine-facing drivers.
+ */
+#ifndef NSC_HTTP_REST_OUTPUT_H
+#define NSC_HTTP_REST_OUTPUT_H
+
+#include "output.h"
+
+extern const struct nsc_output_driver nsc_rest_v1_backend;
+extern const struct nsc_output_driver nsc_rest_v3_backend;
+extern const struct nsc_output_driver nsc_output_rest;   /* CONNECT_OUTPUT=rest */
+extern const struct nsc_output_driver nsc_output_rest3;  /* CONNECT_OUTPUT=rest3 */
+
+#endif

@@ -1,0 +1,25 @@
+# REST output tests: the v1/v3 backends against the in-process test server
+# (tests/server/, libmicrohttpd), the status classification table, and the
+# standalone test server for integration scripts.
+
+NSC_TEST_SERVER_SOURCES = \
+	tests/server/server.c tests/server/server.h \
+	tests/server/nightscout.c tests/server/nightscout.h
+
+if HAVE_MHD
+noinst_PROGRAMS += tests/server/nsc-test-server
+tests_server_nsc_test_server_SOURCES = tests/server/nsc-test-server.c $(NSC_TEST_SERVER_SOURCES)
+tests_server_nsc_test_server_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JSONC_CFLAGS) $(CRYPTO_CFLAGS)
+tests_server_nsc_test_server_LDADD = $(MHD_LIBS) $(JSONC_LIBS) $(CRYPTO_LIBS)
+
+TESTS += tests/cli_rest.sh
+dist_check_SCRIPTS += tests/cli_rest.sh
+
+if HAVE_CHECK
+check_PROGRAMS += tests/check_rest
+TESTS += tests/check_rest
+tests_check_rest_SOURCES = tests/check_rest.c $(NSC_TEST_SERVER_SOURCES)
+tests_check_rest_CFLAGS = $(NSC_CHECK_CFLAGS) $(MHD_CFLAGS) $(CRYPTO_CFLAGS)
+tests_check_rest_LDADD = $(NSC_CHECK_LDADD) $(MHD_LIBS) $(JSONC_LIBS) $(CRYPTO_LIBS) $(CURL_LIBS)
+endif
+endif

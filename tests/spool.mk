@@ -1,0 +1,8 @@
+# The spooled output: spool files, writer thread, outages, restarts, crashes.
+if HAVE_CHECK
+check_PROGRAMS += tests/check_spooled
+TESTS += tests/check_spooled
+tests_check_spooled_SOURCES = tests/check_spooled.c
+tests_check_spooled_CFLAGS = $(NSC_CHECK_CFLAGS)
+tests_check_spooled_LDADD = $(NSC_CHECK_LDADD)
+endif
