@@ -247,7 +247,13 @@ static int sim_glucose_ms(uint64_t seed, int64_t ts)
 
 int nsc_simulator_glucose_at(uint64_t seed, int64_t t_ms)
 {
-	return sim_glucose_ms(seed, floor_div(t_ms, NSC_SIMULATOR_SLOT_MS) * NSC_SIMULATOR_SLOT_MS);
+	int64_t slot = floor_div(t_ms, NSC_SIMULATOR_SLOT_MS);
+	/* Clamp before multiplying: the slot of INT64_MIN times 5 minutes overflows. */
+	if (slot > SIM_MAX_ABS_SLOT)
+		slot = SIM_MAX_ABS_SLOT;
+	if (slot < -SIM_MAX_ABS_SLOT)
+		slot = -SIM_MAX_ABS_SLOT;
+	return sim_glucose_ms(seed, slot * NSC_SIMULATOR_SLOT_MS);
 }
 
 /* ---- lifecycle and session ------------------------------------------- */
