@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The MongoDB operations for one batch document, as BSON (pure: no server).
+ * writes.c addresses documents it found stored by their _id and inserts
+ * new ones; the key filters below are what it sends when the server itself
+ * must match (a key seen twice in one chunk, a document without key), and
+ * the keys held.c looks documents up by.
  *
  * entries (Nightscout's entries.create, reference/nightscout.md §2.1):
  *   updateOne({sysTime, type}, {$set: doc + srvModified,

@@ -835,6 +835,50 @@ START_TEST(test_batch_in_chunks)
 }
 END_TEST
 
+START_TEST(test_same_key_twice_in_one_batch)
+{
+	struct env e;
+	struct nsc_batch b;
+	struct nsc_write_result res;
+
+	env_open(&e);
+	void *ctx = backend_open(&e);
+	nsc_batch_init(&b);
+	/* The same reading twice (the second one newer), and the same treatment twice. */
+	add(&b, NSC_COLL_ENTRIES, entry_json);
+	add(&b, NSC_COLL_ENTRIES,
+	    "{\"sgv\": 121, \"date\": 1704103200000, \"direction\": \"Flat\","
+	    " \"device\": \"nightscout-connect\", \"type\": \"sgv\"}");
+	add(&b, NSC_COLL_TREATMENTS, treatment_json);
+	add(&b, NSC_COLL_TREATMENTS, treatment_json);
+	/* Entries without type are keyed on their identifier, by the server. */
+	add(&b, NSC_COLL_ENTRIES, "{\"sgv\": 130, \"date\": 1704103500000, \"device\": \"x\"}");
+	add(&b, NSC_COLL_ENTRIES, "{\"sgv\": 130, \"date\": 1704103500000, \"device\": \"x\"}");
+	write_ok(ctx, &b, &res);
+	ck_assert_uint_eq(res.stored[NSC_COLL_ENTRIES], 2);
+	ck_assert_uint_eq(res.duplicates[NSC_COLL_ENTRIES], 2);
+	ck_assert_uint_eq(res.stored[NSC_COLL_TREATMENTS], 1);
+	ck_assert_uint_eq(res.duplicates[NSC_COLL_TREATMENTS], 1);
+	ck_assert_int_eq(count_docs(&e, "entries", NULL), 2);
+	ck_assert_int_eq(count_docs(&e, "treatments", NULL), 1);
+	/* In batch order: the later document of the key wins, as in Nightscout's bulkWrite. */
+	bson_t *f = BCON_NEW("sysTime", BCON_UTF8("2024-01-01T10:00:00.000Z"));
+	bson_t *d = find_one(&e, "entries", f);
+	ck_assert_int_eq(int32_at(d, "sgv"), 121);
+	ck_assert_str_eq(str_at(d, "dateString"), "2024-01-01T10:00:00.000Z");
+	bson_destroy(d);
+	bson_destroy(f);
+	f = BCON_NEW("sgv", BCON_INT32(130));
+	d = find_one(&e, "entries", f);
+	ck_assert_int_eq(type_at(d, "type"), BSON_TYPE_EOD);
+	bson_destroy(d);
+	bson_destroy(f);
+	nsc_batch_clear(&b);
+	backend->close(ctx);
+	env_close(&e);
+}
+END_TEST
+
 START_TEST(test_refused_document_drops_batch_keeps_rest)
 {
 	struct env e;
@@ -1071,6 +1115,7 @@ static Suite *mongo_suite(void)
 	tcase_add_test(tc, test_indexes_created);
 	tcase_add_test(tc, test_last_known);
 	tcase_add_test(tc, test_batch_in_chunks);
+	tcase_add_test(tc, test_same_key_twice_in_one_batch);
 	tcase_add_test(tc, test_refused_document_drops_batch_keeps_rest);
 	tcase_add_test(tc, test_refused_credentials_retry_logged_once);
 	tcase_add_test(tc, test_spooled_output_writes_through);

@@ -681,6 +681,105 @@ START_TEST(test_replace_filters)
 }
 END_TEST
 
+/* ---- unchanged documents ------------------------------------------------ */
+
+/* `fields` as a server stores them: _id first, then an optional extra field. */
+static bson_t *stored_like(const bson_t *fields, const char *extra_key, int32_t extra_value)
+{
+	bson_t *d = bson_new();
+	bson_oid_t oid;
+
+	bson_oid_init(&oid, NULL);
+	ck_assert(BSON_APPEND_OID(d, "_id", &oid));
+	ck_assert(bson_concat(d, fields));
+	if (extra_key)
+		ck_assert(BSON_APPEND_INT32(d, extra_key, extra_value));
+	return d;
+}
+
+START_TEST(test_unchanged_detection)
+{
+	struct nsc_batch b;
+	struct nsc_error err = { 0 };
+	bson_t filter = BSON_INITIALIZER, update = BSON_INITIALIZER, set;
+	bson_t later_filter = BSON_INITIALIZER, later = BSON_INITIALIZER;
+
+	nsc_batch_init(&b);
+	struct json_object *entry = batch_doc(
+		&b, NSC_COLL_ENTRIES,
+		"{\"sgv\": 120, \"date\": 1704103200000, \"direction\": \"Flat\", \"type\": \"sgv\"}");
+	ck_assert_int_eq(nsc_mongo_entry_update(entry, NOW, &filter, &update, &err), NSC_OK);
+	sub_doc(&update, "$set", &set);
+
+	/* Stored by an earlier write (other srvModified), plus a field Nightscout keeps. */
+	bson_t *stored = stored_like(&set, "noise", 1);
+	ck_assert(nsc_mongo_unchanged(NSC_COLL_ENTRIES, &update, stored));
+	bson_destroy(stored);
+	/* A later srvModified alone is no change... */
+	ck_assert_int_eq(nsc_mongo_entry_update(entry, NOW + 60000, &later_filter, &later, &err),
+			 NSC_OK);
+	stored = stored_like(&set, NULL, 0);
+	ck_assert(nsc_mongo_unchanged(NSC_COLL_ENTRIES, &later, stored));
+	bson_destroy(stored);
+
+	/* ...but another type for the same number, or a missing field, is. */
+	bson_t *typed = BCON_NEW("sgv", BCON_DOUBLE(120.0));
+	bson_t *copy = bson_new();
+	bson_copy_to_excluding_noinit(&set, copy, "sgv", NULL);
+	bson_concat(copy, typed);
+	stored = stored_like(copy, NULL, 0);
+	ck_assert(!nsc_mongo_unchanged(NSC_COLL_ENTRIES, &update, stored));
+	bson_destroy(stored);
+	bson_destroy(copy);
+	bson_destroy(typed);
+	copy = bson_new();
+	bson_copy_to_excluding_noinit(&set, copy, "identifier", NULL);
+	stored = stored_like(copy, NULL, 0);
+	ck_assert(!nsc_mongo_unchanged(NSC_COLL_ENTRIES, &update, stored));
+	bson_destroy(stored);
+	bson_destroy(copy);
+
+	/* Replacements: exactly the same fields, nested values compared too. */
+	struct json_object *status = batch_doc(
+		&b, NSC_COLL_DEVICESTATUS,
+		"{\"device\": \"d\", \"created_at\": \"2024-01-01T10:00:00.000Z\", "
+		"\"pump\": {\"reservoir\": 100.5}}");
+	bson_t repl = BSON_INITIALIZER, repl_later = BSON_INITIALIZER;
+	ck_assert_int_eq(nsc_mongo_replacement(status, NOW, 5.0, &repl, &err), NSC_OK);
+	ck_assert_int_eq(nsc_mongo_replacement(status, NOW + 1, 5.0, &repl_later, &err), NSC_OK);
+	stored = stored_like(&repl, NULL, 0);
+	ck_assert(nsc_mongo_unchanged(NSC_COLL_DEVICESTATUS, &repl_later, stored));
+	bson_destroy(stored);
+	stored = stored_like(&repl, "extra", 1); /* a replacement would drop it */
+	ck_assert(!nsc_mongo_unchanged(NSC_COLL_DEVICESTATUS, &repl_later, stored));
+	bson_destroy(stored);
+	copy = bson_new();
+	bson_copy_to_excluding_noinit(&repl, copy, "srvCreated", NULL); /* stored by Nightscout */
+	stored = stored_like(copy, NULL, 0);
+	ck_assert(!nsc_mongo_unchanged(NSC_COLL_DEVICESTATUS, &repl_later, stored));
+	bson_destroy(stored);
+	bson_destroy(copy);
+	struct json_object *status2 = batch_doc(
+		&b, NSC_COLL_DEVICESTATUS,
+		"{\"device\": \"d\", \"created_at\": \"2024-01-01T10:00:00.000Z\", "
+		"\"pump\": {\"reservoir\": 99.5}}");
+	bson_t repl2 = BSON_INITIALIZER;
+	ck_assert_int_eq(nsc_mongo_replacement(status2, NOW, 5.0, &repl2, &err), NSC_OK);
+	stored = stored_like(&repl, NULL, 0);
+	ck_assert(!nsc_mongo_unchanged(NSC_COLL_DEVICESTATUS, &repl2, stored));
+	bson_destroy(stored);
+
+	bson_destroy(&repl);
+	bson_destroy(&repl_later);
+	bson_destroy(&repl2);
+	bson_destroy(&filter);
+	bson_destroy(&update);
+	bson_destroy(&later);
+	bson_destroy(&later_filter);
+	nsc_batch_clear(&b);
+}
+END_TEST
+
 /* ---- failures ----------------------------------------------------------- */
 
 static enum nsc_mongo_failure classify(uint32_t domain, uint32_t code, const char *msg,
@@ -872,6 +971,7 @@ static Suite *mongo_map_suite(void)
 	tcase_add_test(tc, test_treatment_announcement_and_event_time);
 	tcase_add_test(tc, test_prepare_leaves_batch_untouched);
 	tcase_add_test(tc, test_replace_filters);
+	tcase_add_test(tc, test_unchanged_detection);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("failures");
