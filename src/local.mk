@@ -11,6 +11,7 @@ src_libnsconnect_la_SOURCES = \
 	src/trend.c src/trend.h \
 	src/identity.c src/identity.h \
 	src/batch.c src/batch.h \
+	src/fileio.c src/fileio.h \
 	src/config.c src/config_kv.c src/config_url.c src/config_secrets.c src/config_internal.h src/nsc_config.h \
 	src/settings.c \
 	src/source.h src/output.h \

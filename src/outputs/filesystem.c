@@ -24,6 +24,7 @@
 #include <json-c/json.h>
 
 #include "identity.h"
+#include "fileio.h"
 #include "outputs/filesystem.h"
 
 #define FS_COMP "filesystem"
@@ -476,34 +477,6 @@ static nsc_rc fs_last_known(void *vctx, struct nsc_last_known *out, struct nsc_e
 
 /* ---- write ----------------------------------------------------------- */
 
-static int fs_write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (w == 0) {
-			errno = EIO;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int fs_datasync(int fd)
-{
-	while (fdatasync(fd) != 0) {
-		if (errno != EINTR)
-			return -1;
-	}
-	return 0;
-}
-
 /* Appends buf to fc durably; on failure the file is cut back to its old size. */
 static nsc_rc fs_append(struct fs_ctx *ctx, struct fs_coll *fc, const struct fs_buf *buf,
 			struct nsc_error *err)
@@ -521,7 +494,7 @@ static nsc_rc fs_append(struct fs_ctx *ctx, struct fs_coll *fc, const struct fs_
 		nsc_warn(ctx->log, FS_COMP, "event=torn_line_repaired file=%s bytes_dropped=%jd",
 			 fc->path, (intmax_t)dropped);
 
-	if (fs_write_all(fc->fd, buf->p, buf->len) == 0 && fs_datasync(fc->fd) == 0)
+	if (nsc_write_all(fc->fd, buf->p, buf->len) == 0 && nsc_fdatasync(fc->fd) == 0)
 		return NSC_OK;
 	e = errno;
 	if (ftruncate(fc->fd, st.st_size) != 0)

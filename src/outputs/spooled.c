@@ -39,6 +39,7 @@
 
 #include <json-c/json.h>
 
+#include "fileio.h"
 #include "outputs/spooled.h"
 
 #define SP_COMP "spool"
@@ -173,34 +174,6 @@ static bool sp_parse_name(const char *name, uint64_t *seq)
 		return false;
 	*seq = v;
 	return true;
-}
-
-static int sp_fsync(int fd)
-{
-	while (fsync(fd) != 0) {
-		if (errno != EINTR)
-			return -1;
-	}
-	return 0;
-}
-
-static int sp_write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (w == 0) {
-			errno = EIO;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 static bool sp_all_space(const char *p, size_t n)
@@ -371,10 +344,10 @@ static nsc_rc sp_write_file(struct nsc_spooled *s, uint64_t seq, const char *tex
 	if (fd < 0)
 		goto fail;
 	step = "write";
-	if (sp_write_all(fd, text, len) != 0)
+	if (nsc_write_all(fd, text, len) != 0)
 		goto fail;
 	step = "sync";
-	if (sp_fsync(fd) != 0)
+	if (nsc_fsync(fd) != 0)
 		goto fail;
 	step = "close";
 	int crc = close(fd);
@@ -386,7 +359,7 @@ static nsc_rc sp_write_file(struct nsc_spooled *s, uint64_t seq, const char *tex
 		goto fail;
 	renamed = true;
 	step = "sync the directory of";
-	if (sp_fsync(s->dfd) != 0)
+	if (nsc_fsync(s->dfd) != 0)
 		goto fail;
 	return NSC_OK;
 
@@ -510,7 +483,7 @@ static void sp_reject(struct nsc_spooled *s, const char *name, nsc_rc rc, const 
 			s->backend->name, s->dir, name, nsc_rc_name(rc), why, SP_REJECTED_DIR, strerror(e));
 		return;
 	}
-	if (sp_fsync(s->rfd) != 0 || sp_fsync(s->dfd) != 0)
+	if (nsc_fsync(s->rfd) != 0 || nsc_fsync(s->dfd) != 0)
 		nsc_dbg(s->log, SP_COMP, "event=dir_sync_failed dir=%s msg=\"%s\"", s->dir, strerror(errno));
 	nsc_err(s->log, SP_COMP,
 		"event=batch_rejected output=%s file=%s/%s/%s rc=%s msg=\"%s; the batch was moved aside and later batches go on\"",
