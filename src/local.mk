@@ -26,7 +26,7 @@ src_libnsconnect_la_SOURCES = \
 	src/sources/simulator.c src/sources/simulator.h \
 	src/outputs/registry.c \
 	src/outputs/filesystem.c src/outputs/filesystem.h \
-	src/outputs/spooled.c src/outputs/spooled.h
+	src/outputs/spooled.c src/outputs/spooled.h src/outputs/spool_files.c src/outputs/spool_files.h
 
 src_libnsconnect_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(CURL_CFLAGS) $(JSONC_CFLAGS) $(CRYPTO_CFLAGS)
 src_libnsconnect_la_LIBADD = $(NSC_OUTPUT_LIBS) $(CURL_LIBS) $(JSONC_LIBS) $(CRYPTO_LIBS)

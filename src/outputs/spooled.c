@@ -2,13 +2,8 @@
 /*
  * The spooled output (contract in spooled.h): write() turns a batch into one
  * durable spool file, a writer thread replays the files oldest first through
- * a synchronous backend, with backoff while the backend is down.
- *
- * On disk, in the spool directory:
- *   <20-digit sequence>.batch   one batch: {"entries":[...],"treatments":[...],
- *                               "devicestatus":[...],"profile":[...]}
- *   .tmp-<20-digit sequence>    a file being written; renamed when complete
- *   rejected/                   batches the backend refused, or unreadable ones
+ * a synchronous backend, with backoff while the backend is down. The files
+ * themselves (names, format, atomic writes, rejected/) are spool_files.c.
  *
  * Ownership & concurrency: struct nsc_spooled is shared by the caller's
  * threads (write, last_known, status, wait_empty, close) and the writer
@@ -21,9 +16,7 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -31,18 +24,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 
-#include "fileio.h"
+#include "outputs/spool_files.h"
 #include "outputs/spooled.h"
 
-#define SP_COMP "spool"
+#define SP_COMP NSC_SPOOL_COMP
 #define SP_DEFAULT_DIR "./nsconnect-spool"
 #define SP_DEFAULT_MAX_BYTES (UINT64_C(256) * 1024 * 1024)
 #define SP_DEFAULT_DRAIN_MS 5000
@@ -55,21 +45,6 @@
  */
 #define SP_FIRST_QUERY_WAIT_MS 5000
 
-#define SP_SUFFIX ".batch"
-#define SP_TMP_PREFIX ".tmp-"
-#define SP_REJECTED_DIR "rejected"
-#define SP_SEQ_DIGITS 20
-#define SP_NAME_MAX 48
-#define SP_READ_CHUNK 65536
-#define SP_JSON_DEPTH 64 /* documents nest; the wrapper adds two levels */
-#define SP_JSON_FLAGS JSON_C_TO_STRING_PLAIN
-
-/* One pending spool file. */
-struct sp_file {
-	uint64_t seq;
-	uint64_t bytes;
-	int64_t newest[NSC_COLL_COUNT]; /* newest document time per collection, 0 = none */
-};
 
 struct nsc_spooled {
 	/* Fixed from open to close. */
@@ -93,8 +68,7 @@ struct nsc_spooled {
 	bool sync_ready;        /* the four above are initialised */
 
 	/* Guarded by mu. */
-	struct sp_file *q; /* pending files, oldest first; q[0] may be in replay */
-	size_t qlen, qcap;
+	struct nsc_spool_queue q; /* pending files, oldest first; q.v[0] may be in replay */
 	uint64_t next_seq;
 	uint64_t pending_bytes; /* queued files plus writes in progress */
 	uint64_t replayed, rejected;
@@ -148,256 +122,13 @@ static void sp_wait_until(struct nsc_spooled *s, pthread_cond_t *cv, int64_t unt
 	pthread_cond_timedwait(cv, &s->mu, &ts);
 }
 
-static void sp_name(uint64_t seq, char buf[SP_NAME_MAX])
-{
-	snprintf(buf, SP_NAME_MAX, "%0*" PRIu64 SP_SUFFIX, SP_SEQ_DIGITS, seq);
-}
-
-static void sp_tmp_name(uint64_t seq, char buf[SP_NAME_MAX])
-{
-	snprintf(buf, SP_NAME_MAX, SP_TMP_PREFIX "%0*" PRIu64, SP_SEQ_DIGITS, seq);
-}
-
-/* "<20 digits>.batch" exactly; *seq gets the number. */
-static bool sp_parse_name(const char *name, uint64_t *seq)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < SP_SEQ_DIGITS; i++) {
-		if (name[i] < '0' || name[i] > '9')
-			return false;
-		unsigned d = (unsigned)(name[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	if (strcmp(name + SP_SEQ_DIGITS, SP_SUFFIX) != 0)
-		return false;
-	*seq = v;
-	return true;
-}
-
-static bool sp_all_space(const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\n' && p[i] != '\r')
-			return false;
-	}
-	return true;
-}
-
-static void sp_batch_newest(const struct nsc_batch *b, int64_t newest[NSC_COLL_COUNT])
-{
-	for (int c = 0; c < NSC_COLL_COUNT; c++) {
-		newest[c] = 0;
-		size_t n = nsc_batch_count(b, (enum nsc_collection)c);
-		for (size_t i = 0; i < n; i++) {
-			int64_t t;
-			if (nsc_doc_time_ms(nsc_batch_get(b, (enum nsc_collection)c, i), &t) == NSC_OK &&
-			    t > newest[c])
-				newest[c] = t;
-		}
-	}
-}
-
-/* ---- spool files ------------------------------------------------------ */
-
-/*
- * Reads spool file `name` into b (empty on entry). NSC_ERR_NOT_FOUND when it
- * is gone, NSC_ERR_IO / NSC_ERR_NOMEM when it cannot be read now,
- * NSC_ERR_PARSE when it is not a complete spool batch.
- */
-static nsc_rc sp_load(int dfd, const char *name, struct nsc_batch *b, struct nsc_error *err)
-{
-	struct json_tokener *tok = NULL;
-	struct json_object *root = NULL;
-	char *chunk = NULL;
-	size_t offset = 0;
-	nsc_rc rc = NSC_OK;
-
-	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		int e = errno;
-		return nsc_error_set(err, e == ENOENT ? NSC_ERR_NOT_FOUND : NSC_ERR_IO, "cannot open %s: %s",
-				     name, strerror(e));
-	}
-	tok = json_tokener_new_ex(SP_JSON_DEPTH);
-	chunk = malloc(SP_READ_CHUNK);
-	if (tok == NULL || chunk == NULL) {
-		rc = nsc_error_set(err, NSC_ERR_NOMEM, "out of memory reading %s", name);
-		goto out;
-	}
-	for (;;) {
-		ssize_t r = read(fd, chunk, SP_READ_CHUNK);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = errno;
-			rc = nsc_error_set(err, NSC_ERR_IO, "cannot read %s: %s", name, strerror(e));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		if (root != NULL) {
-			if (!sp_all_space(chunk, (size_t)r)) {
-				rc = nsc_error_set(err, NSC_ERR_PARSE, "%s has data after its JSON object", name);
-				goto out;
-			}
-			offset += (size_t)r;
-			continue;
-		}
-		root = json_tokener_parse_ex(tok, chunk, (int)r);
-		enum json_tokener_error jerr = json_tokener_get_error(tok);
-		if (root == NULL) {
-			if (jerr == json_tokener_continue) {
-				offset += (size_t)r;
-				continue;
-			}
-			rc = nsc_error_set(err, NSC_ERR_PARSE, "%s is not valid JSON (%s near byte %zu)", name,
-					   json_tokener_error_desc(jerr),
-					   offset + json_tokener_get_parse_end(tok));
-			goto out;
-		}
-		size_t end = json_tokener_get_parse_end(tok);
-		if (end < (size_t)r && !sp_all_space(chunk + end, (size_t)r - end)) {
-			rc = nsc_error_set(err, NSC_ERR_PARSE, "%s has data after its JSON object", name);
-			goto out;
-		}
-		offset += (size_t)r;
-	}
-	if (root == NULL) {
-		rc = nsc_error_set(err, NSC_ERR_PARSE,
-				   "%s ends before its JSON object does (%zu bytes; an interrupted write)",
-				   name, offset);
-		goto out;
-	}
-	if (!json_object_is_type(root, json_type_object)) {
-		rc = nsc_error_set(err, NSC_ERR_PARSE, "%s does not hold a JSON object", name);
-		goto out;
-	}
-	for (int c = 0; c < NSC_COLL_COUNT; c++) {
-		const char *coll = nsc_collection_name((enum nsc_collection)c);
-		struct json_object *arr = NULL;
-		if (!json_object_object_get_ex(root, coll, &arr) || !json_object_is_type(arr, json_type_array)) {
-			rc = nsc_error_set(err, NSC_ERR_PARSE, "%s has no \"%s\" array", name, coll);
-			goto out;
-		}
-		size_t n = json_object_array_length(arr);
-		for (size_t i = 0; i < n; i++) {
-			if (!json_object_is_type(json_object_array_get_idx(arr, i), json_type_object)) {
-				rc = nsc_error_set(err, NSC_ERR_PARSE, "%s: %s[%zu] is not a JSON object", name,
-						   coll, i);
-				goto out;
-			}
-		}
-		/* The documents were completed by nsc_batch_add() before they were spooled. */
-		if (n > 0)
-			b->docs[c] = json_object_get(arr);
-	}
-out:
-	if (rc != NSC_OK)
-		nsc_batch_clear(b);
-	json_object_put(root);
-	free(chunk);
-	if (tok != NULL)
-		json_tokener_free(tok);
-	close(fd);
-	return rc;
-}
-
-/* The batch as the text of one spool file (a pointer into *holder, which the caller puts). */
-static nsc_rc sp_serialize(const struct nsc_batch *b, struct json_object **holder, const char **text,
-			   size_t *len, struct nsc_error *err)
-{
-	struct json_object *root = json_object_new_object();
-	if (root == NULL)
-		goto oom;
-	*holder = root;
-	for (int c = 0; c < NSC_COLL_COUNT; c++) {
-		struct json_object *arr =
-			b->docs[c] != NULL ? json_object_get(b->docs[c]) : json_object_new_array();
-		if (arr == NULL)
-			goto oom;
-		if (json_object_object_add(root, nsc_collection_name((enum nsc_collection)c), arr) != 0) {
-			json_object_put(arr);
-			goto oom;
-		}
-	}
-	*text = json_object_to_json_string_length(root, SP_JSON_FLAGS, len);
-	if (*text == NULL)
-		goto oom;
-	return NSC_OK;
-oom:
-	return nsc_error_set(err, NSC_ERR_NOMEM, "out of memory spooling a batch");
-}
-
-/* Writes text durably as <seq>.batch: temporary name, fsync, rename, fsync of the directory. */
-static nsc_rc sp_write_file(struct nsc_spooled *s, uint64_t seq, const char *text, size_t len,
-			    struct nsc_error *err)
-{
-	char tmp[SP_NAME_MAX], name[SP_NAME_MAX];
-	const char *step = "create";
-	bool renamed = false;
-
-	sp_tmp_name(seq, tmp);
-	sp_name(seq, name);
-	int fd = openat(s->dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		goto fail;
-	step = "write";
-	if (nsc_write_all(fd, text, len) != 0)
-		goto fail;
-	step = "sync";
-	if (nsc_fsync(fd) != 0)
-		goto fail;
-	step = "close";
-	int crc = close(fd);
-	fd = -1;
-	if (crc != 0)
-		goto fail;
-	step = "rename";
-	if (renameat(s->dfd, tmp, s->dfd, name) != 0)
-		goto fail;
-	renamed = true;
-	step = "sync the directory of";
-	if (nsc_fsync(s->dfd) != 0)
-		goto fail;
-	return NSC_OK;
-
-fail:;
-	int e = errno;
-	if (fd >= 0)
-		close(fd);
-	/* Not acknowledged, so not kept: the engine fetches this data again. */
-	unlinkat(s->dfd, renamed ? name : tmp, 0);
-	return nsc_error_set(err, NSC_ERR_IO, "cannot %s spool file %s/%s: %s", step, s->dir,
-			     renamed ? name : tmp, strerror(e));
-}
-
-/* ---- queue (mu held) -------------------------------------------------- */
-
-static int sp_queue_push(struct nsc_spooled *s, const struct sp_file *f)
-{
-	if (s->qlen == s->qcap) {
-		size_t cap = s->qcap ? s->qcap * 2 : 16;
-		if (cap > SIZE_MAX / sizeof(*s->q))
-			return -1;
-		struct sp_file *nq = realloc(s->q, cap * sizeof(*nq));
-		if (nq == NULL)
-			return -1;
-		s->q = nq;
-		s->qcap = cap;
-	}
-	s->q[s->qlen++] = *f;
-	return 0;
-}
-
 static void sp_queue_pop(struct nsc_spooled *s)
 {
-	if (s->qlen == 0)
+	if (s->q.len == 0)
 		return;
-	s->pending_bytes -= s->q[0].bytes < s->pending_bytes ? s->q[0].bytes : s->pending_bytes;
-	memmove(&s->q[0], &s->q[1], (s->qlen - 1) * sizeof(s->q[0]));
-	s->qlen--;
+	s->pending_bytes -= s->q.v[0].bytes < s->pending_bytes ? s->q.v[0].bytes : s->pending_bytes;
+	memmove(&s->q.v[0], &s->q.v[1], (s->q.len - 1) * sizeof(s->q.v[0]));
+	s->q.len--;
 	pthread_cond_broadcast(&s->changed);
 }
 
@@ -469,44 +200,45 @@ static bool sp_query_last_known(struct nsc_spooled *s, struct sp_outage *o)
 	s->lk_known = true;
 	if (o->down)
 		o->contacted = true;
-	sp_outage_check(s, o, s->qlen);
+	sp_outage_check(s, o, s->q.len);
 	return true;
 }
 
 /* Moves spool file `name` to rejected/ and logs why. */
 static void sp_reject(struct nsc_spooled *s, const char *name, nsc_rc rc, const char *why)
 {
-	if (renameat(s->dfd, name, s->rfd, name) != 0) {
-		int e = errno;
+	int sync_e;
+	int e = nsc_spool_move_rejected(s->dfd, s->rfd, name, &sync_e);
+	if (e != 0) {
 		nsc_err(s->log, SP_COMP,
 			"event=batch_rejected output=%s file=%s/%s rc=%s msg=\"%s; it could not be moved to %s/ (%s), it is skipped until the next start\"",
-			s->backend->name, s->dir, name, nsc_rc_name(rc), why, SP_REJECTED_DIR, strerror(e));
+			s->backend->name, s->dir, name, nsc_rc_name(rc), why, NSC_SPOOL_REJECTED_DIR, strerror(e));
 		return;
 	}
-	if (nsc_fsync(s->rfd) != 0 || nsc_fsync(s->dfd) != 0)
-		nsc_dbg(s->log, SP_COMP, "event=dir_sync_failed dir=%s msg=\"%s\"", s->dir, strerror(errno));
+	if (sync_e != 0)
+		nsc_dbg(s->log, SP_COMP, "event=dir_sync_failed dir=%s msg=\"%s\"", s->dir, strerror(sync_e));
 	nsc_err(s->log, SP_COMP,
 		"event=batch_rejected output=%s file=%s/%s/%s rc=%s msg=\"%s; the batch was moved aside and later batches go on\"",
-		s->backend->name, s->dir, SP_REJECTED_DIR, name, nsc_rc_name(rc), why);
+		s->backend->name, s->dir, NSC_SPOOL_REJECTED_DIR, name, nsc_rc_name(rc), why);
 }
 
 /* Replays the oldest file (mu held; released during I/O and the backend call). */
 static enum sp_outcome sp_replay_head(struct nsc_spooled *s, struct sp_outage *o)
 {
-	struct sp_file f = s->q[0];
+	struct nsc_spool_file f = s->q.v[0];
 	struct nsc_batch b;
 	struct nsc_write_result res;
 	struct nsc_error err = { 0 };
-	char name[SP_NAME_MAX];
+	char name[NSC_SPOOL_NAME_MAX];
 	enum sp_outcome out;
 	bool called = false;
 
 	pthread_mutex_unlock(&s->mu);
 	nsc_batch_init(&b);
 	memset(&res, 0, sizeof(res));
-	sp_name(f.seq, name);
+	nsc_spool_name(f.seq, name);
 
-	nsc_rc rc = sp_load(s->dfd, name, &b, &err);
+	nsc_rc rc = nsc_spool_load(s->dfd, name, &b, &err);
 	if (rc == NSC_ERR_NOT_FOUND) {
 		nsc_warn(s->log, SP_COMP, "event=batch_missing file=%s/%s msg=\"the spool file disappeared; skipped\"",
 			 s->dir, name);
@@ -564,14 +296,14 @@ static enum sp_outcome sp_replay_head(struct nsc_spooled *s, struct sp_outage *o
 			o->contacted = true;
 			o->replayed++;
 		}
-		sp_outage_check(s, o, s->qlen);
+		sp_outage_check(s, o, s->q.len);
 		break;
 	case SP_REJECTED:
 		s->rejected++;
 		sp_queue_pop(s);
 		if (o->down && called)
 			o->contacted = true;
-		sp_outage_check(s, o, s->qlen);
+		sp_outage_check(s, o, s->q.len);
 		break;
 	case SP_GONE:
 		sp_queue_pop(s);
@@ -599,7 +331,7 @@ static void *sp_writer_main(void *arg)
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
 		int64_t now = sp_now_ms();
-		if (s->closing && (s->qlen == 0 || now >= s->deadline_ms))
+		if (s->closing && (s->q.len == 0 || now >= s->deadline_ms))
 			break;
 		if (!s->lk_known && !s->closing && now >= lk_next) {
 			if (sp_query_last_known(s, &o)) {
@@ -610,7 +342,7 @@ static void *sp_writer_main(void *arg)
 			}
 			continue;
 		}
-		if (s->qlen > 0 && now >= w_next) {
+		if (s->q.len > 0 && now >= w_next) {
 			enum sp_outcome r = sp_replay_head(s, &o);
 			if (r == SP_RETRY || r == SP_LOCAL) {
 				w_delay = sp_next_delay(s, w_delay);
@@ -628,7 +360,7 @@ static void *sp_writer_main(void *arg)
 		int64_t until = INT64_MAX;
 		if (!s->lk_known && !s->closing)
 			until = lk_next;
-		if (s->qlen > 0)
+		if (s->q.len > 0)
 			until = sp_min64(until, w_next);
 		if (s->closing)
 			until = sp_min64(until, s->deadline_ms);
@@ -646,23 +378,6 @@ static void *sp_writer_main(void *arg)
 
 /* ---- open / close ----------------------------------------------------- */
 
-static nsc_rc sp_errno_rc(int e)
-{
-	switch (e) {
-	case ENOENT:
-	case ENOTDIR:
-	case EACCES:
-	case EPERM:
-	case EROFS:
-	case ELOOP:
-	case ENAMETOOLONG:
-	case EEXIST:
-		return NSC_ERR_CONFIG; /* the user must fix the directory */
-	default:
-		return NSC_ERR_IO;
-	}
-}
-
 static void sp_free(struct nsc_spooled *s)
 {
 	if (s->rfd >= 0)
@@ -675,7 +390,7 @@ static void sp_free(struct nsc_spooled *s)
 		pthread_mutex_destroy(&s->mu);
 		pthread_mutex_destroy(&s->append_mu);
 	}
-	free(s->q);
+	free(s->q.v);
 	free(s->dir);
 	free(s);
 }
@@ -707,154 +422,6 @@ static nsc_rc sp_init_sync(struct nsc_spooled *s, struct nsc_error *err)
 	if (append_ok == 0)
 		pthread_mutex_destroy(&s->append_mu);
 	return nsc_error_set(err, NSC_ERR_NOMEM, "cannot initialise the spool's locks");
-}
-
-/* Creates (0700) or opens the spool directory and its rejected/ folder, and locks the spool. */
-static nsc_rc sp_open_dir(struct nsc_spooled *s, struct nsc_error *err)
-{
-	if (mkdir(s->dir, 0700) != 0 && errno != EEXIST) {
-		int e = errno;
-		return nsc_error_set(err, sp_errno_rc(e),
-				     "CONNECT_SPOOL_DIR: cannot create directory %s: %s (its parent directory must exist)",
-				     s->dir, strerror(e));
-	}
-	s->dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (s->dfd < 0) {
-		int e = errno;
-		return nsc_error_set(err, sp_errno_rc(e), "CONNECT_SPOOL_DIR: cannot open directory %s: %s",
-				     s->dir, strerror(e));
-	}
-	/* One process per spool: two writers would replay each other's batches. */
-	if (flock(s->dfd, LOCK_EX | LOCK_NB) != 0) {
-		int e = errno;
-		return nsc_error_set(err, e == EWOULDBLOCK ? NSC_ERR_CONFIG : NSC_ERR_IO,
-				     "CONNECT_SPOOL_DIR: cannot lock %s: %s", s->dir,
-				     e == EWOULDBLOCK ? "another bridge is using this spool directory; give each its own"
-						      : strerror(e));
-	}
-	if (mkdirat(s->dfd, SP_REJECTED_DIR, 0700) != 0 && errno != EEXIST) {
-		int e = errno;
-		return nsc_error_set(err, sp_errno_rc(e), "CONNECT_SPOOL_DIR: cannot create %s/%s: %s",
-				     s->dir, SP_REJECTED_DIR, strerror(e));
-	}
-	s->rfd = openat(s->dfd, SP_REJECTED_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (s->rfd < 0) {
-		int e = errno;
-		return nsc_error_set(err, sp_errno_rc(e), "CONNECT_SPOOL_DIR: cannot open %s/%s: %s", s->dir,
-				     SP_REJECTED_DIR, strerror(e));
-	}
-	return NSC_OK;
-}
-
-static int sp_cmp_file(const void *a, const void *b)
-{
-	uint64_t x = ((const struct sp_file *)a)->seq, y = ((const struct sp_file *)b)->seq;
-	return x < y ? -1 : x > y;
-}
-
-/*
- * The highest sequence among the batches in rejected/, so a new batch never
- * takes (and a later rejection never overwrites) the name of a rejected one.
- */
-static nsc_rc sp_rejected_max_seq(struct nsc_spooled *s, uint64_t *max_seq, struct nsc_error *err)
-{
-	int fd = openat(s->rfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (d == NULL) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		return nsc_error_set(err, NSC_ERR_IO, "cannot read directory %s/%s: %s", s->dir,
-				     SP_REJECTED_DIR, strerror(e));
-	}
-	for (struct dirent *de = readdir(d); de != NULL; de = readdir(d)) {
-		uint64_t seq;
-		if (sp_parse_name(de->d_name, &seq) && seq > *max_seq)
-			*max_seq = seq;
-	}
-	closedir(d);
-	return NSC_OK;
-}
-
-/* Finds the files an earlier run left: removes torn temporaries, queues the batches in order. */
-static nsc_rc sp_scan(struct nsc_spooled *s, struct nsc_error *err)
-{
-	int fd = openat(s->dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (d == NULL) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		return nsc_error_set(err, NSC_ERR_IO, "cannot read directory %s: %s", s->dir, strerror(e));
-	}
-	nsc_rc rc = NSC_OK;
-	uint64_t max_seq = 0;
-	for (;;) {
-		errno = 0;
-		struct dirent *de = readdir(d);
-		if (de == NULL) {
-			if (errno != 0) {
-				int e = errno;
-				rc = nsc_error_set(err, NSC_ERR_IO, "cannot read directory %s: %s", s->dir,
-						   strerror(e));
-			}
-			break;
-		}
-		struct sp_file f;
-		memset(&f, 0, sizeof(f));
-		if (strncmp(de->d_name, SP_TMP_PREFIX, strlen(SP_TMP_PREFIX)) == 0) {
-			if (unlinkat(s->dfd, de->d_name, 0) != 0 && errno != ENOENT)
-				nsc_warn(s->log, SP_COMP, "event=stale_tmp file=%s/%s msg=\"cannot remove: %s\"",
-					 s->dir, de->d_name, strerror(errno));
-			else
-				nsc_warn(s->log, SP_COMP,
-					 "event=stale_tmp_removed file=%s/%s msg=\"a write interrupted before it completed; that batch was never acknowledged and is fetched again\"",
-					 s->dir, de->d_name);
-			continue;
-		}
-		if (!sp_parse_name(de->d_name, &f.seq))
-			continue;
-		struct stat st;
-		if (fstatat(s->dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
-			continue;
-		f.bytes = (uint64_t)st.st_size;
-		if (sp_queue_push(s, &f) != 0) {
-			rc = nsc_error_set(err, NSC_ERR_NOMEM, "out of memory reading the spool %s", s->dir);
-			break;
-		}
-		if (f.seq > max_seq)
-			max_seq = f.seq;
-	}
-	closedir(d);
-	if (rc == NSC_OK)
-		rc = sp_rejected_max_seq(s, &max_seq, err);
-	if (rc != NSC_OK)
-		return rc;
-	if (s->qlen > 1)
-		qsort(s->q, s->qlen, sizeof(s->q[0]), sp_cmp_file);
-
-	/* What each file holds counts for last_known until it is replayed. */
-	for (size_t i = 0; i < s->qlen; i++) {
-		struct sp_file *f = &s->q[i];
-		struct nsc_batch b;
-		struct nsc_error lerr = { 0 };
-		char name[SP_NAME_MAX];
-
-		nsc_batch_init(&b);
-		sp_name(f->seq, name);
-		nsc_rc lrc = sp_load(s->dfd, name, &b, &lerr);
-		if (lrc == NSC_ERR_NOMEM)
-			return nsc_error_set(err, lrc, "out of memory reading the spool %s", s->dir);
-		if (lrc == NSC_OK)
-			sp_batch_newest(&b, f->newest);
-		else
-			nsc_dbg(s->log, SP_COMP, "event=unreadable_at_open file=%s/%s msg=\"%s\"", s->dir, name,
-				lerr.msg);
-		nsc_batch_clear(&b);
-		s->pending_bytes += f->bytes;
-	}
-	s->next_seq = max_seq + 1;
-	return NSC_OK;
 }
 
 static nsc_rc sp_start_thread(struct nsc_spooled *s, struct nsc_error *err)
@@ -917,9 +484,9 @@ nsc_rc nsc_spooled_open(const struct nsc_output_driver *backend, const struct ns
 	}
 	rc = sp_init_sync(s, err);
 	if (rc == NSC_OK)
-		rc = sp_open_dir(s, err);
+		rc = nsc_spool_open_dir(s->dir, &s->dfd, &s->rfd, err);
 	if (rc == NSC_OK)
-		rc = sp_scan(s, err);
+		rc = nsc_spool_scan(s->dfd, s->rfd, s->dir, s->log, &s->q, &s->pending_bytes, &s->next_seq, err);
 	if (rc != NSC_OK)
 		goto fail;
 
@@ -934,7 +501,7 @@ nsc_rc nsc_spooled_open(const struct nsc_output_driver *backend, const struct ns
 	}
 	nsc_info(log, SP_COMP, "event=open output=%s dir=%s pending_batches=%zu pending_bytes=%" PRIu64
 		 " max_bytes=%" PRIu64,
-		 backend->name, s->dir, s->qlen, s->pending_bytes, s->max_bytes);
+		 backend->name, s->dir, s->q.len, s->pending_bytes, s->max_bytes);
 	*out = s;
 	return NSC_OK;
 
@@ -958,11 +525,11 @@ void nsc_spooled_close(struct nsc_spooled *s)
 		pthread_join(s->thread, NULL);
 	s->backend->close(s->bctx);
 
-	if (s->qlen > 0)
+	if (s->q.len > 0)
 		nsc_warn(s->log, SP_COMP,
 			 "event=closed output=%s dir=%s pending_batches=%zu pending_bytes=%" PRIu64
 			 " msg=\"the output did not take these in time; they stay in the spool and are replayed at the next start\"",
-			 s->backend->name, s->dir, s->qlen, s->pending_bytes);
+			 s->backend->name, s->dir, s->q.len, s->pending_bytes);
 	else
 		nsc_info(s->log, SP_COMP, "event=closed output=%s dir=%s replayed=%" PRIu64 " rejected=%" PRIu64,
 			 s->backend->name, s->dir, s->replayed, s->rejected);
@@ -981,9 +548,9 @@ nsc_rc nsc_spooled_last_known(struct nsc_spooled *s, struct nsc_last_known *out,
 		sp_wait_until(s, &s->changed, until);
 	for (int c = 0; c < NSC_COLL_COUNT; c++) {
 		int64_t v = s->backend_lk[c];
-		for (size_t i = 0; i < s->qlen; i++) {
-			if (s->q[i].newest[c] > v)
-				v = s->q[i].newest[c];
+		for (size_t i = 0; i < s->q.len; i++) {
+			if (s->q.v[i].newest[c] > v)
+				v = s->q.v[i].newest[c];
 		}
 		out->ms[c] = v;
 	}
@@ -997,7 +564,7 @@ nsc_rc nsc_spooled_write(struct nsc_spooled *s, const struct nsc_batch *b, struc
 	struct json_object *holder = NULL;
 	const char *text = NULL;
 	size_t len = 0;
-	struct sp_file f;
+	struct nsc_spool_file f;
 
 	if (s == NULL || b == NULL)
 		return nsc_error_set(err, NSC_ERR_INTERNAL, "spooled output is not open");
@@ -1007,8 +574,8 @@ nsc_rc nsc_spooled_write(struct nsc_spooled *s, const struct nsc_batch *b, struc
 		return NSC_OK;
 
 	memset(&f, 0, sizeof(f));
-	sp_batch_newest(b, f.newest);
-	nsc_rc rc = sp_serialize(b, &holder, &text, &len, err);
+	nsc_spool_batch_newest(b, f.newest);
+	nsc_rc rc = nsc_spool_serialize(b, &holder, &text, &len, err);
 	if (rc != NSC_OK) {
 		json_object_put(holder);
 		return rc;
@@ -1036,11 +603,11 @@ nsc_rc nsc_spooled_write(struct nsc_spooled *s, const struct nsc_batch *b, struc
 		return rc;
 	}
 
-	rc = sp_write_file(s, f.seq, text, len, err);
+	rc = nsc_spool_write_file(s->dfd, s->dir, f.seq, text, len, err);
 	json_object_put(holder);
 
 	pthread_mutex_lock(&s->mu);
-	if (rc == NSC_OK && sp_queue_push(s, &f) != 0) {
+	if (rc == NSC_OK && nsc_spool_queue_push(&s->q, &f) != 0) {
 		/* The file is durable but untracked: keep it for the next start, refuse this write. */
 		rc = nsc_error_set(err, NSC_ERR_NOMEM, "out of memory queueing a spooled batch");
 	}
@@ -1068,7 +635,7 @@ void nsc_spooled_status(struct nsc_spooled *s, struct nsc_spooled_status *out)
 	if (s == NULL)
 		return;
 	pthread_mutex_lock(&s->mu);
-	out->pending_batches = s->qlen;
+	out->pending_batches = s->q.len;
 	out->pending_bytes = s->pending_bytes;
 	out->replayed_batches = s->replayed;
 	out->rejected_batches = s->rejected;
@@ -1083,9 +650,9 @@ nsc_rc nsc_spooled_wait_empty(struct nsc_spooled *s, int64_t timeout_ms)
 		return NSC_ERR_INTERNAL;
 	pthread_mutex_lock(&s->mu);
 	int64_t until = sp_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
-	while (s->qlen > 0 && sp_now_ms() < until)
+	while (s->q.len > 0 && sp_now_ms() < until)
 		sp_wait_until(s, &s->changed, until);
-	nsc_rc rc = s->qlen == 0 ? NSC_OK : NSC_ERR_RETRY;
+	nsc_rc rc = s->q.len == 0 ? NSC_OK : NSC_ERR_RETRY;
 	pthread_mutex_unlock(&s->mu);
 	return rc;
 }
