@@ -2,7 +2,8 @@
 /*
  * What the Nightscout REST backends (rest_v1.c, rest_v3.c) share: the
  * endpoint, the HTTP client, v1 credentials, URL building, one request
- * with logging, and reading the newest document time out of a page.
+ * with logging, reading the newest document time out of a page, and the
+ * last_known loop over the collections.
  *
  * Ownership & concurrency: a struct nsc_rest belongs to one backend
  * context, used by one thread at a time (the spool's writer thread after
@@ -22,6 +23,7 @@
 #include "http/client.h"
 #include "log.h"
 #include "nsc_config.h"
+#include "output.h"
 
 #define NSC_REST_COMP "rest"
 /* v1 POST bodies are split beyond this (Nightscout takes 1 MB for devicestatus/profile). */
@@ -74,6 +76,33 @@ nsc_rc nsc_rest_call(struct nsc_rest *r, const char *what, const char *method, c
 
 /* Newest document time (ms) of a JSON array of documents; 0 when none has a time. */
 int64_t nsc_rest_newest(struct json_object *docs);
+
+/* How one backend reads back the newest page of documents of a collection. */
+struct nsc_rest_page_reader {
+	/* Fills path and query (no "?") of the request for collection c. */
+	void (*url)(enum nsc_collection c, char *path, size_t path_size, char *query,
+		    size_t query_size);
+	/*
+	 * Runs the GET for the backend context and classifies it (logging any
+	 * refusal the backend logs). Returns the classified code; resp holds the
+	 * answer and the caller frees it in every case.
+	 */
+	nsc_rc (*get)(void *ctx, const char *what, const char *path, const char *query,
+		      struct nsc_http_response *resp, struct nsc_error *err);
+	/* The JSON array of documents inside a parsed answer (owned by it), or NULL. */
+	struct json_object *(*page)(struct json_object *answer);
+	/* What an answer without it lacks, after "Nightscout answered GET <path>?<query> ". */
+	const char *no_page;
+};
+
+/*
+ * last_known for a REST backend: per collection, one GET through `rd`, and
+ * the newest time in the page it returns (0 when none). An answer without a
+ * page is NSC_ERR_RETRY; any other failure returns the classified code with
+ * err set. err may be NULL.
+ */
+nsc_rc nsc_rest_last_known(void *ctx, const struct nsc_rest_page_reader *rd,
+			   struct nsc_last_known *out, struct nsc_error *err);
 
 /* A growable text buffer with overflow checks. */
 struct nsc_rest_buf {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "http/json_util.h"
 #include "http/rest.h"
 
 /* ---- buffer ----------------------------------------------------------------- */
@@ -232,4 +233,43 @@ int64_t nsc_rest_newest(struct json_object *docs)
 			newest = t;
 	}
 	return newest;
+}
+
+/* ---- last known --------------------------------------------------------------- */
+
+nsc_rc nsc_rest_last_known(void *ctx, const struct nsc_rest_page_reader *rd,
+			   struct nsc_last_known *out, struct nsc_error *err)
+{
+	struct nsc_last_known lk = { { 0 } };
+	struct nsc_error local;
+
+	if (!err)
+		err = &local;
+	for (int c = 0; c < NSC_COLL_COUNT; c++) {
+		struct nsc_http_response resp = { 0 };
+		struct json_object *answer, *page;
+		char path[64], query[96], what[192];
+		nsc_rc rc;
+
+		rd->url((enum nsc_collection)c, path, sizeof(path), query, sizeof(query));
+		snprintf(what, sizeof(what), "GET %s?%s", path, query);
+		rc = rd->get(ctx, what, path, query, &resp, err);
+		if (rc != NSC_OK) {
+			nsc_http_response_free(&resp);
+			return rc;
+		}
+		answer = nsc_json_parse(resp.body, resp.body_len);
+		nsc_http_response_free(&resp);
+		page = rd->page(answer);
+		if (!json_object_is_type(page, json_type_array)) {
+			json_object_put(answer);
+			return nsc_error_set(err, NSC_ERR_RETRY, "Nightscout answered %s %s; will retry",
+					     what, rd->no_page);
+		}
+		lk.ms[c] = nsc_rest_newest(page);
+		json_object_put(answer);
+	}
+	*out = lk;
+	nsc_error_clear(err);
+	return NSC_OK;
 }

@@ -62,13 +62,23 @@ static void v1_close(void *ctx)
 	free(x);
 }
 
-/* Logs a refusal the operator must fix (credentials) at error level. */
-static void log_refusal(struct v1_ctx *x, const struct nsc_http_response *resp,
-			const struct nsc_error *err)
+/*
+ * One v1 request, classified; a refusal the operator must fix (credentials)
+ * is logged at error level. Returns the classified code; resp holds the
+ * answer (the caller frees it in every case).
+ */
+static nsc_rc v1_call(struct v1_ctx *x, const char *what, const char *method, const char *path,
+		      const char *query, const char *body, size_t len,
+		      struct nsc_http_response *resp, struct nsc_error *err)
 {
-	if (resp->transport == 0 && (resp->status == 401 || resp->status == 403))
+	nsc_rc rc = nsc_rest_call(&x->rest, what, method, path, query, NULL, body, len, resp, err);
+
+	if (rc == NSC_OK)
+		rc = nsc_http_classify(NSC_REST_V1, what, resp, err);
+	if (rc != NSC_OK && resp->transport == 0 && (resp->status == 401 || resp->status == 403))
 		nsc_err(x->rest.log, NSC_REST_COMP, "event=auth_refused api=v1 status=%ld msg=\"%s\"",
 			resp->status, err->msg);
+	return rc;
 }
 
 /*
@@ -86,11 +96,8 @@ static nsc_rc post_chunk(struct v1_ctx *x, enum nsc_collection c, const char *bo
 
 	snprintf(path, sizeof(path), "/api/v1/%s.json", nsc_collection_name(c));
 	snprintf(what, sizeof(what), "POST %s", path);
-	rc = nsc_rest_call(&x->rest, what, "POST", path, NULL, NULL, body, len, &resp, err);
-	if (rc == NSC_OK)
-		rc = nsc_http_classify(NSC_REST_V1, what, &resp, err);
+	rc = v1_call(x, what, "POST", path, NULL, body, len, &resp, err);
 	if (rc != NSC_OK) {
-		log_refusal(x, &resp, err);
 		nsc_http_response_free(&resp);
 		return rc;
 	}
@@ -200,47 +207,35 @@ static nsc_rc v1_write(void *ctx, const struct nsc_batch *b, struct nsc_write_re
 	return NSC_OK;
 }
 
+static void v1_page_url(enum nsc_collection c, char *path, size_t path_size, char *query,
+			size_t query_size)
+{
+	snprintf(path, path_size, "/api/v1/%s.json", nsc_collection_name(c));
+	snprintf(query, query_size, "count=%d", NSC_REST_LAST_KNOWN_PAGE);
+}
+
+static nsc_rc v1_get(void *ctx, const char *what, const char *path, const char *query,
+		     struct nsc_http_response *resp, struct nsc_error *err)
+{
+	return v1_call(ctx, what, "GET", path, query, NULL, 0, resp, err);
+}
+
+/* v1 answers with the array of documents itself. */
+static struct json_object *v1_page(struct json_object *answer)
+{
+	return json_object_is_type(answer, json_type_array) ? answer : NULL;
+}
+
+static const struct nsc_rest_page_reader v1_reader = {
+	.url = v1_page_url,
+	.get = v1_get,
+	.page = v1_page,
+	.no_page = "with something that is not a JSON array of documents",
+};
+
 static nsc_rc v1_last_known(void *ctx, struct nsc_last_known *out, struct nsc_error *err)
 {
-	struct v1_ctx *x = ctx;
-	struct nsc_last_known lk = { { 0 } };
-	struct nsc_error local;
-	char query[32];
-
-	if (!err)
-		err = &local;
-	snprintf(query, sizeof(query), "count=%d", NSC_REST_LAST_KNOWN_PAGE);
-	for (int c = 0; c < NSC_COLL_COUNT; c++) {
-		struct nsc_http_response resp;
-		struct json_object *page;
-		char path[64], what[160];
-		nsc_rc rc;
-
-		snprintf(path, sizeof(path), "/api/v1/%s.json", nsc_collection_name(c));
-		snprintf(what, sizeof(what), "GET %s?%s", path, query);
-		rc = nsc_rest_call(&x->rest, what, "GET", path, query, NULL, NULL, 0, &resp, err);
-		if (rc == NSC_OK)
-			rc = nsc_http_classify(NSC_REST_V1, what, &resp, err);
-		if (rc != NSC_OK) {
-			log_refusal(x, &resp, err);
-			nsc_http_response_free(&resp);
-			return rc;
-		}
-		page = nsc_json_parse(resp.body, resp.body_len);
-		nsc_http_response_free(&resp);
-		if (!json_object_is_type(page, json_type_array)) {
-			json_object_put(page);
-			return nsc_error_set(err, NSC_ERR_RETRY,
-					     "Nightscout answered %s with something that is not a "
-					     "JSON array of documents; will retry",
-					     what);
-		}
-		lk.ms[c] = nsc_rest_newest(page);
-		json_object_put(page);
-	}
-	*out = lk;
-	nsc_error_clear(err);
-	return NSC_OK;
+	return nsc_rest_last_known(ctx, &v1_reader, out, err);
 }
 
 const struct nsc_output_driver nsc_rest_v1_backend = {

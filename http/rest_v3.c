@@ -294,52 +294,62 @@ static nsc_rc v3_write(void *ctx, const struct nsc_batch *b, struct nsc_write_re
 	return NSC_OK;
 }
 
+/* The newest few by `date` (entries) or `created_at` (the rest). */
+static void v3_page_url(enum nsc_collection c, char *path, size_t path_size, char *query,
+			size_t query_size)
+{
+	const char *field = c == NSC_COLL_ENTRIES ? "date" : "created_at";
+
+	snprintf(path, path_size, "/api/v3/%s", nsc_collection_name(c));
+	snprintf(query, query_size, "sort$desc=%s&limit=%d&fields=%s", field,
+		 NSC_REST_LAST_KNOWN_PAGE, field);
+}
+
+/* One last_known call: the backend and its JWT refresh state. */
+struct v3_reading {
+	struct v3_ctx *x;
+	struct v3_call_state st;
+};
+
+static nsc_rc v3_get(void *ctx, const char *what, const char *path, const char *query,
+		     struct nsc_http_response *resp, struct nsc_error *err)
+{
+	struct v3_reading *r = ctx;
+
+	return v3_call(r->x, &r->st, what, "GET", path, query, NULL, 0, resp, err);
+}
+
+/* v3 wraps the documents as {"status":200,"result":[...]}; a bare array also counts. */
+static struct json_object *v3_page(struct json_object *answer)
+{
+	struct json_object *page = NULL;
+
+	if (json_object_is_type(answer, json_type_array))
+		page = answer;
+	else if (json_object_is_type(answer, json_type_object))
+		json_object_object_get_ex(answer, "result", &page);
+	return page;
+}
+
+static const struct nsc_rest_page_reader v3_reader = {
+	.url = v3_page_url,
+	.get = v3_get,
+	.page = v3_page,
+	.no_page = "without a result list",
+};
+
 static nsc_rc v3_last_known(void *ctx, struct nsc_last_known *out, struct nsc_error *err)
 {
-	struct v3_ctx *x = ctx;
-	struct v3_call_state st = { false };
-	struct nsc_last_known lk = { { 0 } };
+	struct v3_reading r = { ctx, { false } };
 	struct nsc_error local;
 	nsc_rc rc;
 
 	if (!err)
 		err = &local;
-	rc = ensure_jwt(x, err);
+	rc = ensure_jwt(r.x, err);
 	if (rc != NSC_OK)
 		return rc;
-	for (int c = 0; c < NSC_COLL_COUNT; c++) {
-		const char *field = c == NSC_COLL_ENTRIES ? "date" : "created_at";
-		struct nsc_http_response resp = { 0 };
-		struct json_object *answer, *page = NULL;
-		char path[64], query[96], what[192];
-
-		snprintf(path, sizeof(path), "/api/v3/%s", nsc_collection_name((enum nsc_collection)c));
-		snprintf(query, sizeof(query), "sort$desc=%s&limit=%d&fields=%s", field,
-			 NSC_REST_LAST_KNOWN_PAGE, field);
-		snprintf(what, sizeof(what), "GET %s?%s", path, query);
-		rc = v3_call(x, &st, what, "GET", path, query, NULL, 0, &resp, err);
-		if (rc != NSC_OK) {
-			nsc_http_response_free(&resp);
-			return rc;
-		}
-		answer = nsc_json_parse(resp.body, resp.body_len);
-		nsc_http_response_free(&resp);
-		if (json_object_is_type(answer, json_type_array))
-			page = answer;
-		else if (json_object_is_type(answer, json_type_object))
-			json_object_object_get_ex(answer, "result", &page);
-		if (!json_object_is_type(page, json_type_array)) {
-			json_object_put(answer);
-			return nsc_error_set(err, NSC_ERR_RETRY,
-					     "Nightscout answered %s without a result list; will retry",
-					     what);
-		}
-		lk.ms[c] = nsc_rest_newest(page);
-		json_object_put(answer);
-	}
-	*out = lk;
-	nsc_error_clear(err);
-	return NSC_OK;
+	return nsc_rest_last_known(&r, &v3_reader, out, err);
 }
 
 const struct nsc_output_driver nsc_rest_v3_backend = {
