@@ -23,6 +23,7 @@
 #include "batch.h"
 #include "log.h"
 #include "nsc_check.h"
+#include "test_docs.h"
 #include "nsc_config.h"
 #include "output.h"
 #include "outputs/filesystem.h"
@@ -138,47 +139,19 @@ static void *fs_open_ok(struct env *e)
 	return ctx;
 }
 
-static struct json_object *entry(int64_t date, int sgv)
-{
-	char iso[NSC_ISO_BUF];
-	struct json_object *d = json_object_new_object();
-	ck_assert_ptr_nonnull(d);
-	ck_assert_int_eq(nsc_time_format_iso(date, iso, sizeof(iso)), NSC_OK);
-	json_object_object_add(d, "type", json_object_new_string("sgv"));
-	json_object_object_add(d, "sgv", json_object_new_int(sgv));
-	json_object_object_add(d, "date", json_object_new_int64(date));
-	json_object_object_add(d, "dateString", json_object_new_string(iso));
-	json_object_object_add(d, "direction", json_object_new_string("Flat"));
-	json_object_object_add(d, "device", json_object_new_string("test/device"));
-	return d;
-}
-
-static struct json_object *treatment(int64_t t, const char *event_type, double insulin)
-{
-	char iso[NSC_ISO_BUF];
-	struct json_object *d = json_object_new_object();
-	ck_assert_ptr_nonnull(d);
-	ck_assert_int_eq(nsc_time_format_iso(t, iso, sizeof(iso)), NSC_OK);
-	json_object_object_add(d, "eventType", json_object_new_string(event_type));
-	json_object_object_add(d, "created_at", json_object_new_string(iso));
-	json_object_object_add(d, "insulin", json_object_new_double(insulin));
-	json_object_object_add(d, "enteredBy", json_object_new_string("test"));
-	return d;
-}
-
 /* 3 entries (newest T0), 2 treatments (newest T0 - 20 min). */
 static void make_batch(struct nsc_batch *b)
 {
 	struct nsc_error err = { 0 };
 	nsc_batch_init(b);
-	ck_assert_int_eq(nsc_batch_add(b, NSC_COLL_ENTRIES, entry(T0 - 10 * MIN, 100), &err), NSC_OK);
-	ck_assert_int_eq(nsc_batch_add(b, NSC_COLL_ENTRIES, entry(T0, 110), &err), NSC_OK);
-	ck_assert_int_eq(nsc_batch_add(b, NSC_COLL_ENTRIES, entry(T0 - 5 * MIN, 105), &err), NSC_OK);
-	ck_assert_int_eq(nsc_batch_add(b, NSC_COLL_TREATMENTS, treatment(T0 - 60 * MIN, "Meal Bolus", 4.5),
+	ck_assert_int_eq(nsc_batch_add(b, NSC_COLL_ENTRIES, test_entry(T0 - 10 * MIN, 100), &err), NSC_OK);
+	ck_assert_int_eq(nsc_batch_add(b, NSC_COLL_ENTRIES, test_entry(T0, 110), &err), NSC_OK);
+	ck_assert_int_eq(nsc_batch_add(b, NSC_COLL_ENTRIES, test_entry(T0 - 5 * MIN, 105), &err), NSC_OK);
+	ck_assert_int_eq(nsc_batch_add(b, NSC_COLL_TREATMENTS, test_treatment(T0 - 60 * MIN, "Meal Bolus", 4.5),
 				       &err),
 			 NSC_OK);
 	ck_assert_int_eq(nsc_batch_add(b, NSC_COLL_TREATMENTS,
-				       treatment(T0 - 20 * MIN, "Correction Bolus", 1.5), &err),
+				       test_treatment(T0 - 20 * MIN, "Correction Bolus", 1.5), &err),
 			 NSC_OK);
 }
 
@@ -318,9 +291,9 @@ START_TEST(test_same_batch_twice_stores_nothing)
 	/* A document repeated inside one batch is stored once. */
 	struct nsc_batch b2;
 	nsc_batch_init(&b2);
-	ck_assert_int_eq(nsc_batch_add(&b2, NSC_COLL_ENTRIES, entry(T0 + 5 * MIN, 120), &err), NSC_OK);
-	ck_assert_int_eq(nsc_batch_add(&b2, NSC_COLL_ENTRIES, entry(T0 + 5 * MIN, 120), &err), NSC_OK);
-	ck_assert_int_eq(nsc_batch_add(&b2, NSC_COLL_ENTRIES, entry(T0 - 5 * MIN, 105), &err), NSC_OK);
+	ck_assert_int_eq(nsc_batch_add(&b2, NSC_COLL_ENTRIES, test_entry(T0 + 5 * MIN, 120), &err), NSC_OK);
+	ck_assert_int_eq(nsc_batch_add(&b2, NSC_COLL_ENTRIES, test_entry(T0 + 5 * MIN, 120), &err), NSC_OK);
+	ck_assert_int_eq(nsc_batch_add(&b2, NSC_COLL_ENTRIES, test_entry(T0 - 5 * MIN, 105), &err), NSC_OK);
 	ck_assert_int_eq(fs->write(ctx, &b2, &res, &err), NSC_OK);
 	ck_assert_uint_eq(res.stored[NSC_COLL_ENTRIES], 1);
 	ck_assert_uint_eq(res.duplicates[NSC_COLL_ENTRIES], 2);
@@ -370,8 +343,8 @@ START_TEST(test_torn_last_line_repaired)
 	/* The good lines are kept and still deduplicate; new ones start on a fresh line. */
 	struct nsc_batch b2;
 	nsc_batch_init(&b2);
-	ck_assert_int_eq(nsc_batch_add(&b2, NSC_COLL_ENTRIES, entry(T0, 110), &err), NSC_OK);
-	ck_assert_int_eq(nsc_batch_add(&b2, NSC_COLL_ENTRIES, entry(T0 + 5 * MIN, 115), &err), NSC_OK);
+	ck_assert_int_eq(nsc_batch_add(&b2, NSC_COLL_ENTRIES, test_entry(T0, 110), &err), NSC_OK);
+	ck_assert_int_eq(nsc_batch_add(&b2, NSC_COLL_ENTRIES, test_entry(T0 + 5 * MIN, 115), &err), NSC_OK);
 	ck_assert_int_eq(fs->write(ctx, &b2, &res, &err), NSC_OK);
 	ck_assert_uint_eq(res.stored[NSC_COLL_ENTRIES], 1);
 	ck_assert_uint_eq(res.duplicates[NSC_COLL_ENTRIES], 1);
@@ -381,7 +354,7 @@ START_TEST(test_torn_last_line_repaired)
 	append_raw(path, torn);
 	struct nsc_batch b3;
 	nsc_batch_init(&b3);
-	ck_assert_int_eq(nsc_batch_add(&b3, NSC_COLL_ENTRIES, entry(T0 + 10 * MIN, 118), &err), NSC_OK);
+	ck_assert_int_eq(nsc_batch_add(&b3, NSC_COLL_ENTRIES, test_entry(T0 + 10 * MIN, 118), &err), NSC_OK);
 	ck_assert_int_eq(fs->write(ctx, &b3, &res, &err), NSC_OK);
 	ck_assert_uint_eq(res.stored[NSC_COLL_ENTRIES], 1);
 	ck_assert_uint_eq(count_json_lines(path), 5);
@@ -410,8 +383,8 @@ START_TEST(test_invalid_line_skipped)
 
 	/* Two valid documents (one without identifier) around garbage and a blank line. */
 	nsc_batch_init(&b);
-	ck_assert_int_eq(nsc_batch_add(&b, NSC_COLL_ENTRIES, entry(T0 - 5 * MIN, 100), &err), NSC_OK);
-	struct json_object *bare = entry(T0 + 5 * MIN, 130);
+	ck_assert_int_eq(nsc_batch_add(&b, NSC_COLL_ENTRIES, test_entry(T0 - 5 * MIN, 100), &err), NSC_OK);
+	struct json_object *bare = test_entry(T0 + 5 * MIN, 130);
 	line1 = strdup(json_object_to_json_string_ext(nsc_batch_get(&b, NSC_COLL_ENTRIES, 0),
 						     JSON_C_TO_STRING_PLAIN));
 	line2 = strdup(json_object_to_json_string_ext(bare, JSON_C_TO_STRING_PLAIN));

@@ -27,6 +27,7 @@
 #include "mongo/mongo_internal.h"
 #include "mongo/mongoc_compat.h"
 #include "mongo/treatment_prepare.h"
+#include "bson_assert.h"
 #include "nsc_check.h"
 
 #define NOW INT64_C(1704103260000) /* 2024-01-01T10:01:00.000Z */
@@ -49,68 +50,6 @@ static struct json_object *batch_doc(struct nsc_batch *b, enum nsc_collection c,
 
 	ck_assert_msg(nsc_batch_add(b, c, parse(text), &err) == NSC_OK, "batch_add: %s", err.msg);
 	return nsc_batch_get(b, c, n);
-}
-
-static bson_type_t type_at(const bson_t *doc, const char *path)
-{
-	bson_iter_t it, found;
-
-	ck_assert(bson_iter_init(&it, doc));
-	if (!bson_iter_find_descendant(&it, path, &found))
-		return BSON_TYPE_EOD;
-	return bson_iter_type(&found);
-}
-
-static bool has(const bson_t *doc, const char *path)
-{
-	return type_at(doc, path) != BSON_TYPE_EOD;
-}
-
-static void iter_at(const bson_t *doc, const char *path, bson_iter_t *out)
-{
-	bson_iter_t it;
-
-	ck_assert(bson_iter_init(&it, doc));
-	ck_assert_msg(bson_iter_find_descendant(&it, path, out), "missing %s", path);
-}
-
-static int32_t int32_at(const bson_t *doc, const char *path)
-{
-	bson_iter_t it;
-
-	ck_assert_msg(type_at(doc, path) == BSON_TYPE_INT32, "%s is not int32 (type 0x%02x)", path,
-		      (unsigned)type_at(doc, path));
-	iter_at(doc, path, &it);
-	return bson_iter_int32(&it);
-}
-
-static double double_at(const bson_t *doc, const char *path)
-{
-	bson_iter_t it;
-
-	ck_assert_msg(type_at(doc, path) == BSON_TYPE_DOUBLE, "%s is not double (type 0x%02x)",
-		      path, (unsigned)type_at(doc, path));
-	iter_at(doc, path, &it);
-	return bson_iter_double(&it);
-}
-
-static const char *str_at(const bson_t *doc, const char *path)
-{
-	bson_iter_t it;
-
-	ck_assert_msg(type_at(doc, path) == BSON_TYPE_UTF8, "%s is not a string (type 0x%02x)",
-		      path, (unsigned)type_at(doc, path));
-	iter_at(doc, path, &it);
-	return bson_iter_utf8(&it, NULL);
-}
-
-static bool bool_at(const bson_t *doc, const char *path)
-{
-	bson_iter_t it;
-
-	ck_assert_msg(type_at(doc, path) == BSON_TYPE_BOOL, "%s is not a boolean", path);
-	iter_at(doc, path, &it);
-	return bson_iter_bool(&it);
 }
 
 /* The top-level keys of doc, comma-separated, in order. */

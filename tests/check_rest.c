@@ -28,6 +28,7 @@
 #include "http/rest_output.h"
 #include "log.h"
 #include "nsc_check.h"
+#include "test_docs.h"
 #include "nsc_config.h"
 #include "outputs/spooled.h"
 #include "server/nightscout.h"
@@ -168,22 +169,6 @@ static const struct env_opts V1_TOKEN = { .server_secret = SECRET, .server_token
 static const struct env_opts V3 = { .server_secret = SECRET, .server_token = TOKEN,
 				    .token = TOKEN };
 
-static struct json_object *entry(int64_t date, int sgv)
-{
-	char iso[NSC_ISO_BUF];
-	struct json_object *d = json_object_new_object();
-
-	ck_assert_ptr_nonnull(d);
-	ck_assert_int_eq(nsc_time_format_iso(date, iso, sizeof(iso)), NSC_OK);
-	json_object_object_add(d, "type", json_object_new_string("sgv"));
-	json_object_object_add(d, "sgv", json_object_new_int(sgv));
-	json_object_object_add(d, "date", json_object_new_int64(date));
-	json_object_object_add(d, "dateString", json_object_new_string(iso));
-	json_object_object_add(d, "direction", json_object_new_string("Flat"));
-	json_object_object_add(d, "device", json_object_new_string("test/cgm"));
-	return d;
-}
-
 static struct json_object *timed(int64_t t, const char *field)
 {
 	char iso[NSC_ISO_BUF];
@@ -237,9 +222,9 @@ static void add(struct nsc_batch *b, enum nsc_collection c, struct json_object *
 static void make_batch(struct nsc_batch *b, int64_t shift)
 {
 	nsc_batch_init(b);
-	add(b, NSC_COLL_ENTRIES, entry(T0 - 10 * MIN + shift, 100));
-	add(b, NSC_COLL_ENTRIES, entry(T0 + shift, 110));
-	add(b, NSC_COLL_ENTRIES, entry(T0 - 5 * MIN + shift, 105));
+	add(b, NSC_COLL_ENTRIES, test_entry(T0 - 10 * MIN + shift, 100));
+	add(b, NSC_COLL_ENTRIES, test_entry(T0 + shift, 110));
+	add(b, NSC_COLL_ENTRIES, test_entry(T0 - 5 * MIN + shift, 105));
 	add(b, NSC_COLL_TREATMENTS, treatment(T0 - 60 * MIN + shift, "Meal Bolus", 4.5));
 	add(b, NSC_COLL_TREATMENTS, treatment(T0 - 20 * MIN + shift, "Correction Bolus", 1.5));
 	add(b, NSC_COLL_DEVICESTATUS, devicestatus(T0 - 2 * MIN + shift));
@@ -510,8 +495,8 @@ START_TEST(test_v1_same_batch_twice_no_duplicates)
 	/* A batch overlapping the first adds only what is new. */
 	struct nsc_batch b2;
 	nsc_batch_init(&b2);
-	add(&b2, NSC_COLL_ENTRIES, entry(T0, 110));
-	add(&b2, NSC_COLL_ENTRIES, entry(T0 + 5 * MIN, 115));
+	add(&b2, NSC_COLL_ENTRIES, test_entry(T0, 110));
+	add(&b2, NSC_COLL_ENTRIES, test_entry(T0 + 5 * MIN, 115));
 	add(&b2, NSC_COLL_TREATMENTS, treatment(T0 - 20 * MIN, "Correction Bolus", 1.5));
 	write_ok(&e, &b2, &res);
 	ck_assert_uint_eq(res.stored[NSC_COLL_ENTRIES], 1);
@@ -618,7 +603,7 @@ START_TEST(test_v1_large_collection_split)
 	nsc_rest_tune(e.ctx, &t);
 	nsc_batch_init(&b);
 	for (int i = 0; i < 20; i++)
-		add(&b, NSC_COLL_ENTRIES, entry(T0 - i * 5 * MIN, 100 + i));
+		add(&b, NSC_COLL_ENTRIES, test_entry(T0 - i * 5 * MIN, 100 + i));
 	write_ok(&e, &b, &res);
 	ck_assert_uint_eq(res.stored[NSC_COLL_ENTRIES], 20);
 	ck_assert_uint_eq(tsns_count(e.ns, "entries"), 20);
@@ -720,9 +705,9 @@ static void seed_mixed(struct tsns *ns, bool with_v3_dates)
 {
 	struct json_object *d;
 
-	seed(ns, "entries", entry(T0 - 10 * MIN, 100));
-	seed(ns, "entries", entry(T0 - 1 * MIN, 120));
-	seed(ns, "entries", entry(T0 - 5 * MIN, 105));
+	seed(ns, "entries", test_entry(T0 - 10 * MIN, 100));
+	seed(ns, "entries", test_entry(T0 - 1 * MIN, 120));
+	seed(ns, "entries", test_entry(T0 - 5 * MIN, 105));
 	seed(ns, "treatments", treatment(T0 - 30 * MIN, "Meal Bolus", 3));
 	seed(ns, "treatments", treatment(T0 - 15 * MIN, "Correction Bolus", 1));
 	d = treatment(T0 - 45 * MIN, "Temp Basal", 0);

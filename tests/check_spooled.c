@@ -34,6 +34,7 @@
 #include "batch.h"
 #include "log.h"
 #include "nsc_check.h"
+#include "test_docs.h"
 #include "nsc_config.h"
 #include "output.h"
 #include "outputs/spooled.h"
@@ -365,34 +366,6 @@ static struct nsc_spooled *open_ok(struct env *e)
 
 /* ---- documents and batches ------------------------------------------- */
 
-static struct json_object *entry(int64_t date, int sgv)
-{
-	char iso[NSC_ISO_BUF];
-	struct json_object *d = json_object_new_object();
-	ck_assert_ptr_nonnull(d);
-	ck_assert_int_eq(nsc_time_format_iso(date, iso, sizeof(iso)), NSC_OK);
-	json_object_object_add(d, "type", json_object_new_string("sgv"));
-	json_object_object_add(d, "sgv", json_object_new_int(sgv));
-	json_object_object_add(d, "date", json_object_new_int64(date));
-	json_object_object_add(d, "dateString", json_object_new_string(iso));
-	json_object_object_add(d, "direction", json_object_new_string("Flat"));
-	json_object_object_add(d, "device", json_object_new_string("test/device"));
-	return d;
-}
-
-static struct json_object *treatment(int64_t t, const char *event_type, double insulin)
-{
-	char iso[NSC_ISO_BUF];
-	struct json_object *d = json_object_new_object();
-	ck_assert_ptr_nonnull(d);
-	ck_assert_int_eq(nsc_time_format_iso(t, iso, sizeof(iso)), NSC_OK);
-	json_object_object_add(d, "eventType", json_object_new_string(event_type));
-	json_object_object_add(d, "created_at", json_object_new_string(iso));
-	json_object_object_add(d, "insulin", json_object_new_double(insulin));
-	json_object_object_add(d, "enteredBy", json_object_new_string("test"));
-	return d;
-}
-
 static void add(struct nsc_batch *b, enum nsc_collection c, struct json_object *doc)
 {
 	struct nsc_error err = { 0 };
@@ -407,7 +380,7 @@ static void write_entry(struct nsc_spooled *s, int64_t date)
 	struct nsc_write_result res;
 	struct nsc_error err = { 0 };
 	nsc_batch_init(&b);
-	add(&b, NSC_COLL_ENTRIES, entry(date, 100 + (int)((date / MIN) % 100)));
+	add(&b, NSC_COLL_ENTRIES, test_entry(date, 100 + (int)((date / MIN) % 100)));
 	nsc_rc rc = nsc_spooled_write(s, &b, &res, &err);
 	ck_assert_msg(rc == NSC_OK, "write: %s: %s", nsc_rc_name(rc), err.msg);
 	ck_assert_uint_eq(res.stored[NSC_COLL_ENTRIES], 1);
@@ -478,12 +451,12 @@ START_TEST(test_write_returns_before_backend_and_keeps_order)
 
 	/* The first batch carries types that must survive the disk round trip. */
 	nsc_batch_init(&b);
-	struct json_object *e0 = entry(T0, 110);
+	struct json_object *e0 = test_entry(T0, 110);
 	json_object_object_add(e0, "mills", json_object_new_int64(INT64_C(9007199254740993)));
 	json_object_object_add(e0, "noise", json_object_new_double(1.0));
 	add(&b, NSC_COLL_ENTRIES, e0);
-	add(&b, NSC_COLL_TREATMENTS, treatment(T0 - 20 * MIN, "Meal Bolus", 4.0));
-	add(&b, NSC_COLL_TREATMENTS, treatment(T0 - 10 * MIN, "Correction Bolus", 1.5));
+	add(&b, NSC_COLL_TREATMENTS, test_treatment(T0 - 20 * MIN, "Meal Bolus", 4.0));
+	add(&b, NSC_COLL_TREATMENTS, test_treatment(T0 - 10 * MIN, "Correction Bolus", 1.5));
 	ck_assert_int_eq(nsc_spooled_write(s, &b, &res, &err), NSC_OK);
 	ck_assert_uint_eq(res.stored[NSC_COLL_ENTRIES], 1);
 	ck_assert_uint_eq(res.stored[NSC_COLL_TREATMENTS], 2);
@@ -823,7 +796,7 @@ START_TEST(test_spool_full_refuses_then_accepts)
 	off_t one = file_size(path);
 
 	nsc_batch_init(&b);
-	add(&b, NSC_COLL_ENTRIES, entry(T0 + 5 * MIN, 120));
+	add(&b, NSC_COLL_ENTRIES, test_entry(T0 + 5 * MIN, 120));
 	ck_assert_int_eq(nsc_spooled_write(s, &b, NULL, &err), NSC_ERR_RETRY);
 	snprintf(want, sizeof(want),
 		 "spool full: %lld bytes pending in %s; the output is not keeping up or is down",
@@ -848,7 +821,7 @@ START_TEST(test_spool_full_refuses_then_accepts)
 	write_entry(s, T0 + 10 * MIN);
 	write_entry(s, T0 + 15 * MIN);
 	nsc_batch_init(&b);
-	add(&b, NSC_COLL_ENTRIES, entry(T0 + 20 * MIN, 130));
+	add(&b, NSC_COLL_ENTRIES, test_entry(T0 + 20 * MIN, 130));
 	ck_assert_int_eq(nsc_spooled_write(s, &b, NULL, &err), NSC_ERR_RETRY);
 	ck_assert_ptr_nonnull(strstr(err.msg, "spool full: "));
 	nsc_spooled_status(s, &st);
@@ -894,8 +867,8 @@ START_TEST(test_last_known_is_max_of_backend_and_spool)
 	/* While down, the spool's newer entries count; its older treatment does not. */
 	store_set_down(true);
 	nsc_batch_init(&b);
-	add(&b, NSC_COLL_ENTRIES, entry(T0 + 30 * MIN, 140));
-	add(&b, NSC_COLL_TREATMENTS, treatment(T0 - 5 * MIN, "Meal Bolus", 2.0));
+	add(&b, NSC_COLL_ENTRIES, test_entry(T0 + 30 * MIN, 140));
+	add(&b, NSC_COLL_TREATMENTS, test_treatment(T0 - 5 * MIN, "Meal Bolus", 2.0));
 	ck_assert_int_eq(nsc_spooled_write(s, &b, NULL, &err), NSC_OK);
 	nsc_batch_clear(&b);
 	ck_assert_int_eq(nsc_spooled_last_known(s, &lk, &err), NSC_OK);
@@ -1034,13 +1007,13 @@ START_TEST(test_stored_callback_once_per_replayed_batch)
 	struct nsc_spooled *s = open_ok(&e);
 
 	nsc_batch_init(&b);
-	add(&b, NSC_COLL_ENTRIES, entry(T0, 100));
-	add(&b, NSC_COLL_ENTRIES, entry(T0 + 5 * MIN, 105));
+	add(&b, NSC_COLL_ENTRIES, test_entry(T0, 100));
+	add(&b, NSC_COLL_ENTRIES, test_entry(T0 + 5 * MIN, 105));
 	ck_assert_int_eq(nsc_spooled_write(s, &b, NULL, &err), NSC_OK);
 	nsc_batch_clear(&b);
-	add(&b, NSC_COLL_ENTRIES, entry(T0 + 5 * MIN, 105)); /* already stored */
-	add(&b, NSC_COLL_ENTRIES, entry(T0 + 10 * MIN, 110));
-	add(&b, NSC_COLL_TREATMENTS, treatment(T0 + 7 * MIN, "Meal Bolus", 3.0));
+	add(&b, NSC_COLL_ENTRIES, test_entry(T0 + 5 * MIN, 105)); /* already stored */
+	add(&b, NSC_COLL_ENTRIES, test_entry(T0 + 10 * MIN, 110));
+	add(&b, NSC_COLL_TREATMENTS, test_treatment(T0 + 7 * MIN, "Meal Bolus", 3.0));
 	ck_assert_int_eq(nsc_spooled_write(s, &b, NULL, &err), NSC_OK);
 	nsc_batch_clear(&b);
 	write_entry(s, T0 + 15 * MIN);
@@ -1082,7 +1055,7 @@ START_TEST(test_killed_writer_loses_nothing)
 		for (int i = 0; i < 6; i++) {
 			struct nsc_batch b;
 			nsc_batch_init(&b);
-			if (nsc_batch_add(&b, NSC_COLL_ENTRIES, entry(T0 + i * 5 * MIN, 100), &err) != NSC_OK ||
+			if (nsc_batch_add(&b, NSC_COLL_ENTRIES, test_entry(T0 + i * 5 * MIN, 100), &err) != NSC_OK ||
 			    nsc_spooled_write(s, &b, NULL, &err) != NSC_OK)
 				_exit(3);
 			nsc_batch_clear(&b);
@@ -1198,7 +1171,7 @@ START_TEST(test_driver_macro)
 	ck_assert_int_eq(test_spooled_output.open(&cfg, e.log, &ctx, &err), NSC_OK);
 	ck_assert_ptr_nonnull(ctx);
 	nsc_batch_init(&b);
-	add(&b, NSC_COLL_ENTRIES, entry(T0, 100));
+	add(&b, NSC_COLL_ENTRIES, test_entry(T0, 100));
 	ck_assert_int_eq(test_spooled_output.write(ctx, &b, &res, &err), NSC_OK);
 	ck_assert_uint_eq(res.stored[NSC_COLL_ENTRIES], 1);
 	nsc_batch_clear(&b);

@@ -61,7 +61,7 @@ tests_check_schedule_LDADD = $(NSC_CHECK_LDADD)
 tests_check_simulator_SOURCES = tests/check_simulator.c
 tests_check_simulator_CFLAGS = $(NSC_CHECK_CFLAGS)
 tests_check_simulator_LDADD = $(NSC_CHECK_LDADD)
-tests_check_filesystem_SOURCES = tests/check_filesystem.c
+tests_check_filesystem_SOURCES = tests/check_filesystem.c tests/test_docs.c tests/test_docs.h
 tests_check_filesystem_CFLAGS = $(NSC_CHECK_CFLAGS)
 tests_check_filesystem_LDADD = $(NSC_CHECK_LDADD)
 endif
