@@ -11,7 +11,7 @@
 #include <json-c/json.h>
 
 #include "http/classify.h"
-#include "http/json_util.h"
+#include "jsonutil.h"
 
 #define SNIPPET_MAX 200
 

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "http/json_util.h"
+#include "jsonutil.h"
 #include "http/jwt.h"
 
 #define REQUEST_PATH "/api/v2/authorization/request/"

@@ -1,11 +1,10 @@
 # http/: the blocking libcurl client, HTTP status -> verdict classification,
-# json-c helpers and the Nightscout REST outputs (API v1 and v3), as a
+# and the Nightscout REST outputs (API v1 and v3), as a
 # convenience library linked into libnsconnect.
 noinst_LTLIBRARIES += http/libnsc_http.la
 http_libnsc_http_la_SOURCES = \
 	http/client.c http/client.h \
 	http/classify.c http/classify.h \
-	http/json_util.c http/json_util.h \
 	http/auth.c http/auth.h \
 	http/jwt.c http/jwt.h \
 	http/rest.h http/rest_common.c \

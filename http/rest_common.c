@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "http/json_util.h"
+#include "jsonutil.h"
 #include "http/rest.h"
 
 /* ---- buffer ----------------------------------------------------------------- */

@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http/json_util.h"
+#include "jsonutil.h"
 #include "http/jwt.h"
 #include "http/rest.h"
 #include "http/rest_output.h"

@@ -28,6 +28,9 @@
 #define SPOOL_MAX_MB_MAX 65536
 #define SIMULATOR_INTERVAL_DEFAULT_S 300
 #define SIMULATOR_INTERVAL_MAX_S 3600
+#define POLL_INTERVAL_MAX_S 3600
+#define HTTP_TIMEOUT_DEFAULT_S 30
+#define HTTP_TIMEOUT_MAX_S 300
 
 #define MONGO_FORM \
 	"a connection string mongodb://[user:password@]host[:port]/database or mongodb+srv://..."
@@ -185,6 +188,7 @@ void nsc_config_init(struct nsc_config *cfg)
 	cfg->spool_max_bytes = SPOOL_MAX_MB_DEFAULT * NSC_CFG_MIB;
 	cfg->simulator_seed = 1;
 	cfg->simulator_interval_ms = SIMULATOR_INTERVAL_DEFAULT_S * 1000;
+	cfg->http_timeout_ms = HTTP_TIMEOUT_DEFAULT_S * 1000;
 }
 
 void nsc_config_free(struct nsc_config *cfg)
@@ -525,6 +529,14 @@ static nsc_rc load_scalars(const struct nsc_cfg_reader *r, struct nsc_config *cf
 		return rc;
 	if (n)
 		cfg->simulator_interval_ms = (int64_t)n * 1000;
+	if ((rc = load_count(r, "CONNECT_POLL_INTERVAL", POLL_INTERVAL_MAX_S, "seconds", &n)) != NSC_OK)
+		return rc;
+	if (n)
+		cfg->poll_interval_ms = (int64_t)n * 1000;
+	if ((rc = load_count(r, "CONNECT_HTTP_TIMEOUT", HTTP_TIMEOUT_MAX_S, "seconds", &n)) != NSC_OK)
+		return rc;
+	if (n)
+		cfg->http_timeout_ms = (int64_t)n * 1000;
 
 	value = nsc_cfg_get(r, "CONNECT_SIMULATOR_SEED");
 	if (value) {

@@ -1,5 +1,8 @@
 # libnsconnect: engine, configuration, batch and identity, logging, the
 # built-in sources and the filesystem output; and the nightscout-connect CLI.
+include src/sources/dexcom.mk
+include src/sources/librelinkup.mk
+
 lib_LTLIBRARIES += src/libnsconnect.la
 include_HEADERS += src/nsconnect.h
 
@@ -11,6 +14,7 @@ src_libnsconnect_la_SOURCES = \
 	src/trend.c src/trend.h \
 	src/identity.c src/identity.h \
 	src/batch.c src/batch.h \
+	src/jsonutil.c src/jsonutil.h \
 	src/fileio.c src/fileio.h \
 	src/config.c src/config_kv.c src/config_url.c src/config_secrets.c src/config_internal.h src/nsc_config.h \
 	src/settings.c \
@@ -24,6 +28,8 @@ src_libnsconnect_la_SOURCES = \
 	src/engine/bridge.c src/engine/bridge.h \
 	src/sources/registry.c \
 	src/sources/simulator.c src/sources/simulator.h \
+	src/sources/vendor_http.c src/sources/vendor_http.h \
+	$(NSC_DEXCOM_SOURCES) $(NSC_LINKUP_SOURCES) \
 	src/outputs/registry.c \
 	src/outputs/filesystem.c src/outputs/filesystem.h \
 	src/outputs/spooled.c src/outputs/spooled.h src/outputs/spool_files.c src/outputs/spool_files.h

@@ -53,6 +53,8 @@ struct nsc_config {
 	char *output_dir;             /* CONNECT_OUTPUT_DIR, default "./nightscout-data" */
 	char *spool_dir;              /* CONNECT_SPOOL_DIR, default "./nsconnect-spool" (remote outputs) */
 	uint64_t spool_max_bytes;     /* CONNECT_SPOOL_MAX_MB (1..65536), default 256 MiB */
+	int64_t poll_interval_ms;     /* CONNECT_POLL_INTERVAL seconds (1..3600); 0 = the source's cadence */
+	int64_t http_timeout_ms;      /* CONNECT_HTTP_TIMEOUT seconds (1..300), default 30 s; vendor requests */
 
 	/* simulator */
 	uint64_t simulator_seed;      /* CONNECT_SIMULATOR_SEED, default 1 */

@@ -32,6 +32,14 @@ static const struct nsc_setting settings[] = {
 	ROW("CONNECT_LOOKBACK_HOURS", "lookback-hours", INT, GENERAL, "48",
 	    "How far back to fetch when nothing is known yet, in whole hours from 1 to 2160; "
 	    "default 48."),
+	ROW("CONNECT_POLL_INTERVAL", "poll-interval", INT, GENERAL, NULL,
+	    "Expected seconds between readings, which sets how often the source is polled (each "
+	    "poll lands just after the next reading is due), a whole number from 1 to 3600; "
+	    "default the source's own cadence (300 for Dexcom and LibreLinkUp). Below 60 vendors "
+	    "may rate-limit or block the account."),
+	ROW("CONNECT_HTTP_TIMEOUT", "http-timeout", INT, GENERAL, "30",
+	    "Seconds a vendor request may take before it counts as failed and is retried later, a "
+	    "whole number from 1 to 300; default 30."),
 
 	/* simulator */
 	ROW("CONNECT_SIMULATOR_SEED", "simulator-seed", INT, SIMULATOR, "1",

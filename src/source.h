@@ -10,6 +10,8 @@
  *
  * Steps run on the loop thread. A step may call `done` before it returns
  * (the engine defers the continuation), or later from a loop callback.
+ * At most one step runs at a time. After `cancel` the driver must not
+ * call the pending step's `done` at all (the engine has moved on).
  */
 #ifndef NSC_SRC_SOURCE_H
 #define NSC_SRC_SOURCE_H
@@ -38,10 +40,18 @@ struct nsc_source_timing {
 	int64_t retry_base_ms;        /* first retry delay within a frame */
 };
 
+/*
+ * Sets the cadence to interval_ms (a configured poll interval). Buffer,
+ * jitter and the first retry delay shrink with it, to a tenth of the
+ * interval at most, so a poll still lands just after the reading is due.
+ */
+void nsc_timing_set_interval(struct nsc_source_timing *t, int64_t interval_ms);
+
 /* What a fetch asks for: the window to cover and the last-known times. */
 struct nsc_fetch_window {
 	int64_t from_ms;              /* exclusive lower bound */
 	int64_t to_ms;                /* now */
+	int64_t interval_ms;          /* the cadence in use (size requests by it) */
 	struct nsc_last_known last_known;
 };
 
@@ -81,6 +91,21 @@ struct nsc_source_driver {
 
 	/* Forget the session (vendor killed it, or it expired). */
 	void (*drop_session)(void *ctx);
+
+	/*
+	 * Optional: abandon the step in flight (abort its transfer) without
+	 * calling its `done`. Called when the bridge stops; harmless when no
+	 * step runs.
+	 */
+	void (*cancel)(void *ctx);
+
+	/*
+	 * Optional: after a step failed, how long the vendor asked us to stay
+	 * away (a Retry-After header, an account lock's duration), in ms; 0
+	 * when it said nothing. Reading it clears it. The engine then makes no
+	 * further attempt in this frame and starts the next one no sooner.
+	 */
+	int64_t (*hold_off_ms)(void *ctx);
 
 	/* Fetch raw data for the window into *out (engine frees it). */
 	void (*fetch)(void *ctx, const struct nsc_fetch_window *w, struct nsc_payload *out,

@@ -144,6 +144,74 @@ START_TEST(failures_back_off_and_recover)
 }
 END_TEST
 
+START_TEST(vendor_hold_off_is_a_floor)
+{
+	struct br t;
+	br_init(&t, false, NSC_LOG_INFO);
+	fake_script_push(&fake_source_last->fetch, NSC_ERR_RETRY);
+	fake_source_last->hold_off_ms = 7 * MIN; /* more than the first failure backoff (1 min) */
+	harness_run_for(&t.h, 1000);
+	const struct nsc_bridge_stats *st = nsc_bridge_stats(t.b);
+	ck_assert_uint_eq(st->frames_failed, 1);
+	ck_assert_uint_eq(fake_source_last->fetch_calls, 1);
+	ck_assert_int_eq(st->next_frame_in_ms, 7 * MIN);
+	harness_run_for(&t.h, 7 * MIN - 2000);
+	ck_assert_uint_eq(fake_source_last->fetch_calls, 1); /* not a moment early */
+	harness_run_for(&t.h, 2000);
+	ck_assert_uint_eq(fake_source_last->fetch_calls, 2);
+	ck_assert_uint_eq(st->frames_ok, 1);
+	br_fini(&t);
+}
+END_TEST
+
+START_TEST(stop_during_a_hung_login_then_start_again)
+{
+	struct br t;
+	br_init(&t, false, NSC_LOG_INFO);
+	fake_source_last->auth_hangs = true;
+	harness_run_for(&t.h, MIN);
+	ck_assert(fake_source_last->auth_pending);
+	ck_assert_int_eq(nsc_bridge_session(t.b)->state, NSC_SS_AUTHENTICATING);
+	nsc_bridge_stop(t.b);
+	ck_assert_uint_eq(fake_source_last->cancels, 1);
+	ck_assert(!fake_source_last->auth_pending);
+	/* The abandoned login is forgotten, so a new start logs in afresh. */
+	ck_assert_int_eq(nsc_bridge_session(t.b)->state, NSC_SS_INACTIVE);
+	fake_source_last->auth_hangs = false;
+	ck_assert_int_eq(nsc_bridge_start(t.b), NSC_OK);
+	harness_run_for(&t.h, MIN);
+	ck_assert_uint_eq(fake_source_last->auth_calls, 2);
+	ck_assert_uint_eq(nsc_bridge_stats(t.b)->frames_ok, 1);
+	br_fini(&t);
+}
+END_TEST
+
+START_TEST(poll_interval_setting_sets_the_cadence)
+{
+	struct br t;
+	memset(&t, 0, sizeof(t));
+	harness_setup(&t.h, NSC_LOG_INFO);
+	nsc_config_init(&t.cfg);
+	t.cfg.lookback_ms = 48 * HOUR;
+	t.cfg.poll_interval_ms = 60000;
+	struct nsc_bridge_options o = { .rng_seed = 17 };
+	struct nsc_error err;
+	ck_assert_int_eq(nsc_bridge_new_with(t.h.loop, &t.cfg, t.h.log, &o, &fake_source_driver,
+					     &fake_output_driver, &t.b, &err),
+			 NSC_OK);
+	ck_assert_int_eq(nsc_bridge_start(t.b), NSC_OK);
+	harness_run_for(&t.h, HOUR);
+	ck_assert_uint_ge(fake_source_last->fetch_calls, 59);
+	ck_assert_uint_le(fake_source_last->fetch_calls, 61);
+	ck_assert_int_eq(fake_source_last->last_window.interval_ms, 60000);
+	/* Buffer and jitter shrink to a tenth of the interval: each poll lands 0..12 s after its slot. */
+	int64_t after_slot = (fake_source_last->last_window.to_ms - HARNESS_START_MS) % MIN;
+	ck_assert_int_ge(after_slot, 6000);
+	ck_assert_int_lt(after_slot, 12000);
+	br_fini(&t);
+}
+END_TEST
+
 START_TEST(once_mode_finishes_after_one_frame)
 {
 	struct br t;
@@ -178,6 +246,9 @@ static Suite *bridge_suite(void)
 	tcase_add_test(tc, wrong_password_for_a_day_is_safe);
 	tcase_add_test(tc, login_flows_again_after_fix);
 	tcase_add_test(tc, failures_back_off_and_recover);
+	tcase_add_test(tc, vendor_hold_off_is_a_floor);
+	tcase_add_test(tc, stop_during_a_hung_login_then_start_again);
+	tcase_add_test(tc, poll_interval_setting_sets_the_cadence);
 	tcase_add_test(tc, once_mode_finishes_after_one_frame);
 	tcase_add_test(tc, fatal_stops_the_bridge);
 	suite_add_tcase(s, tc);

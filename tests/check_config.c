@@ -124,6 +124,7 @@ END_TEST
 /* One name per field of struct nsc_config, plus the alternates and selectors. */
 static const char *const every_setting[] = {
 	"CONNECT_SOURCE", "CONNECT_OUTPUT", "CONNECT_LOG_LEVEL", "CONNECT_LOOKBACK_HOURS",
+	"CONNECT_POLL_INTERVAL", "CONNECT_HTTP_TIMEOUT",
 	"CONNECT_OUTPUT_DIR", "CONNECT_SPOOL_DIR", "CONNECT_SPOOL_MAX_MB",
 	"CONNECT_SIMULATOR_SEED", "CONNECT_SIMULATOR_INTERVAL", "CONNECT_SIMULATOR_USERNAME", "CONNECT_SIMULATOR_PASSWORD",
 	"CONNECT_SHARE_ACCOUNT_NAME", "CONNECT_SHARE_PASSWORD", "CONNECT_SHARE_REGION",
@@ -326,6 +327,20 @@ START_TEST(test_simulator_interval)
 }
 END_TEST
 
+START_TEST(test_poll_interval_and_timeout)
+{
+	put("CONNECT_SOURCE", "simulator");
+	assert_loads();
+	ck_assert_int_eq(cfg.poll_interval_ms, 0); /* the source's own cadence */
+	ck_assert_int_eq(cfg.http_timeout_ms, 30000);
+	put("CONNECT_POLL_INTERVAL", "60");
+	put("CONNECT_HTTP_TIMEOUT", "2");
+	assert_loads();
+	ck_assert_int_eq(cfg.poll_interval_ms, 60000);
+	ck_assert_int_eq(cfg.http_timeout_ms, 2000);
+}
+END_TEST
+
 START_TEST(test_simulator_defaults)
 {
 	put("CONNECT_SOURCE", "simulator");
@@ -421,6 +436,10 @@ static const struct bad_case bad_cases[] = {
 	{ "CONNECT_SIMULATOR_SEED", "18446744073709551616", "CONNECT_SIMULATOR_SEED" },
 	{ "CONNECT_SIMULATOR_SEED", "12x", "CONNECT_SIMULATOR_SEED" },
 	{ "CONNECT_SIMULATOR_SEED", " 1", "CONNECT_SIMULATOR_SEED" },
+	{ "CONNECT_POLL_INTERVAL", "0", "CONNECT_POLL_INTERVAL=\"0\" is not valid; expected a whole number of seconds from 1 to 3600" },
+	{ "CONNECT_POLL_INTERVAL", "1m", "CONNECT_POLL_INTERVAL" },
+	{ "CONNECT_HTTP_TIMEOUT", "301", "CONNECT_HTTP_TIMEOUT=\"301\" is not valid; expected a whole number of seconds from 1 to 300" },
+	{ "CONNECT_HTTP_TIMEOUT", "-5", "CONNECT_HTTP_TIMEOUT" },
 	{ "CONNECT_SIMULATOR_INTERVAL", "0", "CONNECT_SIMULATOR_INTERVAL=\"0\" is not valid; expected a whole number of seconds from 1 to 3600" },
 	{ "CONNECT_SIMULATOR_INTERVAL", "3601", "CONNECT_SIMULATOR_INTERVAL=\"3601\"" },
 	{ "CONNECT_SIMULATOR_INTERVAL", "5s", "CONNECT_SIMULATOR_INTERVAL" },
@@ -1107,6 +1126,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_source_case_insensitive);
 	tcase_add_test(tc, test_simulator_defaults);
 	tcase_add_test(tc, test_simulator_interval);
+	tcase_add_test(tc, test_poll_interval_and_timeout);
 	tcase_add_test(tc, test_simulator_login_pair);
 	tcase_add_test(tc, test_exact_strings);
 	suite_add_tcase(s, tc);

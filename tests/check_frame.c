@@ -139,6 +139,33 @@ START_TEST(retry_exhausted)
 }
 END_TEST
 
+START_TEST(hold_off_ends_the_frame_without_retrying)
+{
+	struct fr t;
+	fr_init(&t);
+	fake_script_push(&t.src->fetch, NSC_ERR_RETRY);
+	t.src->hold_off_ms = 120000; /* the vendor said Retry-After: 120 */
+	run_frame(&t);
+	ck_assert_int_eq(t.r.verdict, NSC_VERDICT_RETRY);
+	ck_assert_uint_eq(t.src->fetch_calls, 1);
+	ck_assert_int_eq(t.r.hold_off_ms, 120000);
+	ck_assert_int_eq(t.src->hold_off_ms, 0); /* read once, cleared */
+	ck_assert_int_eq(t.done_mono - t.started_mono, 0); /* no in-frame wait */
+	fr_fini(&t);
+}
+END_TEST
+
+START_TEST(window_carries_the_cadence)
+{
+	struct fr t;
+	fr_init(&t);
+	run_frame(&t);
+	ck_assert_int_eq(t.src->last_window.interval_ms, 5 * MIN);
+	ck_assert_int_eq(t.r.hold_off_ms, 0);
+	fr_fini(&t);
+}
+END_TEST
+
 START_TEST(auth_relogs_once)
 {
 	struct fr t;
@@ -242,6 +269,8 @@ static Suite *frame_suite(void)
 	tcase_add_test(tc, gap_starts_at_last_known);
 	tcase_add_test(tc, retry_then_success_waits_between_attempts);
 	tcase_add_test(tc, retry_exhausted);
+	tcase_add_test(tc, hold_off_ends_the_frame_without_retrying);
+	tcase_add_test(tc, window_carries_the_cadence);
 	tcase_add_test(tc, auth_relogs_once);
 	tcase_add_test(tc, auth_twice_is_a_retry_verdict);
 	tcase_add_test(tc, rejected_login_ends_frame_without_retry);

@@ -49,6 +49,10 @@ static void src_authenticate(void *ctx, nsc_step_done_fn done, void *arg)
 {
 	struct fake_source *f = ctx;
 	f->auth_calls++;
+	if (f->auth_hangs) {
+		f->auth_pending = true; /* like a vendor that never answers */
+		return;
+	}
 	nsc_rc rc = fake_script_next(&f->auth);
 	done(arg, rc, message_for(rc));
 }
@@ -59,6 +63,21 @@ static void src_authorize(void *ctx, nsc_step_done_fn done, void *arg)
 	f->authorize_calls++;
 	nsc_rc rc = fake_script_next(&f->authorize);
 	done(arg, rc, message_for(rc));
+}
+
+static void src_cancel(void *ctx)
+{
+	struct fake_source *f = ctx;
+	f->cancels++;
+	f->auth_pending = false;
+}
+
+static int64_t src_hold_off(void *ctx)
+{
+	struct fake_source *f = ctx;
+	int64_t ms = f->hold_off_ms;
+	f->hold_off_ms = 0;
+	return ms;
 }
 
 static void src_drop(void *ctx)
@@ -120,6 +139,7 @@ const struct nsc_source_driver fake_source_driver = {
 	.name = "fake", .display_name = "Fake", .timing = FAKE_TIMING,
 	.create = src_create, .destroy = src_destroy,
 	.authenticate = src_authenticate, .authorize = NULL, .drop_session = src_drop,
+	.cancel = src_cancel, .hold_off_ms = src_hold_off,
 	.fetch = src_fetch, .transform = src_transform,
 };
 
@@ -127,6 +147,7 @@ const struct nsc_source_driver fake_source_driver_two_step = {
 	.name = "fake2", .display_name = "Fake two-step", .timing = FAKE_TIMING,
 	.create = src_create, .destroy = src_destroy,
 	.authenticate = src_authenticate, .authorize = src_authorize, .drop_session = src_drop,
+	.cancel = src_cancel, .hold_off_ms = src_hold_off,
 	.fetch = src_fetch, .transform = src_transform,
 };
 
@@ -198,6 +219,7 @@ const struct nsc_source_driver fake_source_driver_fast = {
 	.name = "fakefast", .display_name = "Fake fast", .timing = FAKE_TIMING,
 	.create = src_create, .destroy = src_destroy, .tune_timing = src_tune_fast,
 	.authenticate = src_authenticate, .authorize = NULL, .drop_session = src_drop,
+	.cancel = src_cancel, .hold_off_ms = src_hold_off,
 	.fetch = src_fetch, .transform = src_transform,
 };
 

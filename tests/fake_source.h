@@ -8,6 +8,7 @@
 #ifndef NSC_TESTS_FAKE_SOURCE_H
 #define NSC_TESTS_FAKE_SOURCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "output.h"
@@ -27,6 +28,10 @@ struct fake_source {
 	unsigned auth_calls, authorize_calls, fetch_calls, transform_calls, drops;
 	struct nsc_fetch_window last_window;
 	struct nsc_log *log;
+	int64_t hold_off_ms;       /* handed out once by hold_off_ms() */
+	bool auth_hangs;           /* authenticate keeps its answer until cancelled */
+	bool auth_pending;         /* a hung login waits */
+	unsigned cancels;
 };
 
 struct fake_output {

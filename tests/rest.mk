@@ -21,5 +21,13 @@ TESTS += tests/check_rest
 tests_check_rest_SOURCES = tests/check_rest.c tests/test_docs.c tests/test_docs.h $(NSC_TEST_SERVER_SOURCES)
 tests_check_rest_CFLAGS = $(NSC_CHECK_CFLAGS) $(MHD_CFLAGS) $(CRYPTO_CFLAGS)
 tests_check_rest_LDADD = $(NSC_CHECK_LDADD) $(MHD_LIBS) $(JSONC_LIBS) $(CRYPTO_LIBS) $(CURL_LIBS)
+
+# The sources' asynchronous HTTP call, on the same test server.
+check_PROGRAMS += tests/check_vendor_http
+TESTS += tests/check_vendor_http
+tests_check_vendor_http_SOURCES = tests/check_vendor_http.c $(NSC_ENGINE_TEST_SOURCES) \
+	tests/server/server.c tests/server/server.h
+tests_check_vendor_http_CFLAGS = $(NSC_CHECK_CFLAGS) $(MHD_CFLAGS)
+tests_check_vendor_http_LDADD = $(NSC_CHECK_LDADD) $(MHD_LIBS) $(JSONC_LIBS) $(CURL_LIBS)
 endif
 endif

@@ -197,6 +197,8 @@ nsc_rc nsc_bridge_new_with(struct nsc_loop *loop, const struct nsc_config *cfg, 
 	b->timing = source->timing;
 	if (source->tune_timing)
 		source->tune_timing(b->source_ctx, &b->timing);
+	if (cfg->poll_interval_ms > 0)
+		nsc_timing_set_interval(&b->timing, cfg->poll_interval_ms);
 	nsc_session_init(&b->session, source, b->source_ctx, &b->timing, loop, log);
 	struct nsc_frame_deps deps = {
 		.loop = loop, .log = log, .rng = &b->rng, .session = &b->session,
@@ -244,6 +246,10 @@ void nsc_bridge_stop(struct nsc_bridge *b)
 	b->running = false;
 	nsc_loop_timer_cancel(b->loop, &b->cycle_timer);
 	nsc_frame_cancel(&b->frame);
+	/* No answer of the driver's step in flight may arrive after this. */
+	if (b->source->cancel)
+		b->source->cancel(b->source_ctx);
+	nsc_session_abort(&b->session);
 }
 
 void nsc_bridge_free(struct nsc_bridge *b)

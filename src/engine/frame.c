@@ -67,6 +67,11 @@ static void fail(struct nsc_frame *f, nsc_rc rc, const char *message)
 	nsc_payload_free(&f->payload);
 	nsc_batch_clear(&f->batch);
 
+	/* Reading the hold-off clears it, so each failure's own ask counts once. */
+	int64_t hold = f->d.source->hold_off_ms ? f->d.source->hold_off_ms(f->d.source_ctx) : 0;
+	if (hold > f->result.hold_off_ms)
+		f->result.hold_off_ms = hold;
+
 	switch (v) {
 	case NSC_VERDICT_AUTH:
 		nsc_session_reset(f->d.session);
@@ -80,6 +85,12 @@ static void fail(struct nsc_frame *f, nsc_rc rc, const char *message)
 		finish(f, NSC_ERR_RETRY, msg);
 		return;
 	case NSC_VERDICT_RETRY:
+		if (hold > 0) {
+			nsc_dbg(f->d.log, COMP, "event=hold_off source=%s ms=%lld", f->d.source->name,
+				(long long)hold);
+			finish(f, rc, msg);
+			return;
+		}
 		if (f->max_retries >= 0 && f->attempt <= (unsigned)f->max_retries) {
 			int64_t wait = nsc_backoff_delay(&f->retry_backoff, f->attempt, f->d.rng);
 			FRAME_GOTO(f, NSC_FS_BACKOFF);
@@ -204,6 +215,7 @@ static void determine_gaps(struct nsc_frame *f)
 	int64_t from = f->window.last_known.ms[NSC_COLL_ENTRIES];
 	f->window.from_ms = from > floor_ms ? from : floor_ms;
 	f->window.to_ms = now;
+	f->window.interval_ms = f->d.timing->expected_interval_ms;
 	nsc_dbg(f->d.log, COMP, "event=gap source=%s from_ms=%lld to_ms=%lld", f->d.source->name,
 		(long long)f->window.from_ms, (long long)f->window.to_ms);
 

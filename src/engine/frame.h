@@ -8,7 +8,9 @@
  *       +-- BACKOFF <-----+---- RETRY verdict ---------+
  *
  * Each failure's verdict decides: RETRY waits (backoff) and tries again up
- * to the source's max_retries; AUTH drops the session and logs in again,
+ * to the source's max_retries, unless the vendor asked for a hold-off (a
+ * Retry-After, an account lock): then the frame ends and the cycle waits
+ * at least that long; AUTH drops the session and logs in again,
  * once per frame; REJECTED, DROP and FATAL end the frame at once. The
  * cycle (schedule.h) decides what happens after the frame.
  */
@@ -43,6 +45,7 @@ struct nsc_frame_result {
 	struct nsc_write_result written;
 	size_t skipped;           /* records the transform could not use */
 	int64_t newest_entry_ms;  /* newest entry the output now holds, 0 if none */
+	int64_t hold_off_ms;      /* the vendor asked us to stay away this long (0: no ask) */
 	/* The newest reading this frame stored (new_sgv 0 when it stored none). */
 	int64_t new_sgv_ms;
 	int new_sgv;

@@ -38,8 +38,8 @@ int64_t nsc_schedule_aligned(int64_t newest_ms, int64_t now_ms, int64_t interval
 	return t + jitter_sample_ms;
 }
 
-int64_t nsc_schedule_next(const struct nsc_schedule_policy *p, struct nsc_cycle_counters *c,
-			  const struct nsc_frame_result *r, int64_t now_ms, struct nsc_rng *rng)
+static int64_t policy_delay(const struct nsc_schedule_policy *p, struct nsc_cycle_counters *c,
+			    const struct nsc_frame_result *r, int64_t now_ms, struct nsc_rng *rng)
 {
 	int64_t jitter = nsc_rng_below(rng, p->jitter_ms);
 	switch (r->verdict) {
@@ -64,4 +64,14 @@ int64_t nsc_schedule_next(const struct nsc_schedule_policy *p, struct nsc_cycle_
 		return -1;
 	}
 	return -1;
+}
+
+int64_t nsc_schedule_next(const struct nsc_schedule_policy *p, struct nsc_cycle_counters *c,
+			  const struct nsc_frame_result *r, int64_t now_ms, struct nsc_rng *rng)
+{
+	int64_t next = policy_delay(p, c, r, now_ms, rng);
+	/* The vendor's own "come back later" is a floor, never shortened by our policy. */
+	if (next >= 0 && r->verdict != NSC_VERDICT_OK && r->hold_off_ms > next)
+		next = r->hold_off_ms;
+	return next;
 }

@@ -12,6 +12,8 @@
  * - REJECTED: the lockout guard. Never a tight loop: at least 30 minutes,
  *   doubling with each rejection in a row up to 6 hours.
  * - FATAL: no next frame.
+ * - After any failure, a hold-off the vendor asked for (frame result) is
+ *   the least the next frame waits.
  */
 #ifndef NSC_ENGINE_SCHEDULE_H
 #define NSC_ENGINE_SCHEDULE_H

@@ -33,16 +33,20 @@ const char *nsc_session_event_name(enum nsc_session_event e)
 
 #define IGN NSC_SESSION_IGNORE
 #define S(n) NSC_SS_##n
-/* Rows: states; columns: REQUIRED AUTH_OK AUTH_FAILED AUTHZ_OK REFRESH_DUE EXPIRE_DUE RESET */
+/*
+ * Rows: states; columns: REQUIRED AUTH_OK AUTH_FAILED AUTHZ_OK REFRESH_DUE
+ * EXPIRE_DUE RESET ABORT
+ */
 static const signed char transition[NSC_SS_COUNT_][NSC_SE_COUNT_] = {
-	[NSC_SS_INACTIVE] = {S(AUTHENTICATING), IGN, IGN, IGN, IGN, IGN, IGN},
-	/* A reset while a login is in flight waits for its answer. */
-	[NSC_SS_AUTHENTICATING] = {IGN, S(AUTHORIZING), S(INACTIVE), IGN, IGN, IGN, IGN},
-	[NSC_SS_AUTHORIZING] = {IGN, IGN, S(INACTIVE), S(ESTABLISHED), IGN, IGN, IGN},
-	[NSC_SS_ESTABLISHED] = {IGN, IGN, IGN, IGN, S(REFRESHING), S(EXPIRED), S(INACTIVE)},
-	/* The old session stays usable while the new login runs. */
-	[NSC_SS_REFRESHING] = {IGN, S(AUTHORIZING), S(EXPIRED), IGN, IGN, S(EXPIRED), S(INACTIVE)},
-	[NSC_SS_EXPIRED] = {S(AUTHENTICATING), IGN, IGN, IGN, IGN, IGN, S(INACTIVE)},
+	[NSC_SS_INACTIVE] = {S(AUTHENTICATING), IGN, IGN, IGN, IGN, IGN, IGN, IGN},
+	/* A reset while a login is in flight waits for its answer; an abort does not. */
+	[NSC_SS_AUTHENTICATING] = {IGN, S(AUTHORIZING), S(INACTIVE), IGN, IGN, IGN, IGN, S(INACTIVE)},
+	[NSC_SS_AUTHORIZING] = {IGN, IGN, S(INACTIVE), S(ESTABLISHED), IGN, IGN, IGN, S(INACTIVE)},
+	[NSC_SS_ESTABLISHED] = {IGN, IGN, IGN, IGN, S(REFRESHING), S(EXPIRED), S(INACTIVE), IGN},
+	/* The old session stays usable while the new login runs (unless that login is aborted). */
+	[NSC_SS_REFRESHING] = {IGN, S(AUTHORIZING), S(EXPIRED), IGN, IGN, S(EXPIRED), S(INACTIVE),
+			       S(INACTIVE)},
+	[NSC_SS_EXPIRED] = {S(AUTHENTICATING), IGN, IGN, IGN, IGN, IGN, S(INACTIVE), IGN},
 };
 #undef S
 #undef IGN
@@ -171,7 +175,7 @@ static void session_set_state(struct nsc_session *s, enum nsc_session_state to, 
 			s->driver->drop_session(s->source);
 		if (why == NSC_SE_AUTH_FAILED)
 			answer(s, s->last_rc == NSC_OK ? NSC_ERR_INTERNAL : s->last_rc);
-		else if (s->waiter && !s->answer_timer)
+		else if (why != NSC_SE_ABORT && s->waiter && !s->answer_timer)
 			/* A frame still waits (e.g. reset during its wait): log in again. */
 			nsc_session_dispatch(s, NSC_SE_REQUIRED);
 		break;
@@ -223,4 +227,9 @@ void nsc_session_require(struct nsc_session *s, nsc_session_ready_fn ready, void
 void nsc_session_reset(struct nsc_session *s)
 {
 	nsc_session_dispatch(s, NSC_SE_RESET);
+}
+
+void nsc_session_abort(struct nsc_session *s)
+{
+	nsc_session_dispatch(s, NSC_SE_ABORT);
 }

@@ -10,6 +10,7 @@
  *   ESTABLISHED/REFRESHING --EXPIRE_DUE--> EXPIRED --REQUIRED--> AUTHENTICATING
  *   any login failure --AUTH_FAILED--> INACTIVE (the waiter gets the code)
  *   RESET (vendor killed the session) --> INACTIVE, from any settled state
+ *   ABORT (the bridge stopped while a login was in flight) --> INACTIVE
  *
  * The driver's steps are asynchronous; the machine never retries by itself.
  */
@@ -27,7 +28,7 @@
 	X(EXPIRED)
 #define NSC_SESSION_EVENTS(X)                                                \
 	X(REQUIRED) X(AUTH_OK) X(AUTH_FAILED) X(AUTHZ_OK) X(REFRESH_DUE)     \
-	X(EXPIRE_DUE) X(RESET)
+	X(EXPIRE_DUE) X(RESET) X(ABORT)
 
 #define NSC_SS_ENUM_(n) NSC_SS_##n,
 enum nsc_session_state { NSC_SESSION_STATES(NSC_SS_ENUM_) NSC_SS_COUNT_ };
@@ -80,5 +81,10 @@ void nsc_session_dispatch(struct nsc_session *s, enum nsc_session_event e);
 void nsc_session_require(struct nsc_session *s, nsc_session_ready_fn ready, void *arg);
 /* The vendor no longer accepts the session: forget it (RESET). */
 void nsc_session_reset(struct nsc_session *s);
+/*
+ * The driver's step in flight was cancelled (bridge stopped): a login that
+ * will never answer is forgotten (ABORT), so the next start logs in afresh.
+ */
+void nsc_session_abort(struct nsc_session *s);
 
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The source drivers this build has, by configured kind; payload cleanup. */
+/* The source drivers this build has, by configured kind; timing and payload helpers. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -21,6 +21,20 @@ const struct nsc_source_driver *nsc_source_driver_for(enum nsc_source_kind kind)
 		break;
 	}
 	return NULL;
+}
+
+void nsc_timing_set_interval(struct nsc_source_timing *t, int64_t interval_ms)
+{
+	if (interval_ms <= 0)
+		return;
+	int64_t tenth = interval_ms / 10;
+	t->expected_interval_ms = interval_ms;
+	if (t->align_buffer_ms > tenth)
+		t->align_buffer_ms = tenth;
+	if (t->align_jitter_ms > tenth)
+		t->align_jitter_ms = tenth;
+	if (t->retry_base_ms > interval_ms)
+		t->retry_base_ms = interval_ms;
 }
 
 void nsc_payload_free(struct nsc_payload *p)

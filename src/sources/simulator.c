@@ -25,6 +25,7 @@
 
 #include <json-c/json.h>
 
+#include "jsonutil.h"
 #include "sources/simulator.h"
 #include "timeutil.h"
 #include "trend.h"
@@ -403,53 +404,9 @@ static void sim_drop_session(void *vctx)
 
 /* ---- fetch: the "vendor" payload ------------------------------------- */
 
-static int json_add_int64(struct json_object *obj, const char *key, int64_t v)
-{
-	struct json_object *n = json_object_new_int64(v);
-	if (n == NULL)
-		return -1;
-	if (json_object_object_add(obj, key, n) != 0) {
-		json_object_put(n);
-		return -1;
-	}
-	return 0;
-}
 
-static int json_add_double(struct json_object *obj, const char *key, double v)
-{
-	struct json_object *n = json_object_new_double(v);
-	if (n == NULL)
-		return -1;
-	if (json_object_object_add(obj, key, n) != 0) {
-		json_object_put(n);
-		return -1;
-	}
-	return 0;
-}
 
-static int json_add_string(struct json_object *obj, const char *key, const char *v)
-{
-	struct json_object *s = json_object_new_string(v);
-	if (s == NULL)
-		return -1;
-	if (json_object_object_add(obj, key, s) != 0) {
-		json_object_put(s);
-		return -1;
-	}
-	return 0;
-}
 
-/* Appends `item` to `arr`; drops it on failure. */
-static int json_push(struct json_object *arr, struct json_object *item)
-{
-	if (item == NULL)
-		return -1;
-	if (json_object_array_add(arr, item) != 0) {
-		json_object_put(item);
-		return -1;
-	}
-	return 0;
-}
 
 /*
  * `delta` spans one cadence, but never less than 5 minutes: at a fast test
@@ -467,8 +424,8 @@ static struct json_object *sim_reading_record(uint64_t seed, int64_t slot, int64
 		return NULL;
 	int v = sim_glucose_ms(seed, slot * slot_ms);
 	int prev = sim_glucose_ms(seed, slot * slot_ms - sim_delta_span_ms(slot_ms));
-	if (json_add_int64(r, "t", slot * slot_ms) != 0 ||
-	    json_add_int64(r, "mgdl", v) != 0 || json_add_int64(r, "delta", v - prev) != 0) {
+	if (nsc_json_add_int64(r, "t", slot * slot_ms) != 0 ||
+	    nsc_json_add_int64(r, "mgdl", v) != 0 || nsc_json_add_int64(r, "delta", v - prev) != 0) {
 		json_object_put(r);
 		return NULL;
 	}
@@ -481,10 +438,10 @@ static struct json_object *sim_event_record(const struct sim_event *ev)
 	if (r == NULL)
 		return NULL;
 	bool meal = ev->kind == SIM_EVENT_MEAL;
-	if (json_add_int64(r, "t", ev->t_ms) != 0 ||
-	    json_add_string(r, "kind", meal ? "meal" : "correction") != 0 ||
-	    (meal && json_add_int64(r, "carbs", ev->carbs) != 0) ||
-	    json_add_double(r, "insulin", ev->insulin) != 0) {
+	if (nsc_json_add_int64(r, "t", ev->t_ms) != 0 ||
+	    nsc_json_add_string(r, "kind", meal ? "meal" : "correction") != 0 ||
+	    (meal && nsc_json_add_int64(r, "carbs", ev->carbs) != 0) ||
+	    nsc_json_add_double(r, "insulin", ev->insulin) != 0) {
 		json_object_put(r);
 		return NULL;
 	}
@@ -517,7 +474,7 @@ static struct json_object *sim_build_payload(uint64_t seed, int64_t slot_ms, int
 	int64_t first = floor_div(from, slot_ms) + 1;
 	int64_t last = floor_div(to, slot_ms);
 	for (int64_t s = first; s <= last; s++) {
-		if (json_push(r_arr, sim_reading_record(seed, s, slot_ms)) != 0)
+		if (nsc_json_push(r_arr, sim_reading_record(seed, s, slot_ms)) != 0)
 			goto fail;
 		(*n_readings)++;
 	}
@@ -528,7 +485,7 @@ static struct json_object *sim_build_payload(uint64_t seed, int64_t slot_ms, int
 		for (size_t i = 0; i < n; i++) {
 			if (ev[i].t_ms <= from || ev[i].t_ms > to)
 				continue;
-			if (json_push(t_arr, sim_event_record(&ev[i])) != 0)
+			if (nsc_json_push(t_arr, sim_event_record(&ev[i])) != 0)
 				goto fail;
 			(*n_treatments)++;
 		}
@@ -590,26 +547,7 @@ static void sim_fetch(void *vctx, const struct nsc_fetch_window *w, struct nsc_p
 
 /* ---- transform: payload -> Nightscout documents ---------------------- */
 
-static bool json_get_int64(struct json_object *obj, const char *key, int64_t *out)
-{
-	struct json_object *v;
-	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_int))
-		return false;
-	errno = 0;
-	*out = json_object_get_int64(v);
-	return errno == 0;
-}
 
-static bool json_get_number(struct json_object *obj, const char *key, double *out)
-{
-	struct json_object *v;
-	if (!json_object_object_get_ex(obj, key, &v))
-		return false;
-	if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
-		return false;
-	*out = json_object_get_double(v);
-	return isfinite(*out);
-}
 
 /* Adds `doc` (ownership moves); PARSE-class rejections count as skipped. */
 static nsc_rc sim_add(struct sim_ctx *ctx, struct nsc_batch *out, enum nsc_collection c,
@@ -635,12 +573,12 @@ static nsc_rc sim_entry(const struct sim_ctx *ctx, struct json_object *rec,
 	struct json_object *dv;
 
 	*doc_out = NULL;
-	if (!json_object_is_type(rec, json_type_object) || !json_get_int64(rec, "t", &t) ||
-	    !json_get_int64(rec, "mgdl", &mgdl) || t <= 0 || mgdl < NSC_SIMULATOR_MIN_MGDL ||
+	if (!json_object_is_type(rec, json_type_object) || !nsc_json_get_int64(rec, "t", &t) ||
+	    !nsc_json_get_int64(rec, "mgdl", &mgdl) || t <= 0 || mgdl < NSC_SIMULATOR_MIN_MGDL ||
 	    mgdl > NSC_SIMULATOR_MAX_MGDL)
 		return NSC_ERR_PARSE;
 	bool has_delta = json_object_object_get_ex(rec, "delta", &dv);
-	if (has_delta && !json_get_int64(rec, "delta", &delta))
+	if (has_delta && !nsc_json_get_int64(rec, "delta", &delta))
 		return NSC_ERR_PARSE;
 	if (t <= w->from_ms || t > w->to_ms)
 		return NSC_OK; /* outside the window: not ours to store */
@@ -655,11 +593,11 @@ static nsc_rc sim_entry(const struct sim_ctx *ctx, struct json_object *rec,
 	struct json_object *doc = json_object_new_object();
 	if (doc == NULL)
 		return NSC_ERR_NOMEM;
-	if (json_add_string(doc, "type", "sgv") != 0 || json_add_int64(doc, "sgv", mgdl) != 0 ||
-	    json_add_int64(doc, "date", t) != 0 || json_add_string(doc, "dateString", iso) != 0 ||
-	    json_add_string(doc, "direction", nsc_trend_direction(trend)) != 0 ||
-	    json_add_int64(doc, "trend", (int64_t)trend) != 0 ||
-	    json_add_string(doc, "device", NSC_SIMULATOR_DEVICE) != 0) {
+	if (nsc_json_add_string(doc, "type", "sgv") != 0 || nsc_json_add_int64(doc, "sgv", mgdl) != 0 ||
+	    nsc_json_add_int64(doc, "date", t) != 0 || nsc_json_add_string(doc, "dateString", iso) != 0 ||
+	    nsc_json_add_string(doc, "direction", nsc_trend_direction(trend)) != 0 ||
+	    nsc_json_add_int64(doc, "trend", (int64_t)trend) != 0 ||
+	    nsc_json_add_string(doc, "device", NSC_SIMULATOR_DEVICE) != 0) {
 		json_object_put(doc);
 		return NSC_ERR_NOMEM;
 	}
@@ -677,13 +615,13 @@ static nsc_rc sim_treatment(const struct sim_ctx *ctx, struct json_object *rec,
 	const char *event_type;
 
 	*doc_out = NULL;
-	if (!json_object_is_type(rec, json_type_object) || !json_get_int64(rec, "t", &t) || t <= 0 ||
+	if (!json_object_is_type(rec, json_type_object) || !nsc_json_get_int64(rec, "t", &t) || t <= 0 ||
 	    !json_object_object_get_ex(rec, "kind", &kv) || !json_object_is_type(kv, json_type_string) ||
-	    !json_get_number(rec, "insulin", &insulin) || insulin <= 0.0 || insulin > 100.0)
+	    !nsc_json_get_number(rec, "insulin", &insulin) || insulin <= 0.0 || insulin > 100.0)
 		return NSC_ERR_PARSE;
 	const char *kind = json_object_get_string(kv);
 	if (strcmp(kind, "meal") == 0) {
-		if (!json_get_int64(rec, "carbs", &carbs) || carbs <= 0 || carbs > 1000)
+		if (!nsc_json_get_int64(rec, "carbs", &carbs) || carbs <= 0 || carbs > 1000)
 			return NSC_ERR_PARSE;
 		event_type = "Meal Bolus";
 	} else if (strcmp(kind, "correction") == 0) {
@@ -701,12 +639,12 @@ static nsc_rc sim_treatment(const struct sim_ctx *ctx, struct json_object *rec,
 	struct json_object *doc = json_object_new_object();
 	if (doc == NULL)
 		return NSC_ERR_NOMEM;
-	if (json_add_string(doc, "eventType", event_type) != 0 ||
-	    json_add_string(doc, "created_at", iso) != 0 ||
-	    (carbs > 0 && json_add_int64(doc, "carbs", carbs) != 0) ||
-	    json_add_double(doc, "insulin", insulin) != 0 ||
-	    json_add_string(doc, "enteredBy", NSC_SIMULATOR_DEVICE) != 0 ||
-	    json_add_string(doc, "device", NSC_SIMULATOR_DEVICE) != 0) {
+	if (nsc_json_add_string(doc, "eventType", event_type) != 0 ||
+	    nsc_json_add_string(doc, "created_at", iso) != 0 ||
+	    (carbs > 0 && nsc_json_add_int64(doc, "carbs", carbs) != 0) ||
+	    nsc_json_add_double(doc, "insulin", insulin) != 0 ||
+	    nsc_json_add_string(doc, "enteredBy", NSC_SIMULATOR_DEVICE) != 0 ||
+	    nsc_json_add_string(doc, "device", NSC_SIMULATOR_DEVICE) != 0) {
 		json_object_put(doc);
 		return NSC_ERR_NOMEM;
 	}
@@ -810,14 +748,8 @@ static nsc_rc sim_transform(void *vctx, const struct nsc_payload *in, const stru
 static void sim_tune_timing(void *vctx, struct nsc_source_timing *t)
 {
 	const struct sim_ctx *ctx = vctx;
-	if (ctx->slot_ms == NSC_SIMULATOR_SLOT_MS)
-		return;
-	t->expected_interval_ms = ctx->slot_ms;
-	/* Buffer and jitter stay well inside one cadence: a tenth of it, 18 s at most. */
-	int64_t tenth = ctx->slot_ms / 10;
-	t->align_buffer_ms = tenth < t->align_buffer_ms ? tenth : t->align_buffer_ms;
-	t->align_jitter_ms = tenth < t->align_jitter_ms ? tenth : t->align_jitter_ms;
-	t->retry_base_ms = ctx->slot_ms < t->retry_base_ms ? ctx->slot_ms : t->retry_base_ms;
+	if (ctx->slot_ms != NSC_SIMULATOR_SLOT_MS)
+		nsc_timing_set_interval(t, ctx->slot_ms);
 }
 
 const struct nsc_source_driver nsc_source_simulator = {

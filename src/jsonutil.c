@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* json-c helpers for the HTTP transport and the REST outputs (see json_util.h). */
+/* json-c helpers (see jsonutil.h). */
 #include "config.h"
 
 #include <ctype.h>
 #include <math.h>
 
-#include "http/json_util.h"
+#include "jsonutil.h"
 
 struct json_object *nsc_json_parse(const char *text, size_t len)
 {
@@ -65,4 +65,63 @@ const char *nsc_json_get_string(struct json_object *obj, const char *key)
 	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
 		return NULL;
 	return json_object_get_string(v);
+}
+
+bool nsc_json_get_number(struct json_object *obj, const char *key, double *out)
+{
+	struct json_object *v = NULL;
+
+	if (!json_object_object_get_ex(obj, key, &v))
+		return false;
+	if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
+		return false;
+	*out = json_object_get_double(v);
+	return isfinite(*out);
+}
+
+bool nsc_json_get_bool(struct json_object *obj, const char *key, bool *out)
+{
+	struct json_object *v = NULL;
+
+	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_boolean))
+		return false;
+	*out = json_object_get_boolean(v);
+	return true;
+}
+
+static int add_member(struct json_object *obj, const char *key, struct json_object *v)
+{
+	if (!v)
+		return -1;
+	if (json_object_object_add(obj, key, v) != 0) {
+		json_object_put(v);
+		return -1;
+	}
+	return 0;
+}
+
+int nsc_json_add_int64(struct json_object *obj, const char *key, int64_t v)
+{
+	return add_member(obj, key, json_object_new_int64(v));
+}
+
+int nsc_json_add_double(struct json_object *obj, const char *key, double v)
+{
+	return add_member(obj, key, json_object_new_double(v));
+}
+
+int nsc_json_add_string(struct json_object *obj, const char *key, const char *v)
+{
+	return add_member(obj, key, json_object_new_string(v));
+}
+
+int nsc_json_push(struct json_object *arr, struct json_object *item)
+{
+	if (!item)
+		return -1;
+	if (json_object_array_add(arr, item) != 0) {
+		json_object_put(item);
+		return -1;
+	}
+	return 0;
 }

@@ -1,0 +1,2 @@
+# Dexcom Share source (CONNECT_SOURCE=dexcomshare).
+NSC_DEXCOM_SOURCES =

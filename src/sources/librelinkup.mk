@@ -1,0 +1,2 @@
+# LibreLinkUp source (CONNECT_SOURCE=linkup).
+NSC_LINKUP_SOURCES =

@@ -1,0 +1,1 @@
+# Dexcom Share: simulator on the test server, driver tests.

@@ -1,0 +1,1 @@
+# LibreLinkUp: simulator on the test server, driver tests.
