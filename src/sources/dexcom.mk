@@ -1,2 +1,2 @@
 # Dexcom Share source (CONNECT_SOURCE=dexcomshare).
-NSC_DEXCOM_SOURCES =
+NSC_DEXCOM_SOURCES = src/sources/dexcom.c src/sources/dexcom.h src/sources/dexcom_parse.c
