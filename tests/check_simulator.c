@@ -669,7 +669,9 @@ START_TEST(test_driver_table)
 	const struct nsc_source_driver *d = nsc_source_driver_for(NSC_SOURCE_SIMULATOR);
 	ck_assert_ptr_eq(d, &nsc_source_simulator);
 	ck_assert_ptr_null(nsc_source_driver_for(NSC_SOURCE_NONE));
-	ck_assert_ptr_null(nsc_source_driver_for(NSC_SOURCE_DEXCOMSHARE));
+	ck_assert_str_eq(nsc_source_driver_for(NSC_SOURCE_DEXCOMSHARE)->name, "dexcomshare");
+	ck_assert_str_eq(nsc_source_driver_for(NSC_SOURCE_LINKUP)->name, "linkup");
+	ck_assert_ptr_null(nsc_source_driver_for(NSC_SOURCE_GLOOKO)); /* not built yet */
 	ck_assert_str_eq(d->name, "simulator");
 	ck_assert_int_eq(d->timing.expected_interval_ms, 5 * NSC_MS_PER_MINUTE);
 	ck_assert_int_eq(d->timing.align_buffer_ms, 18000);

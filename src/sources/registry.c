@@ -5,6 +5,8 @@
 #include <stdlib.h>
 
 #include "source.h"
+#include "sources/dexcom.h"
+#include "sources/librelinkup.h"
 #include "sources/simulator.h"
 
 const struct nsc_source_driver *nsc_source_driver_for(enum nsc_source_kind kind)
@@ -12,9 +14,11 @@ const struct nsc_source_driver *nsc_source_driver_for(enum nsc_source_kind kind)
 	switch (kind) {
 	case NSC_SOURCE_SIMULATOR:
 		return &nsc_source_simulator;
-	case NSC_SOURCE_NONE:
 	case NSC_SOURCE_DEXCOMSHARE:
+		return &nsc_source_dexcomshare;
 	case NSC_SOURCE_LINKUP:
+		return &nsc_source_linkup;
+	case NSC_SOURCE_NONE:
 	case NSC_SOURCE_NIGHTSCOUT:
 	case NSC_SOURCE_GLOOKO:
 	case NSC_SOURCE_CARELINK:

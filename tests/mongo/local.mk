@@ -13,6 +13,12 @@ tests_nsc_bench_mongo_LDADD = src/libnsconnect-internal.la
 TESTS += tests/mongo/outage.sh
 dist_check_SCRIPTS += tests/mongo/outage.sh
 
+# Each vendor source, forever, from the standalone simulators into MongoDB.
+if HAVE_MHD
+TESTS += tests/vendor_forever.sh
+dist_check_SCRIPTS += tests/vendor_forever.sh
+endif
+
 # `make bench`: the MongoDB write benchmark on a private MongoDB-wire server
 # (or on NSC_TEST_MONGODB_URI); `make bench BENCH_DAYS=3` for a shorter run.
 bench: tests/nsc-bench-mongo

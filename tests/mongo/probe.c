@@ -9,7 +9,8 @@
  * min_date and max_date (entries' `date`), gaps (missing readings on the
  * INTERVAL_MS grid between min and max), and out_of_order (documents whose
  * srvCreated is older than that of an earlier reading: a batch replayed
- * out of order). The database is the one named in the URI.
+ * out of order). The database is the one named in the URI. With
+ * NSC_PROBE_DATES=1 it first prints every entry's `date=` in order.
  */
 #include "config.h"
 
@@ -67,6 +68,8 @@ int main(int argc, char **argv)
 	mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, filter, opts, NULL);
 	const bson_t *doc;
 	int64_t count = 0, distinct = 0, out_of_order = 0, gaps = 0;
+	const char *dates_env = getenv("NSC_PROBE_DATES");
+	int list_dates = entries && dates_env && strcmp(dates_env, "1") == 0;
 	double min_date = -1, max_date = -1, prev_date = -1, max_created = -1;
 	char prev_key[128] = "";
 
@@ -87,6 +90,8 @@ int main(int argc, char **argv)
 		if (date >= 0) {
 			if (min_date < 0)
 				min_date = date;
+			if (list_dates)
+				printf("date=%.0f\n", date);
 			if (interval > 0 && prev_date >= 0 && date - prev_date > (double)interval)
 				gaps += (int64_t)((date - prev_date) / (double)interval) - 1;
 			prev_date = date;

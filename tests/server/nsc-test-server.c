@@ -1,31 +1,41 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * nsc-test-server: the test HTTP server with its Nightscout API as a
- * standalone process, for integration scripts. Prints the port it listens
- * on (one line on stdout) once it is ready, serves until SIGINT or SIGTERM.
+ * nsc-test-server: the test HTTP server with its Nightscout API, and on
+ * request the vendor simulators, as a standalone process for integration
+ * scripts. Prints the port it listens on (one line on stdout) once it is
+ * ready, serves until SIGINT or SIGTERM.
  *
  *   nsc-test-server [--port N] [--api-secret S] [--token T] [--prefix /p]
+ *                   [--dexcom] [--linkup] [--cadence-ms MS] [--seed N]
  *
  * The secrets can also come from NSC_TEST_API_SECRET / NSC_TEST_TOKEN, so
- * they need not appear on a command line.
+ * they need not appear on a command line. The vendor account is
+ * NSC_TEST_VENDOR_USER / NSC_TEST_VENDOR_PASSWORD (default
+ * alice@example.com / correct-pass, the fixtures' account).
  */
 #include "config.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dexcom.h"
+#include "librelinkup.h"
 #include "nightscout.h"
 #include "server.h"
 
 static void usage(FILE *to)
 {
 	fputs("usage: nsc-test-server [--port N] [--api-secret S] [--token T] [--prefix /path]\n"
+	      "                       [--dexcom] [--linkup] [--cadence-ms MS] [--seed N]\n"
 	      "Serves a test Nightscout (API v1, v2 JWT exchange, v3) on 127.0.0.1 and prints\n"
 	      "its port; --port 0 (the default) picks a free port. The secret and token may\n"
-	      "also come from NSC_TEST_API_SECRET and NSC_TEST_TOKEN.\n",
+	      "also come from NSC_TEST_API_SECRET and NSC_TEST_TOKEN. --dexcom and --linkup\n"
+	      "add the Dexcom Share and LibreLinkUp simulators (account NSC_TEST_VENDOR_USER /\n"
+	      "NSC_TEST_VENDOR_PASSWORD), with a reading every --cadence-ms (default 300000).\n",
 	      to);
 }
 
@@ -35,6 +45,11 @@ int main(int argc, char **argv)
 	unsigned long port = 0;
 	struct tsrv *srv;
 	struct tsns *ns;
+	struct tsdx *dx = NULL;
+	struct tllu *llu = NULL;
+	bool dexcom = false, linkup = false;
+	long long cadence_ms = 0;
+	unsigned long long seed = 1;
 	sigset_t set;
 	int sig = 0;
 
@@ -47,6 +62,10 @@ int main(int argc, char **argv)
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			usage(stdout);
 			return EXIT_SUCCESS;
+		}
+		if (strcmp(a, "--dexcom") == 0 || strcmp(a, "--linkup") == 0) {
+			*(a[2] == 'd' ? &dexcom : &linkup) = true;
+			continue;
 		}
 		if (!v) {
 			usage(stderr);
@@ -66,6 +85,19 @@ int main(int argc, char **argv)
 			cfg.access_token = v;
 		} else if (strcmp(a, "--prefix") == 0) {
 			cfg.prefix = v;
+		} else if (strcmp(a, "--cadence-ms") == 0 || strcmp(a, "--seed") == 0) {
+			char *end;
+			unsigned long long n = strtoull(v, &end, 10);
+			if (*v < '0' || *v > '9' || *end != '\0' || n > (1ull << 40) ||
+			    (a[2] == 'c' && n < 100)) {
+				fprintf(stderr, "nsc-test-server: %s wants a whole number%s, got \"%s\"\n", a,
+					a[2] == 'c' ? " of at least 100" : "", v);
+				return EXIT_FAILURE;
+			}
+			if (a[2] == 'c')
+				cadence_ms = (long long)n;
+			else
+				seed = n;
 		} else {
 			usage(stderr);
 			return EXIT_FAILURE;
@@ -90,10 +122,39 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nsc-test-server: out of memory\n");
 		return EXIT_FAILURE;
 	}
+	const char *user = getenv("NSC_TEST_VENDOR_USER");
+	const char *password = getenv("NSC_TEST_VENDOR_PASSWORD");
+	struct tsdx_account account = {
+		.user = user ? user : TLLU_DEFAULT_USER,
+		.password = password ? password : TLLU_DEFAULT_PASSWORD,
+	};
+	if (dexcom) {
+		struct tsdx_config dc = {
+			.accounts = &account, .naccounts = 1, .seed = seed, .cadence_ms = cadence_ms,
+		};
+		dx = tsdx_attach(srv, &dc);
+	}
+	if (linkup) {
+		struct tllu_config lc = {
+			.user = account.user, .password = account.password, .seed = seed,
+			.cadence_ms = cadence_ms,
+		};
+		llu = tllu_attach(srv, &lc);
+	}
+	if ((dexcom && !dx) || (linkup && !llu)) {
+		tsrv_stop(srv);
+		tsns_free(ns);
+		tsdx_free(dx);
+		tllu_free(llu);
+		fprintf(stderr, "nsc-test-server: cannot set up the vendor simulators\n");
+		return EXIT_FAILURE;
+	}
 	printf("%u\n", tsrv_port(srv));
 	fflush(stdout);
 	sigwait(&set, &sig);
 	tsrv_stop(srv);
 	tsns_free(ns);
+	tsdx_free(dx);
+	tllu_free(llu);
 	return EXIT_SUCCESS;
 }
