@@ -1,2 +1,3 @@
-# plugin/: the Nightscout-side Node-API addon and the C embedding API.
-# Not built yet: it arrives with issue 5.
+# plugin/: the C embedding API (part of libnsconnect, declared in the
+# installed <nsconnect.h>) and the Nightscout-side Node-API addon.
+NSC_EMBED_SOURCES = plugin/embed.c

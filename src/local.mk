@@ -30,6 +30,7 @@ src_libnsconnect_la_SOURCES = \
 	src/sources/simulator.c src/sources/simulator.h \
 	src/sources/vendor_http.c src/sources/vendor_http.h \
 	$(NSC_DEXCOM_SOURCES) $(NSC_LINKUP_SOURCES) \
+	$(NSC_EMBED_SOURCES) \
 	src/outputs/registry.c \
 	src/outputs/filesystem.c src/outputs/filesystem.h \
 	src/outputs/spooled.c src/outputs/spooled.h src/outputs/spool_files.c src/outputs/spool_files.h

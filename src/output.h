@@ -48,5 +48,10 @@ struct nsc_output_driver {
 };
 
 const struct nsc_output_driver *nsc_output_driver_for(enum nsc_output_kind kind);
+/*
+ * The same output without the spool: each write reaches the database or
+ * Nightscout before it returns (blocking; for a thread of its own).
+ */
+const struct nsc_output_driver *nsc_output_backend_for(enum nsc_output_kind kind);
 
 #endif

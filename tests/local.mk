@@ -15,7 +15,8 @@ NSC_CHECK_UNITS = \
 	tests/check_schedule \
 	tests/check_bridge \
 	tests/check_simulator \
-	tests/check_filesystem
+	tests/check_filesystem \
+	tests/check_embed
 
 check_PROGRAMS += $(NSC_CHECK_UNITS)
 TESTS += $(NSC_CHECK_UNITS)
@@ -24,6 +25,11 @@ NSC_CHECK_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) $(CURL_CFLAGS)
 NSC_CHECK_LDADD = src/libnsconnect-internal.la $(CHECK_LIBS)
 # Scripted source, in-memory output and a virtual-clock loop for engine tests.
 NSC_ENGINE_TEST_SOURCES = tests/fake_source.c tests/fake_source.h tests/harness.c tests/harness.h
+
+# The embedding API through the shared library: only exported symbols are reachable.
+tests_check_embed_SOURCES = tests/check_embed.c
+tests_check_embed_CFLAGS = $(NSC_CHECK_CFLAGS)
+tests_check_embed_LDADD = src/libnsconnect.la $(CHECK_LIBS)
 
 tests_check_timeutil_SOURCES = tests/check_timeutil.c
 tests_check_timeutil_CFLAGS = $(NSC_CHECK_CFLAGS)
@@ -73,6 +79,8 @@ NSC_SHELL_TESTS = \
 	tests/cli_capture.sh \
 	tests/cli_redaction.sh \
 	tests/cli_forever.sh \
-	tests/readme_settings.sh
+	tests/readme_settings.sh \
+	tests/embed_example.sh
 TESTS += $(NSC_SHELL_TESTS)
 dist_check_SCRIPTS += $(NSC_SHELL_TESTS)
+EXTRA_DIST += plugin/example/embed_example.c

@@ -148,6 +148,8 @@ static void frame_done(void *arg, const struct nsc_frame_result *r)
 	int64_t next = nsc_schedule_next(&b->policy, &b->counters, r, nsc_loop_wall_ms(b->loop), &b->rng);
 	b->stats.next_frame_in_ms = next;
 	report(b, r, next);
+	if (b->opts.frame_done)
+		b->opts.frame_done(b->opts.frame_done_arg, b, r);
 	if (next < 0 || b->opts.once) {
 		finish_bridge(b);
 		return;

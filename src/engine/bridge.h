@@ -38,12 +38,16 @@ struct nsc_bridge;
 
 /* Called once when the bridge stops by itself (once-mode done, or FATAL). */
 typedef void (*nsc_bridge_finished_fn)(void *arg, struct nsc_bridge *b);
+/* Called after every frame, once the stats include it (hosts watch the bridge with it). */
+typedef void (*nsc_bridge_frame_fn)(void *arg, struct nsc_bridge *b, const struct nsc_frame_result *r);
 
 struct nsc_bridge_options {
 	bool once;                       /* stop after the first frame */
 	uint64_t rng_seed;               /* 0: seeded from time and address */
 	nsc_bridge_finished_fn finished; /* may be NULL */
 	void *finished_arg;
+	nsc_bridge_frame_fn frame_done;  /* may be NULL */
+	void *frame_done_arg;
 };
 
 /*

@@ -114,6 +114,23 @@ static void fail(struct nsc_frame *f, nsc_rc rc, const char *message)
 	}
 }
 
+/* The time span of the batch's documents, for hosts that reload after a backfill. */
+static void note_batch_span(struct nsc_frame *f)
+{
+	for (int c = 0; c < NSC_COLL_COUNT; c++) {
+		size_t n = nsc_batch_count(&f->batch, (enum nsc_collection)c);
+		for (size_t i = 0; i < n; i++) {
+			int64_t t;
+			if (nsc_doc_time_ms(nsc_batch_get(&f->batch, (enum nsc_collection)c, i), &t) != NSC_OK)
+				continue;
+			if (f->result.batch_oldest_ms == 0 || t < f->result.batch_oldest_ms)
+				f->result.batch_oldest_ms = t;
+			if (t > f->result.batch_newest_ms)
+				f->result.batch_newest_ms = t;
+		}
+	}
+}
+
 /* Remembers the newest reading of the batch, for the user's summary. */
 static void note_newest_reading(struct nsc_frame *f)
 {
@@ -149,6 +166,12 @@ static void persist(struct nsc_frame *f)
 	}
 	if (f->result.written.stored[NSC_COLL_ENTRIES] > 0)
 		note_newest_reading(f);
+	for (int c = 0; c < NSC_COLL_COUNT; c++) {
+		if (f->result.written.stored[c] > 0) {
+			note_batch_span(f);
+			break;
+		}
+	}
 	struct nsc_last_known lk;
 	nsc_error_clear(&err);
 	if (f->d.output->last_known(f->d.output_ctx, &lk, &err) == NSC_OK)

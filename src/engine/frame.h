@@ -46,6 +46,8 @@ struct nsc_frame_result {
 	size_t skipped;           /* records the transform could not use */
 	int64_t newest_entry_ms;  /* newest entry the output now holds, 0 if none */
 	int64_t hold_off_ms;      /* the vendor asked us to stay away this long (0: no ask) */
+	/* Times of the oldest and newest document of a batch that stored something (0: none). */
+	int64_t batch_oldest_ms, batch_newest_ms;
 	/* The newest reading this frame stored (new_sgv 0 when it stored none). */
 	int64_t new_sgv_ms;
 	int new_sgv;

@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The embedding API of <nsconnect.h>: one bridge on an engine thread of its
+ * own, configured from key/value settings, watched through a status
+ * snapshot and callbacks. The Node plugin (plugin/addon.c) is one host.
+ *
+ * Threads: the host calls in on its thread; the engine thread runs the
+ * loop and the bridge; the snapshot in `status` is the only state both
+ * touch, under `lock`. Callbacks run on the engine thread without the lock.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "engine/bridge.h"
+#include "engine/loop.h"
+#include "log.h"
+#include "nsc_config.h"
+#include "nsconnect.h"
+#include "output.h"
+#include "source.h"
+
+#define COMP "embed"
+
+struct nsc_embed {
+	struct nsc_config_kv settings;
+	bool use_env, direct;
+	nsc_embed_batch_fn on_batch;
+	void *batch_arg;
+	nsc_embed_log_fn on_log;
+	void *log_arg;
+	nsc_embed_problem_fn on_problem;
+	void *problem_arg;
+
+	/* While running (created by start, freed by stop). */
+	struct nsc_config cfg;
+	bool cfg_loaded;
+	struct nsc_log *log;
+	struct nsc_loop *loop;
+	struct nsc_bridge *bridge;
+	pthread_t thread;
+	bool thread_started;
+
+	pthread_mutex_t lock;
+	struct nsc_embed_status status;
+	char last_problem[NSC_ERROR_MSG_MAX]; /* engine thread only */
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc = CURLE_FAILED_INIT;
+
+/* libcurl's global state is process-wide: set it up once and keep it. */
+static void init_curl(void)
+{
+	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static const char *env_lookup(void *ctx, const char *name)
+{
+	(void)ctx;
+	return getenv(name);
+}
+
+nsc_rc nsc_embed_new(nsc_embed **out)
+{
+	*out = NULL;
+	if (pthread_once(&curl_once, init_curl) != 0 || curl_init_rc != CURLE_OK)
+		return NSC_ERR_INTERNAL;
+	nsc_embed *e = calloc(1, sizeof(*e));
+	if (!e)
+		return NSC_ERR_NOMEM;
+	if (pthread_mutex_init(&e->lock, NULL) != 0) {
+		free(e);
+		return NSC_ERR_INTERNAL;
+	}
+	nsc_config_kv_init(&e->settings, NULL, NULL);
+	e->status.next_poll_in_ms = -1;
+	*out = e;
+	return NSC_OK;
+}
+
+/* A name the command line would accept: a setting, or a secret's NAME_FILE. */
+static bool known_setting(const char *name)
+{
+	if (nsc_setting_by_name(name))
+		return true;
+	size_t n = strlen(name);
+	static const char suffix[] = "_FILE";
+	if (n <= sizeof(suffix) - 1 || strcmp(name + n - (sizeof(suffix) - 1), suffix) != 0)
+		return false;
+	char base[128];
+	if (n - (sizeof(suffix) - 1) >= sizeof(base))
+		return false;
+	memcpy(base, name, n - (sizeof(suffix) - 1));
+	base[n - (sizeof(suffix) - 1)] = '\0';
+	const struct nsc_setting *s = nsc_setting_by_name(base);
+	return s && s->kind == NSC_SETTING_SECRET;
+}
+
+nsc_rc nsc_embed_set(nsc_embed *e, const char *name, const char *value)
+{
+	if (!e || !name || !value)
+		return NSC_ERR_INTERNAL;
+	if (e->thread_started)
+		return NSC_ERR_STATE;
+	if (!known_setting(name))
+		return NSC_ERR_CONFIG;
+	return nsc_config_kv_set(&e->settings, name, value);
+}
+
+void nsc_embed_use_environment(nsc_embed *e, int yes)
+{
+	e->use_env = yes != 0;
+}
+
+void nsc_embed_write_directly(nsc_embed *e, int yes)
+{
+	e->direct = yes != 0;
+}
+
+void nsc_embed_on_batch(nsc_embed *e, nsc_embed_batch_fn fn, void *arg)
+{
+	e->on_batch = fn;
+	e->batch_arg = arg;
+}
+
+void nsc_embed_on_log(nsc_embed *e, nsc_embed_log_fn fn, void *arg)
+{
+	e->on_log = fn;
+	e->log_arg = arg;
+}
+
+void nsc_embed_on_problem(nsc_embed *e, nsc_embed_problem_fn fn, void *arg)
+{
+	e->on_problem = fn;
+	e->problem_arg = arg;
+}
+
+static void log_to_host(void *ctx, enum nsc_log_level level, const char *line)
+{
+	nsc_embed *e = ctx;
+	e->on_log(e->log_arg, (enum nsc_embed_log_level)level, line);
+}
+
+/* Runs on the engine thread after each poll. */
+static void on_frame(void *arg, struct nsc_bridge *b, const struct nsc_frame_result *r)
+{
+	nsc_embed *e = arg;
+	const struct nsc_bridge_stats *st = nsc_bridge_stats(b);
+
+	pthread_mutex_lock(&e->lock);
+	struct nsc_embed_status *s = &e->status;
+	s->last_rc = st->last_rc;
+	snprintf(s->last_error, sizeof(s->last_error), "%s", st->last_error);
+	s->polls_ok = st->frames_ok;
+	s->polls_failed = st->frames_failed;
+	s->logins_rejected = st->frames_rejected;
+	s->payloads_dropped = st->payloads_dropped;
+	s->stored_entries = st->stored[NSC_COLL_ENTRIES];
+	s->stored_treatments = st->stored[NSC_COLL_TREATMENTS];
+	s->stored_devicestatus = st->stored[NSC_COLL_DEVICESTATUS];
+	s->stored_profile = st->stored[NSC_COLL_PROFILE];
+	s->last_success_ms = st->last_success_ms;
+	s->newest_entry_ms = st->newest_entry_ms;
+	s->next_poll_in_ms = st->next_frame_in_ms;
+	pthread_mutex_unlock(&e->lock);
+
+	if (r->verdict == NSC_VERDICT_OK) {
+		e->last_problem[0] = '\0';
+		size_t total = 0;
+		for (int c = 0; c < NSC_COLL_COUNT; c++)
+			total += r->written.stored[c];
+		if (total > 0 && e->on_batch) {
+			struct nsc_embed_batch batch = {
+				.stored_entries = r->written.stored[NSC_COLL_ENTRIES],
+				.stored_treatments = r->written.stored[NSC_COLL_TREATMENTS],
+				.stored_devicestatus = r->written.stored[NSC_COLL_DEVICESTATUS],
+				.stored_profile = r->written.stored[NSC_COLL_PROFILE],
+				.oldest_ms = r->batch_oldest_ms,
+				.newest_ms = r->batch_newest_ms,
+			};
+			e->on_batch(e->batch_arg, &batch);
+		}
+		return;
+	}
+	/* A problem is told once until it changes or a poll succeeds. */
+	if (strcmp(e->last_problem, r->message) == 0)
+		return;
+	snprintf(e->last_problem, sizeof(e->last_problem), "%s", r->message);
+	if (e->on_problem)
+		e->on_problem(e->problem_arg, r->rc, r->message);
+}
+
+static void *engine_main(void *arg)
+{
+	nsc_embed *e = arg;
+	nsc_rc rc = nsc_loop_run(e->loop);
+	if (rc != NSC_OK)
+		nsc_err(e->log, COMP, "event=engine_stopped msg=\"the event loop failed: %s\"", nsc_strerror(rc));
+	pthread_mutex_lock(&e->lock);
+	e->status.running = 0;
+	pthread_mutex_unlock(&e->lock);
+	return NULL;
+}
+
+/* Frees what start built; the engine thread must be gone. */
+static void teardown(nsc_embed *e)
+{
+	nsc_bridge_free(e->bridge); /* closes (and flushes) the output */
+	e->bridge = NULL;
+	nsc_loop_free(e->loop);
+	e->loop = NULL;
+	nsc_log_free(e->log);
+	e->log = NULL;
+	if (e->cfg_loaded)
+		nsc_config_free(&e->cfg);
+	e->cfg_loaded = false;
+}
+
+static nsc_rc start_failed(nsc_embed *e, nsc_rc rc, struct nsc_error *err)
+{
+	if (err && e->log && err->msg[0]) {
+		/* Configuration messages name settings; redact anyway, a value may echo. */
+		char *safe = nsc_log_redact(e->log, err->msg);
+		if (safe) {
+			snprintf(err->msg, sizeof(err->msg), "%s", safe);
+			free(safe);
+		}
+	}
+	teardown(e);
+	return rc;
+}
+
+nsc_rc nsc_embed_start(nsc_embed *e, struct nsc_error *err)
+{
+	struct nsc_error local;
+	if (!err)
+		err = &local;
+	nsc_error_clear(err);
+	if (e->thread_started)
+		return nsc_error_set(err, NSC_ERR_STATE, "nsconnect is already running");
+
+	e->settings.fallback = e->use_env ? env_lookup : NULL;
+	e->log = nsc_log_new(NSC_LOG_INFO);
+	if (!e->log)
+		return nsc_error_set(err, NSC_ERR_NOMEM, "out of memory");
+	if (e->on_log)
+		nsc_log_set_sink(e->log, log_to_host, e);
+	nsc_config_init(&e->cfg);
+	e->cfg_loaded = true;
+	nsc_rc rc = nsc_config_load(&e->cfg, nsc_config_kv_lookup, &e->settings, err);
+	if (rc == NSC_OK)
+		rc = nsc_config_register_secrets(&e->cfg, e->log);
+	if (rc != NSC_OK)
+		return start_failed(e, rc, err);
+	nsc_log_set_level(e->log, e->cfg.log_level);
+
+	const struct nsc_source_driver *src = nsc_source_driver_for(e->cfg.source);
+	const struct nsc_output_driver *out = e->direct ? nsc_output_backend_for(e->cfg.output)
+							: nsc_output_driver_for(e->cfg.output);
+	if (!src)
+		return start_failed(e, nsc_error_set(err, NSC_ERR_UNSUPPORTED,
+						     "CONNECT_SOURCE=%s is not available in this version of "
+						     "nsconnect yet",
+						     nsc_source_kind_name(e->cfg.source)),
+				    err);
+	if (!out)
+		return start_failed(e, nsc_error_set(err, NSC_ERR_UNSUPPORTED,
+						     "CONNECT_OUTPUT=%s is not available in this build of "
+						     "nsconnect",
+						     nsc_output_kind_name(e->cfg.output)),
+				    err);
+	if (nsc_loop_new(NULL, &e->loop) != NSC_OK)
+		return start_failed(e, nsc_error_set(err, NSC_ERR_NOMEM, "cannot create the event loop"), err);
+	struct nsc_bridge_options opts = { .frame_done = on_frame, .frame_done_arg = e };
+	rc = nsc_bridge_new_with(e->loop, &e->cfg, e->log, &opts, src, out, &e->bridge, err);
+	if (rc != NSC_OK)
+		return start_failed(e, rc, err);
+	rc = nsc_bridge_start(e->bridge);
+	if (rc != NSC_OK)
+		return start_failed(e, nsc_error_set(err, rc, "cannot start the bridge"), err);
+
+	pthread_mutex_lock(&e->lock);
+	memset(&e->status, 0, sizeof(e->status));
+	e->status.next_poll_in_ms = -1;
+	e->status.running = 1;
+	pthread_mutex_unlock(&e->lock);
+	e->last_problem[0] = '\0';
+	if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
+		pthread_mutex_lock(&e->lock);
+		e->status.running = 0;
+		pthread_mutex_unlock(&e->lock);
+		return start_failed(e, nsc_error_set(err, NSC_ERR_INTERNAL, "cannot start the engine thread"),
+				    err);
+	}
+	e->thread_started = true;
+	nsc_info(e->log, COMP, "event=started version=%s source=%s output=%s%s", nsc_version(),
+		 nsc_source_kind_name(e->cfg.source), nsc_output_kind_name(e->cfg.output),
+		 e->direct ? " spool=off" : "");
+	return NSC_OK;
+}
+
+void nsc_embed_stop(nsc_embed *e)
+{
+	if (!e || !e->thread_started)
+		return;
+	nsc_loop_stop(e->loop);
+	pthread_join(e->thread, NULL);
+	e->thread_started = false;
+	/* Stopped on the host thread now that the loop's own thread is gone. */
+	nsc_bridge_stop(e->bridge);
+	nsc_info(e->log, COMP, "event=stopped");
+	teardown(e);
+	pthread_mutex_lock(&e->lock);
+	e->status.running = 0;
+	pthread_mutex_unlock(&e->lock);
+}
+
+void nsc_embed_status(nsc_embed *e, struct nsc_embed_status *out)
+{
+	pthread_mutex_lock(&e->lock);
+	*out = e->status;
+	pthread_mutex_unlock(&e->lock);
+}
+
+void nsc_embed_free(nsc_embed *e)
+{
+	if (!e)
+		return;
+	nsc_embed_stop(e);
+	nsc_config_kv_free(&e->settings);
+	pthread_mutex_destroy(&e->lock);
+	free(e);
+}
