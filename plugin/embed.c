@@ -223,30 +223,66 @@ static void teardown(nsc_embed *e)
 	e->cfg_loaded = false;
 }
 
-static nsc_rc start_failed(nsc_embed *e, nsc_rc rc, struct nsc_error *err)
+/* Configuration messages name settings, never their secret values (config.c). */
+static nsc_rc start_failed(nsc_embed *e, nsc_rc rc)
 {
-	if (err && e->log && err->msg[0]) {
-		/* Configuration messages name settings; redact anyway, a value may echo. */
-		char *safe = nsc_log_redact(e->log, err->msg);
-		if (safe) {
-			snprintf(err->msg, sizeof(err->msg), "%s", safe);
-			free(safe);
-		}
-	}
 	teardown(e);
+	return rc;
+}
+
+/*
+ * Loads e->settings into cfg and picks the drivers: the checks both
+ * validate and start make. Secrets are registered with log when given.
+ */
+static nsc_rc load_settings(nsc_embed *e, struct nsc_config *cfg, struct nsc_log *log,
+			    const struct nsc_source_driver **src, const struct nsc_output_driver **out,
+			    struct nsc_error *err)
+{
+	e->settings.fallback = e->use_env ? env_lookup : NULL;
+	nsc_rc rc = nsc_config_load(cfg, nsc_config_kv_lookup, &e->settings, err);
+	if (rc == NSC_OK && log)
+		rc = nsc_config_register_secrets(cfg, log);
+	if (rc != NSC_OK)
+		return rc;
+	*src = nsc_source_driver_for(cfg->source);
+	*out = e->direct ? nsc_output_backend_for(cfg->output) : nsc_output_driver_for(cfg->output);
+	if (!*src)
+		return nsc_error_set(err, NSC_ERR_UNSUPPORTED,
+				     "CONNECT_SOURCE=%s is not available in this version of nsconnect yet",
+				     nsc_source_kind_name(cfg->source));
+	if (!*out)
+		return nsc_error_set(err, NSC_ERR_UNSUPPORTED,
+				     "CONNECT_OUTPUT=%s is not available in this build of nsconnect",
+				     nsc_output_kind_name(cfg->output));
+	return NSC_OK;
+}
+
+nsc_rc nsc_embed_validate(nsc_embed *e, struct nsc_error *err)
+{
+	struct nsc_error local;
+	struct nsc_config cfg;
+	const struct nsc_source_driver *src;
+	const struct nsc_output_driver *out;
+	if (!err)
+		err = &local;
+	nsc_error_clear(err);
+	nsc_config_init(&cfg);
+	nsc_rc rc = load_settings(e, &cfg, NULL, &src, &out, err);
+	nsc_config_free(&cfg);
 	return rc;
 }
 
 nsc_rc nsc_embed_start(nsc_embed *e, struct nsc_error *err)
 {
 	struct nsc_error local;
+	const struct nsc_source_driver *src;
+	const struct nsc_output_driver *out;
 	if (!err)
 		err = &local;
 	nsc_error_clear(err);
 	if (e->thread_started)
 		return nsc_error_set(err, NSC_ERR_STATE, "nsconnect is already running");
 
-	e->settings.fallback = e->use_env ? env_lookup : NULL;
 	e->log = nsc_log_new(NSC_LOG_INFO);
 	if (!e->log)
 		return nsc_error_set(err, NSC_ERR_NOMEM, "out of memory");
@@ -254,37 +290,20 @@ nsc_rc nsc_embed_start(nsc_embed *e, struct nsc_error *err)
 		nsc_log_set_sink(e->log, log_to_host, e);
 	nsc_config_init(&e->cfg);
 	e->cfg_loaded = true;
-	nsc_rc rc = nsc_config_load(&e->cfg, nsc_config_kv_lookup, &e->settings, err);
-	if (rc == NSC_OK)
-		rc = nsc_config_register_secrets(&e->cfg, e->log);
+	nsc_rc rc = load_settings(e, &e->cfg, e->log, &src, &out, err);
 	if (rc != NSC_OK)
-		return start_failed(e, rc, err);
+		return start_failed(e, rc);
 	nsc_log_set_level(e->log, e->cfg.log_level);
 
-	const struct nsc_source_driver *src = nsc_source_driver_for(e->cfg.source);
-	const struct nsc_output_driver *out = e->direct ? nsc_output_backend_for(e->cfg.output)
-							: nsc_output_driver_for(e->cfg.output);
-	if (!src)
-		return start_failed(e, nsc_error_set(err, NSC_ERR_UNSUPPORTED,
-						     "CONNECT_SOURCE=%s is not available in this version of "
-						     "nsconnect yet",
-						     nsc_source_kind_name(e->cfg.source)),
-				    err);
-	if (!out)
-		return start_failed(e, nsc_error_set(err, NSC_ERR_UNSUPPORTED,
-						     "CONNECT_OUTPUT=%s is not available in this build of "
-						     "nsconnect",
-						     nsc_output_kind_name(e->cfg.output)),
-				    err);
 	if (nsc_loop_new(NULL, &e->loop) != NSC_OK)
-		return start_failed(e, nsc_error_set(err, NSC_ERR_NOMEM, "cannot create the event loop"), err);
+		return start_failed(e, nsc_error_set(err, NSC_ERR_NOMEM, "cannot create the event loop"));
 	struct nsc_bridge_options opts = { .frame_done = on_frame, .frame_done_arg = e };
 	rc = nsc_bridge_new_with(e->loop, &e->cfg, e->log, &opts, src, out, &e->bridge, err);
 	if (rc != NSC_OK)
-		return start_failed(e, rc, err);
+		return start_failed(e, rc);
 	rc = nsc_bridge_start(e->bridge);
 	if (rc != NSC_OK)
-		return start_failed(e, nsc_error_set(err, rc, "cannot start the bridge"), err);
+		return start_failed(e, nsc_error_set(err, rc, "cannot start the bridge"));
 
 	pthread_mutex_lock(&e->lock);
 	memset(&e->status, 0, sizeof(e->status));
@@ -296,8 +315,7 @@ nsc_rc nsc_embed_start(nsc_embed *e, struct nsc_error *err)
 		pthread_mutex_lock(&e->lock);
 		e->status.running = 0;
 		pthread_mutex_unlock(&e->lock);
-		return start_failed(e, nsc_error_set(err, NSC_ERR_INTERNAL, "cannot start the engine thread"),
-				    err);
+		return start_failed(e, nsc_error_set(err, NSC_ERR_INTERNAL, "cannot start the engine thread"));
 	}
 	e->thread_started = true;
 	nsc_info(e->log, COMP, "event=started version=%s source=%s output=%s%s", nsc_version(),

@@ -134,6 +134,13 @@ NSC_API void nsc_embed_on_batch(nsc_embed *e, nsc_embed_batch_fn fn, void *arg);
 NSC_API void nsc_embed_on_log(nsc_embed *e, nsc_embed_log_fn fn, void *arg);
 NSC_API void nsc_embed_on_problem(nsc_embed *e, nsc_embed_problem_fn fn, void *arg);
 /*
+ * Checks the settings exactly as nsc_embed_start would (values, and whether
+ * this build has the source and output), without starting anything: a
+ * host can refuse a bad configuration at its own start. NSC_OK, or the
+ * code with err->msg naming the variable and the expected form.
+ */
+NSC_API nsc_rc nsc_embed_validate(nsc_embed *e, struct nsc_error *err);
+/*
  * Validates the settings, opens the output and starts the engine thread.
  * NSC_ERR_CONFIG with err->msg naming the variable and the expected form;
  * NSC_ERR_STATE when already running. After a failure nothing runs.

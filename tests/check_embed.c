@@ -214,6 +214,9 @@ START_TEST(bad_settings_start_nothing)
 	ck_assert_int_eq(nsc_embed_set(h.e, "CONNECT_NO_SUCH_THING", "1"), NSC_ERR_CONFIG);
 	ck_assert_int_eq(nsc_embed_set(h.e, "CONNECT_LOOKBACK_HOURS", "forever"), NSC_OK);
 	struct nsc_error err;
+	/* validate says what start would say, and starts nothing. */
+	ck_assert_int_eq(nsc_embed_validate(h.e, &err), NSC_ERR_CONFIG);
+	ck_assert_msg(strstr(err.msg, "CONNECT_LOOKBACK_HOURS=\"forever\"") != NULL, "%s", err.msg);
 	ck_assert_int_eq(nsc_embed_start(h.e, &err), NSC_ERR_CONFIG);
 	ck_assert_msg(strstr(err.msg, "CONNECT_LOOKBACK_HOURS") != NULL, "%s", err.msg);
 	struct nsc_embed_status st;
@@ -222,8 +225,12 @@ START_TEST(bad_settings_start_nothing)
 	sleep_ms(300);
 	ck_assert_int_eq(batches(&h), 0);
 	ck_assert_int_eq(stored_lines(&h), -1); /* the output was never opened */
-	/* Fixed, it starts. */
+	/* Fixed, it validates (still without starting) and starts. */
 	ck_assert_int_eq(nsc_embed_set(h.e, "CONNECT_LOOKBACK_HOURS", "1"), NSC_OK);
+	ck_assert_int_eq(nsc_embed_validate(h.e, &err), NSC_OK);
+	nsc_embed_status(h.e, &st);
+	ck_assert_int_eq(st.running, 0);
+	ck_assert_int_eq(stored_lines(&h), -1);
 	ck_assert_int_eq(nsc_embed_start(h.e, &err), NSC_OK);
 	ck_assert(wait_until(&h, three_batches, 15000));
 	host_fini(&h);

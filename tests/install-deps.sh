@@ -4,7 +4,8 @@
 #   install-deps.sh build   compiler, autotools and libraries
 #   install-deps.sh test    the above plus what the test suite uses (Go builds the
 #                           MongoDB-wire test server; it needs the Go version
-#                           that tests/ferretdb/go.mod names)
+#                           that tests/ferretdb/go.mod names), Node and its
+#                           headers for the Nightscout plugin and its tests
 # Uses sudo when not run as root. Packages already present are skipped.
 set -eu
 
@@ -21,6 +22,14 @@ missing=""
 # Go: the machine's own if it has one (this project's CI machines do), else Debian's.
 if [ "${1:-build}" = test ] && ! command -v go >/dev/null 2>&1; then
 	missing="golang-go"
+fi
+# Node runs the plugin's tests and its node_api.h builds the plugin: the
+# machine's own when present (NodeSource's nodejs ships both; installing
+# Debian's headers over it would clash), else Debian's nodejs and libnode-dev.
+if [ "${1:-build}" = test ]; then
+	command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+	[ -r /usr/include/node/node_api.h ] || [ -r /usr/local/include/node/node_api.h ] ||
+		missing="$missing libnode-dev"
 fi
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
