@@ -114,6 +114,67 @@ START_TEST(graph_fixture_gives_the_expected_entries)
 }
 END_TEST
 
+/*
+ * History that LibreLinkUp adds late, behind a current reading already
+ * stored: the driver's transform looks an hour behind the newest stored
+ * entry (within the lookback), so those points are not lost.
+ */
+START_TEST(late_history_behind_the_newest_entry_is_kept)
+{
+	struct nsc_config cfg;
+	nsc_config_init(&cfg);
+	cfg.source = NSC_SOURCE_LINKUP;
+	cfg.lookback_ms = 48 * 3600 * 1000LL;
+	cfg.http_timeout_ms = 2000;
+	cfg.linkup_username = strdup(TLLU_DEFAULT_USER);
+	cfg.linkup_password = strdup(TLLU_DEFAULT_PASSWORD);
+	cfg.linkup_region = strdup("EU");
+	ck_assert(cfg.linkup_username && cfg.linkup_password && cfg.linkup_region);
+	struct nsc_loop *loop;
+	ck_assert_int_eq(nsc_loop_new(NULL, &loop), NSC_OK);
+	struct nsc_log *log = nsc_log_new(NSC_LOG_ERROR);
+	ck_assert_ptr_nonnull(log);
+	struct nsc_source_env env = { .config = &cfg, .log = log, .loop = loop };
+	void *ctx;
+	struct nsc_error err;
+	ck_assert_int_eq(nsc_source_linkup.create(&env, &ctx, &err), NSC_OK);
+
+	/* The newest stored entry is the 16:47:40 current reading; 16:40:40 and 16:45:40 came late. */
+	struct nsc_payload in = { .data = (char *)GRAPH_OK, .len = strlen(GRAPH_OK) };
+	struct nsc_fetch_window w = {
+		.from_ms = 1672418860000LL, .to_ms = 1672418860000LL + 60000, .interval_ms = 300000,
+	};
+	struct nsc_batch b;
+	nsc_batch_init(&b);
+	size_t skipped = 0;
+	ck_assert_int_eq(nsc_source_linkup.transform(ctx, &in, &w, &b, &skipped, &err), NSC_OK);
+	ck_assert_uint_eq(nsc_batch_count(&b, NSC_COLL_ENTRIES), 3);
+	ck_assert_int_eq(num(nsc_batch_get(&b, NSC_COLL_ENTRIES, 0), "sgv"), 118);
+	nsc_batch_clear(&b);
+
+	/* More than an hour behind is not looked at again. */
+	w.from_ms = 1672418440000LL + NSC_LINKUP_HISTORY_RECHECK_MS; /* 16:40:40 + 1 h */
+	w.to_ms = w.from_ms + 60000;
+	ck_assert_int_eq(nsc_source_linkup.transform(ctx, &in, &w, &b, &skipped, &err), NSC_OK);
+	ck_assert_uint_eq(nsc_batch_count(&b, NSC_COLL_ENTRIES), 2);
+	nsc_batch_clear(&b);
+
+	/* Nor anything before the lookback: 3 minutes back from 16:48:10 leaves 16:45:40 and 16:47:40. */
+	cfg.lookback_ms = 3 * 60000;
+	w.from_ms = 1672418860000LL; /* 16:47:40 */
+	w.to_ms = 1672418860000LL + 30000;
+	ck_assert_int_eq(nsc_source_linkup.transform(ctx, &in, &w, &b, &skipped, &err), NSC_OK);
+	ck_assert_uint_eq(nsc_batch_count(&b, NSC_COLL_ENTRIES), 2);
+	ck_assert_int_eq(num(nsc_batch_get(&b, NSC_COLL_ENTRIES, 0), "sgv"), 116);
+	nsc_batch_clear(&b);
+
+	nsc_source_linkup.destroy(ctx);
+	nsc_log_free(log);
+	nsc_loop_free(loop);
+	nsc_config_free(&cfg);
+}
+END_TEST
+
 START_TEST(current_reading_in_the_graph_is_emitted_once)
 {
 	const char *body =
@@ -647,7 +708,9 @@ START_TEST(clean_run_stores_exact_readings)
 		ck_assert(has(rec_at(i), "direction"));
 		ck_assert_int_eq(num(rec_at(i), "date"), cur0 + (int64_t)(i - TLLU_GRAPH_POINTS + 1) * CADENCE);
 	}
-	ck_assert_uint_eq(st(&e)->duplicates[NSC_COLL_ENTRIES], 0);
+	/* Each of the 12 polls looked an hour back again for late history: 12 points already held. */
+	ck_assert_uint_eq(st(&e)->duplicates[NSC_COLL_ENTRIES],
+			  12 * (NSC_LINKUP_HISTORY_RECHECK_MS / CADENCE));
 	ck_assert_uint_eq(st(&e)->frames_failed, 0);
 
 	/* Headers: product, version 4.16.0 by default, account-id, the rolled token. */
@@ -1140,6 +1203,7 @@ static Suite *suite(void)
 	TCase *sim = tcase_create("simulator");
 	tcase_set_timeout(sim, 60);
 	tcase_add_test(sim, clean_run_stores_exact_readings);
+	tcase_add_test(sim, late_history_behind_the_newest_entry_is_kept);
 	tcase_add_test(sim, current_reading_between_slots);
 	tcase_add_test(sim, redirect_is_followed_and_remembered);
 	tcase_add_test(sim, wrong_password_for_a_day_is_safe);

@@ -511,7 +511,16 @@ static nsc_rc llu_transform(void *vctx, const struct nsc_payload *in, const stru
 			    struct nsc_batch *out, size_t *skipped, struct nsc_error *err)
 {
 	struct llu_ctx *c = vctx;
-	nsc_rc rc = nsc_linkup_transform_graph(in ? in->data : NULL, in ? in->len : 0, w->from_ms, out,
+	/*
+	 * LibreLinkUp sometimes adds history points late, behind a current
+	 * reading already stored: look an hour further back than the newest
+	 * stored entry. Points already held are duplicates to every output.
+	 */
+	int64_t from = w->from_ms - NSC_LINKUP_HISTORY_RECHECK_MS;
+	int64_t floor = w->to_ms - c->cfg->lookback_ms;
+	if (from < floor)
+		from = floor < w->from_ms ? floor : w->from_ms;
+	nsc_rc rc = nsc_linkup_transform_graph(in ? in->data : NULL, in ? in->len : 0, from, out,
 					       skipped, err);
 	if (rc == NSC_OK)
 		nsc_dbg(c->log, COMP, "event=transform entries=%zu skipped=%zu", nsc_batch_count(out, NSC_COLL_ENTRIES),

@@ -144,6 +144,9 @@ nsc_rc nsc_linkup_verdict(const struct nsc_linkup_answer *a, enum nsc_linkup_cal
 
 /* ---- transform ----------------------------------------------------------- */
 
+/* How far behind the newest stored entry each poll looks again for late history. */
+#define NSC_LINKUP_HISTORY_RECHECK_MS (60 * 60 * 1000)
+
 /*
  * A graph answer -> entries with date > from_ms. Bad points are skipped
  * and counted; NSC_ERR_DROP (err set) when the payload is not an object
