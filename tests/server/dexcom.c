@@ -69,19 +69,8 @@ struct tsdx {
 	struct tsdx_counters counters;
 };
 
-static void oom(void)
-{
-	fprintf(stderr, "tsdx: out of memory\n");
-	abort();
-}
-
-static char *xstrdup(const char *s)
-{
-	char *d = strdup(s ? s : "");
-	if (!d)
-		oom();
-	return d;
-}
+#define oom() tsrv_oom("tsdx")
+#define xstrdup(s) tsrv_xstrdup("tsdx", (s))
 
 static uint64_t mix(uint64_t x)
 {

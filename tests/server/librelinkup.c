@@ -73,19 +73,8 @@ struct tllu {
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static void oom(void)
-{
-	fprintf(stderr, "tllu: out of memory\n");
-	abort();
-}
-
-static char *xstrdup(const char *s)
-{
-	char *d = strdup(s);
-	if (!d)
-		oom();
-	return d;
-}
+#define oom() tsrv_oom("tllu")
+#define xstrdup(s) tsrv_xstrdup("tllu", (s))
 
 static struct json_object *jnew(void)
 {

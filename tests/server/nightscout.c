@@ -64,20 +64,8 @@ enum who { WHO_NONE, WHO_ADMIN, WHO_TOKEN, WHO_BAD };
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static void oom(void)
-{
-	fprintf(stderr, "tsns: out of memory\n");
-	abort();
-}
-
-static char *xstrdup(const char *s)
-{
-	char *d = strdup(s);
-
-	if (!d)
-		oom();
-	return d;
-}
+#define oom() tsrv_oom("tsns")
+#define xstrdup(s) tsrv_xstrdup("tsns", (s))
 
 static long long now_ms(void)
 {

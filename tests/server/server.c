@@ -755,3 +755,17 @@ const char *tsrv_url(const struct tsrv *s)
 {
 	return s->url;
 }
+
+void tsrv_oom(const char *who)
+{
+	fprintf(stderr, "%s: out of memory\n", who);
+	abort();
+}
+
+char *tsrv_xstrdup(const char *who, const char *s)
+{
+	char *d = strdup(s ? s : "");
+	if (!d)
+		tsrv_oom(who);
+	return d;
+}

@@ -114,6 +114,15 @@ const char *tsrv_header(const struct tsrv_request *r, const char *name);
 /* Query argument lookup; NULL when absent. */
 const char *tsrv_arg(const struct tsrv_request *r, const char *name);
 
+/* ---- allocation for the simulators ---- */
+/*
+ * A test server that runs out of memory cannot answer truthfully: these
+ * print "<who>: out of memory" and abort instead of returning NULL.
+ */
+void tsrv_oom(const char *who) __attribute__((noreturn));
+/* strdup of s (NULL copies as ""), or tsrv_oom(who). */
+char *tsrv_xstrdup(const char *who, const char *s);
+
 /* ---- building responses (for handlers) ---- */
 /* Copies body; content_type NULL means application/json. */
 void tsrv_respond(struct tsrv_response *r, int status, const char *content_type, const char *body,
