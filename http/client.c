@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 
 #include "http/client.h"
+#include "strbuf.h"
 
 struct nsc_http_client {
 	CURL *easy; /* reused: its connection cache gives keep-alive */
@@ -90,21 +91,13 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 		r->too_large = true;
 		return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
 	}
-	if (r->body_len + n + 1 > s->cap) {
-		size_t cap = s->cap ? s->cap : 4096;
-		char *p;
-
-		while (cap < r->body_len + n + 1)
-			cap *= 2;
-		p = realloc(r->body, cap);
-		if (!p)
-			return 0;
-		r->body = p;
-		s->cap = cap;
-	}
-	memcpy(r->body + r->body_len, data, n);
-	r->body_len += n;
-	r->body[r->body_len] = '\0';
+	/* The response owns the text; the sink only remembers its capacity. */
+	struct nsc_strbuf buf = { .p = r->body, .len = r->body_len, .cap = s->cap };
+	if (nsc_strbuf_append(&buf, data, n) != NSC_OK)
+		return 0;
+	r->body = buf.p;
+	r->body_len = buf.len;
+	s->cap = buf.cap;
 	return n;
 }
 

@@ -48,7 +48,7 @@ static nsc_rc request_jwt(struct nsc_rest *r, const char *access_token,
 			  struct json_object **answer, struct nsc_error *err)
 {
 	struct nsc_http_response resp;
-	struct nsc_rest_buf path = { 0 };
+	struct nsc_strbuf path = { 0 };
 	char said[256];
 	char *esc;
 	nsc_rc rc;
@@ -57,18 +57,18 @@ static nsc_rc request_jwt(struct nsc_rest *r, const char *access_token,
 	esc = nsc_http_escape(r->http, access_token);
 	if (!esc)
 		return nsc_error_set(err, NSC_ERR_NOMEM, "out of memory exchanging the token");
-	rc = nsc_rest_buf_append(&path, REQUEST_PATH, strlen(REQUEST_PATH));
+	rc = nsc_strbuf_append(&path, REQUEST_PATH, strlen(REQUEST_PATH));
 	if (rc == NSC_OK)
-		rc = nsc_rest_buf_append(&path, esc, strlen(esc));
+		rc = nsc_strbuf_append(&path, esc, strlen(esc));
 	explicit_bzero(esc, strlen(esc));
 	free(esc);
 	if (rc != NSC_OK) {
-		nsc_rest_buf_free(&path);
+		nsc_strbuf_free(&path);
 		return nsc_error_set(err, NSC_ERR_NOMEM, "out of memory exchanging the token");
 	}
 	rc = nsc_rest_call(r, REQUEST_WHAT, "GET", path.p, NULL, NULL, NULL, 0, &resp, err);
 	explicit_bzero(path.p, path.len);
-	nsc_rest_buf_free(&path);
+	nsc_strbuf_free(&path);
 	if (rc != NSC_OK) {
 		nsc_http_response_free(&resp);
 		return rc;

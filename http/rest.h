@@ -24,6 +24,7 @@
 #include "log.h"
 #include "nsc_config.h"
 #include "output.h"
+#include "strbuf.h"
 
 #define NSC_REST_COMP "rest"
 /* v1 POST bodies are split beyond this (Nightscout takes 1 MB for devicestatus/profile). */
@@ -104,12 +105,5 @@ struct nsc_rest_page_reader {
 nsc_rc nsc_rest_last_known(void *ctx, const struct nsc_rest_page_reader *rd,
 			   struct nsc_last_known *out, struct nsc_error *err);
 
-/* A growable text buffer with overflow checks. */
-struct nsc_rest_buf {
-	char *p;
-	size_t len, cap;
-};
-nsc_rc nsc_rest_buf_append(struct nsc_rest_buf *b, const char *s, size_t n);
-void nsc_rest_buf_free(struct nsc_rest_buf *b);
 
 #endif

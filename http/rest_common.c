@@ -11,41 +11,9 @@
 #include "jsonutil.h"
 #include "http/rest.h"
 
-/* ---- buffer ----------------------------------------------------------------- */
-
-nsc_rc nsc_rest_buf_append(struct nsc_rest_buf *b, const char *s, size_t n)
+static nsc_rc buf_add(struct nsc_strbuf *b, const char *s)
 {
-	if (n > SIZE_MAX / 2 - b->len - 1)
-		return NSC_ERR_NOMEM;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-		char *p;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (!p)
-			return NSC_ERR_NOMEM;
-		b->p = p;
-		b->cap = cap;
-	}
-	if (n > 0)
-		memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return NSC_OK;
-}
-
-void nsc_rest_buf_free(struct nsc_rest_buf *b)
-{
-	free(b->p);
-	b->p = NULL;
-	b->len = b->cap = 0;
-}
-
-static nsc_rc buf_add(struct nsc_rest_buf *b, const char *s)
-{
-	return nsc_rest_buf_append(b, s, strlen(s));
+	return nsc_strbuf_append(b, s, strlen(s));
 }
 
 /* ---- setup -------------------------------------------------------------------- */
@@ -168,7 +136,7 @@ nsc_rc nsc_rest_call(struct nsc_rest *r, const char *what, const char *method, c
 		     const char *query, const char *const *headers, const char *body,
 		     size_t body_len, struct nsc_http_response *resp, struct nsc_error *err)
 {
-	struct nsc_rest_buf url = { 0 };
+	struct nsc_strbuf url = { 0 };
 	const char *all[8];
 	size_t n = 0;
 	int64_t t0;
@@ -189,7 +157,7 @@ nsc_rc nsc_rest_call(struct nsc_rest *r, const char *what, const char *method, c
 			rc = buf_add(&url, r->token_query);
 	}
 	if (rc != NSC_OK) {
-		nsc_rest_buf_free(&url);
+		nsc_strbuf_free(&url);
 		return nsc_error_set(err, NSC_ERR_NOMEM, "out of memory building the URL for %s",
 				     what);
 	}
@@ -198,7 +166,7 @@ nsc_rc nsc_rest_call(struct nsc_rest *r, const char *what, const char *method, c
 		all[n++] = r->secret_header;
 	for (size_t i = 0; headers && headers[i]; i++) {
 		if (n + 1 >= sizeof(all) / sizeof(all[0])) {
-			nsc_rest_buf_free(&url);
+			nsc_strbuf_free(&url);
 			return nsc_error_set(err, NSC_ERR_INTERNAL, "too many headers for %s", what);
 		}
 		all[n++] = headers[i];
@@ -209,7 +177,7 @@ nsc_rc nsc_rest_call(struct nsc_rest *r, const char *what, const char *method, c
 	rc = nsc_http_request(r->http, method, url.p, all, body, body_len, resp, err);
 	/* The URL may carry the token: wipe it. */
 	explicit_bzero(url.p, url.len);
-	nsc_rest_buf_free(&url);
+	nsc_strbuf_free(&url);
 	if (rc != NSC_OK)
 		return rc;
 	nsc_dbg(r->log, NSC_REST_COMP, "event=http call=\"%s\" status=%ld curl=%d bytes_out=%zu "

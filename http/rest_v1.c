@@ -133,14 +133,14 @@ static nsc_rc write_collection(struct v1_ctx *x, const struct nsc_batch *b, enum
 			       struct nsc_error *err)
 {
 	size_t n = nsc_batch_count(b, c), i = 0;
-	struct nsc_rest_buf body = { 0 };
+	struct nsc_strbuf body = { 0 };
 	nsc_rc rc = NSC_OK;
 
 	while (i < n) {
 		size_t ndocs = 0;
 
 		body.len = 0;
-		rc = nsc_rest_buf_append(&body, "[", 1);
+		rc = nsc_strbuf_append(&body, "[", 1);
 		while (rc == NSC_OK && i + ndocs < n) {
 			size_t len = 0;
 			const char *doc = json_object_to_json_string_length(
@@ -154,13 +154,13 @@ static nsc_rc write_collection(struct v1_ctx *x, const struct nsc_batch *b, enum
 			if (ndocs > 0 && body.len + len + 2 > x->rest.max_post_bytes)
 				break;
 			if (ndocs > 0)
-				rc = nsc_rest_buf_append(&body, ",", 1);
+				rc = nsc_strbuf_append(&body, ",", 1);
 			if (rc == NSC_OK)
-				rc = nsc_rest_buf_append(&body, doc, len);
+				rc = nsc_strbuf_append(&body, doc, len);
 			ndocs++;
 		}
 		if (rc == NSC_OK)
-			rc = nsc_rest_buf_append(&body, "]", 1);
+			rc = nsc_strbuf_append(&body, "]", 1);
 		if (rc != NSC_OK) {
 			rc = nsc_error_set(err, rc, "out of memory building the %s request body",
 					   nsc_collection_name(c));
@@ -180,7 +180,7 @@ static nsc_rc write_collection(struct v1_ctx *x, const struct nsc_batch *b, enum
 		}
 		i += ndocs;
 	}
-	nsc_rest_buf_free(&body);
+	nsc_strbuf_free(&body);
 	return rc;
 }
 

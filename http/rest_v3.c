@@ -173,7 +173,7 @@ static nsc_rc set_field(struct json_object *doc, const char *key, struct json_ob
 }
 
 /* The v3 body of a batch document: app, date and utcOffset added where missing. */
-static nsc_rc make_body(struct json_object *doc, struct nsc_rest_buf *out, struct nsc_error *err)
+static nsc_rc make_body(struct json_object *doc, struct nsc_strbuf *out, struct nsc_error *err)
 {
 	struct json_object *copy = NULL, *v = NULL;
 	const char *app, *text;
@@ -195,7 +195,7 @@ static nsc_rc make_body(struct json_object *doc, struct nsc_rest_buf *out, struc
 		rc = set_field(copy, "app", json_object_new_string(V3_APP));
 	text = rc == NSC_OK ? json_object_to_json_string_length(copy, NSC_JSON_WIRE, &len) : NULL;
 	out->len = 0;
-	if (!text || nsc_rest_buf_append(out, text, len) != NSC_OK)
+	if (!text || nsc_strbuf_append(out, text, len) != NSC_OK)
 		rc = NSC_ERR_NOMEM;
 	json_object_put(copy);
 	if (rc != NSC_OK)
@@ -229,7 +229,7 @@ static nsc_rc v3_write(void *ctx, const struct nsc_batch *b, struct nsc_write_re
 	struct v3_ctx *x = ctx;
 	struct v3_call_state st = { false };
 	struct nsc_error first_drop = { 0 }, local;
-	struct nsc_rest_buf body = { 0 };
+	struct nsc_strbuf body = { 0 };
 	size_t refused[NSC_COLL_COUNT] = { 0 };
 	nsc_rc rc;
 
@@ -276,7 +276,7 @@ static nsc_rc v3_write(void *ctx, const struct nsc_batch *b, struct nsc_write_re
 			nsc_http_response_free(&resp);
 		}
 	}
-	nsc_rest_buf_free(&body);
+	nsc_strbuf_free(&body);
 	for (int c = 0; c < NSC_COLL_COUNT; c++) {
 		if (refused[c])
 			nsc_err(x->rest.log, NSC_REST_COMP,

@@ -15,6 +15,7 @@ src_libnsconnect_la_SOURCES = \
 	src/identity.c src/identity.h \
 	src/batch.c src/batch.h \
 	src/jsonutil.c src/jsonutil.h \
+	src/strbuf.c src/strbuf.h \
 	src/fileio.c src/fileio.h \
 	src/config.c src/config_kv.c src/config_url.c src/config_secrets.c src/config_internal.h src/nsc_config.h \
 	src/settings.c \

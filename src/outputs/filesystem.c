@@ -26,6 +26,7 @@
 #include "identity.h"
 #include "fileio.h"
 #include "outputs/filesystem.h"
+#include "strbuf.h"
 
 #define FS_COMP "filesystem"
 #define FS_SUFFIX ".jsonl"
@@ -46,44 +47,6 @@ struct fs_ctx {
 	struct fs_coll coll[NSC_COLL_COUNT];
 };
 
-/* A growable byte buffer with overflow checks. */
-struct fs_buf {
-	char *p;
-	size_t len, cap;
-};
-
-static int fs_buf_append(struct fs_buf *b, const char *s, size_t n)
-{
-	if (n > SIZE_MAX - b->len - 1)
-		return -1;
-	size_t need = b->len + n + 1;
-	if (need > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < need) {
-			if (cap > SIZE_MAX / 2) {
-				cap = need;
-				break;
-			}
-			cap *= 2;
-		}
-		char *np = realloc(b->p, cap);
-		if (np == NULL)
-			return -1;
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
-}
-
-static void fs_buf_free(struct fs_buf *b)
-{
-	free(b->p);
-	b->p = NULL;
-	b->len = b->cap = 0;
-}
 
 static char *fs_path_join(const char *dir, const char *name, const char *suffix)
 {
@@ -259,7 +222,7 @@ static nsc_rc fs_load_file(struct fs_ctx *ctx, struct fs_coll *fc, struct nsc_er
 {
 	struct json_tokener *tok = json_tokener_new();
 	char *chunk = malloc(FS_READ_CHUNK);
-	struct fs_buf line = { 0 };
+	struct nsc_strbuf line = { 0 };
 	size_t lineno = 0, lines = 0, invalid = 0;
 	bool overlong = false;
 	off_t off = 0;
@@ -289,7 +252,7 @@ static nsc_rc fs_load_file(struct fs_ctx *ctx, struct fs_coll *fc, struct nsc_er
 				if (line.len + seg > FS_MAX_LINE) {
 					overlong = true;
 					line.len = 0;
-				} else if (fs_buf_append(&line, p, seg) != 0) {
+				} else if (nsc_strbuf_append(&line, p, seg) != NSC_OK) {
 					rc = nsc_error_set(err, NSC_ERR_NOMEM, "out of memory reading %s",
 							   fc->path);
 					goto out;
@@ -332,7 +295,7 @@ static nsc_rc fs_load_file(struct fs_ctx *ctx, struct fs_coll *fc, struct nsc_er
 	nsc_dbg(ctx->log, FS_COMP, "event=loaded file=%s documents=%zu invalid=%zu newest=%" PRId64,
 		fc->path, lines - invalid, invalid, fc->newest);
 out:
-	fs_buf_free(&line);
+	nsc_strbuf_free(&line);
 	free(chunk);
 	if (tok != NULL)
 		json_tokener_free(tok);
@@ -478,7 +441,7 @@ static nsc_rc fs_last_known(void *vctx, struct nsc_last_known *out, struct nsc_e
 /* ---- write ----------------------------------------------------------- */
 
 /* Appends buf to fc durably; on failure the file is cut back to its old size. */
-static nsc_rc fs_append(struct fs_ctx *ctx, struct fs_coll *fc, const struct fs_buf *buf,
+static nsc_rc fs_append(struct fs_ctx *ctx, struct fs_coll *fc, const struct nsc_strbuf *buf,
 			struct nsc_error *err)
 {
 	struct stat st;
@@ -510,7 +473,7 @@ static nsc_rc fs_write_collection(struct fs_ctx *ctx, const struct nsc_batch *b,
 	struct fs_coll *fc = &ctx->coll[c];
 	size_t n = nsc_batch_count(b, c);
 	struct json_object *fresh = NULL; /* identifiers of this batch's new documents */
-	struct fs_buf buf = { 0 };
+	struct nsc_strbuf buf = { 0 };
 	size_t stored = 0, duplicates = 0;
 	int64_t newest = fc->newest;
 	nsc_rc rc = NSC_OK;
@@ -547,7 +510,7 @@ static nsc_rc fs_write_collection(struct fs_ctx *ctx, const struct nsc_batch *b,
 		size_t len = 0;
 		const char *text = json_object_to_json_string_length(doc, FS_JSON_FLAGS, &len);
 		if (text == NULL || fs_set_add_new(fresh, id) != 0 ||
-		    fs_buf_append(&buf, text, len) != 0 || fs_buf_append(&buf, "\n", 1) != 0) {
+		    nsc_strbuf_append(&buf, text, len) != NSC_OK || nsc_strbuf_append(&buf, "\n", 1) != NSC_OK) {
 			rc = nsc_error_set(err, NSC_ERR_NOMEM, "out of memory writing %s", fc->path);
 			goto out;
 		}
@@ -579,7 +542,7 @@ static nsc_rc fs_write_collection(struct fs_ctx *ctx, const struct nsc_batch *b,
 	nsc_dbg(ctx->log, FS_COMP, "event=write file=%s stored=%zu duplicates=%zu bytes=%zu", fc->path,
 		stored, duplicates, buf.len);
 out:
-	fs_buf_free(&buf);
+	nsc_strbuf_free(&buf);
 	json_object_put(fresh);
 	return rc;
 }

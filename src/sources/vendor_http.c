@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "sources/vendor_http.h"
+#include "strbuf.h"
 
 static void reset_response(struct nsc_vendor_response *r)
 {
@@ -67,19 +68,12 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 		c->overflow = true;
 		return 0; /* curl fails the transfer with CURLE_WRITE_ERROR */
 	}
-	if (r->body_len + n + 1 > c->body_cap) {
-		size_t cap = c->body_cap ? c->body_cap : 4096;
-		while (cap < r->body_len + n + 1)
-			cap *= 2;
-		char *p = realloc(r->body, cap);
-		if (!p)
-			return 0;
-		r->body = p;
-		c->body_cap = cap;
-	}
-	memcpy(r->body + r->body_len, data, n);
-	r->body_len += n;
-	r->body[r->body_len] = '\0';
+	struct nsc_strbuf buf = { .p = r->body, .len = r->body_len, .cap = c->body_cap };
+	if (nsc_strbuf_append(&buf, data, n) != NSC_OK)
+		return 0;
+	r->body = buf.p;
+	r->body_len = buf.len;
+	c->body_cap = buf.cap;
 	return n;
 }
 
