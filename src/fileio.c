@@ -43,3 +43,20 @@ int nsc_fdatasync(int fd)
 	}
 	return 0;
 }
+
+nsc_rc nsc_path_errno_rc(int e)
+{
+	switch (e) {
+	case ENOENT:
+	case ENOTDIR:
+	case EACCES:
+	case EPERM:
+	case EROFS:
+	case ELOOP:
+	case ENAMETOOLONG:
+	case EEXIST:
+		return NSC_ERR_CONFIG; /* the user must fix the directory */
+	default:
+		return NSC_ERR_IO;
+	}
+}

@@ -9,8 +9,18 @@
 
 #include <stddef.h>
 
+#include "error.h"
+
 int nsc_write_all(int fd, const char *p, size_t n);
 int nsc_fsync(int fd);
 int nsc_fdatasync(int fd);
+
+/*
+ * What an errno from creating or opening a configured directory (or a file
+ * in it) means: NSC_ERR_CONFIG when the user must fix the path (missing,
+ * not a directory, no permission, read-only, loops, too long, exists),
+ * NSC_ERR_IO for everything else (disk full, I/O error, ...).
+ */
+nsc_rc nsc_path_errno_rc(int e);
 
 #endif

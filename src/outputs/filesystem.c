@@ -199,22 +199,10 @@ static int fs_repair_tail(struct fs_coll *fc, off_t *dropped)
 	return 0;
 }
 
+/* nsc_path_errno_rc, plus EISDIR: a collection file that is a directory is the user's to fix. */
 static nsc_rc fs_errno_rc(int e)
 {
-	switch (e) {
-	case ENOENT:
-	case ENOTDIR:
-	case EACCES:
-	case EPERM:
-	case EROFS:
-	case EISDIR:
-	case ELOOP:
-	case ENAMETOOLONG:
-	case EEXIST:
-		return NSC_ERR_CONFIG; /* the user must fix the directory */
-	default:
-		return NSC_ERR_IO;
-	}
+	return e == EISDIR ? NSC_ERR_CONFIG : nsc_path_errno_rc(e);
 }
 
 /* Streams the file line by line into fc's identifier set and newest time. */

@@ -281,35 +281,18 @@ int nsc_spool_queue_push(struct nsc_spool_queue *q, const struct nsc_spool_file 
 
 /* ---- the directory ---------------------------------------------------- */
 
-static nsc_rc sp_errno_rc(int e)
-{
-	switch (e) {
-	case ENOENT:
-	case ENOTDIR:
-	case EACCES:
-	case EPERM:
-	case EROFS:
-	case ELOOP:
-	case ENAMETOOLONG:
-	case EEXIST:
-		return NSC_ERR_CONFIG; /* the user must fix the directory */
-	default:
-		return NSC_ERR_IO;
-	}
-}
-
 nsc_rc nsc_spool_open_dir(const char *dir, int *dfd, int *rfd, struct nsc_error *err)
 {
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		int e = errno;
-		return nsc_error_set(err, sp_errno_rc(e),
+		return nsc_error_set(err, nsc_path_errno_rc(e),
 				     "CONNECT_SPOOL_DIR: cannot create directory %s: %s (its parent directory must exist)",
 				     dir, strerror(e));
 	}
 	*dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (*dfd < 0) {
 		int e = errno;
-		return nsc_error_set(err, sp_errno_rc(e), "CONNECT_SPOOL_DIR: cannot open directory %s: %s",
+		return nsc_error_set(err, nsc_path_errno_rc(e), "CONNECT_SPOOL_DIR: cannot open directory %s: %s",
 				     dir, strerror(e));
 	}
 	/* One process per spool: two writers would replay each other's batches. */
@@ -322,13 +305,13 @@ nsc_rc nsc_spool_open_dir(const char *dir, int *dfd, int *rfd, struct nsc_error 
 	}
 	if (mkdirat(*dfd, NSC_SPOOL_REJECTED_DIR, 0700) != 0 && errno != EEXIST) {
 		int e = errno;
-		return nsc_error_set(err, sp_errno_rc(e), "CONNECT_SPOOL_DIR: cannot create %s/%s: %s",
+		return nsc_error_set(err, nsc_path_errno_rc(e), "CONNECT_SPOOL_DIR: cannot create %s/%s: %s",
 				     dir, NSC_SPOOL_REJECTED_DIR, strerror(e));
 	}
 	*rfd = openat(*dfd, NSC_SPOOL_REJECTED_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (*rfd < 0) {
 		int e = errno;
-		return nsc_error_set(err, sp_errno_rc(e), "CONNECT_SPOOL_DIR: cannot open %s/%s: %s", dir,
+		return nsc_error_set(err, nsc_path_errno_rc(e), "CONNECT_SPOOL_DIR: cannot open %s/%s: %s", dir,
 				     NSC_SPOOL_REJECTED_DIR, strerror(e));
 	}
 	return NSC_OK;
