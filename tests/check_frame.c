@@ -37,6 +37,7 @@ static void fr_init(struct fr *t)
 	ck_assert_int_eq(fake_output_driver.open(NULL, t->h.log, &octx, NULL), NSC_OK);
 	t->src = sctx;
 	t->out = octx;
+	t->out->loop = t->h.loop;
 	nsc_rng_seed(&t->rng, 5);
 	nsc_session_init(&t->s, &fake_source_driver, sctx, &fake_source_driver.timing, t->h.loop, t->h.log);
 	struct nsc_frame_deps d = {
@@ -261,6 +262,133 @@ START_TEST(login_outage_counts_as_attempt)
 }
 END_TEST
 
+
+/* ---- every step x every verdict ---------------------------------------- */
+
+static const enum nsc_frame_state matrix_steps[] = {
+	NSC_FS_SESSION, NSC_FS_GAPS, NSC_FS_FETCHING, NSC_FS_TRANSFORMING, NSC_FS_PERSISTING,
+};
+static const nsc_rc matrix_codes[] = {
+	NSC_ERR_RETRY, NSC_ERR_AUTH, NSC_ERR_REJECTED, NSC_ERR_DROP, NSC_ERR_CONFIG,
+};
+#define N_STEPS (sizeof(matrix_steps) / sizeof(matrix_steps[0]))
+#define N_CODES (sizeof(matrix_codes) / sizeof(matrix_codes[0]))
+
+/* The script of the step that fails (the fake driver's or the memory output's). */
+static struct fake_script *script_for(struct fr *t, enum nsc_frame_state step)
+{
+	switch (step) {
+	case NSC_FS_SESSION:
+		return &t->src->auth;
+	case NSC_FS_GAPS:
+		return &t->out->last_known;
+	case NSC_FS_FETCHING:
+		return &t->src->fetch;
+	case NSC_FS_TRANSFORMING:
+		return &t->src->transform;
+	case NSC_FS_PERSISTING:
+		return &t->out->write;
+	default:
+		ck_abort_msg("no script for step %s", nsc_frame_state_name(step));
+	}
+	return NULL;
+}
+
+/*
+ * The step fails every time it runs. Whatever the step and the verdict,
+ * the frame ends, makes a bounded number of attempts, and an attempt after
+ * a temporary failure comes no sooner than the backoff says (30 s, then
+ * 60 s, each with at most 20 % jitter); only the vendor's AUTH earns one
+ * immediate re-login.
+ */
+START_TEST(every_step_every_verdict)
+{
+	enum nsc_frame_state step = matrix_steps[_i / N_CODES];
+	nsc_rc code = matrix_codes[_i % N_CODES];
+	enum nsc_verdict v = nsc_rc_verdict(code);
+	bool vendor = step == NSC_FS_FETCHING || step == NSC_FS_TRANSFORMING;
+	struct fr t;
+	fr_init(&t);
+	struct fake_script *sc = script_for(&t, step);
+	sc->always = code;
+	run_frame(&t);
+
+	unsigned want_attempts;
+	enum nsc_verdict want_verdict;
+	if (v == NSC_VERDICT_AUTH && vendor) {
+		want_attempts = 2; /* one re-login, then a temporary failure */
+		want_verdict = NSC_VERDICT_RETRY;
+	} else if (v == NSC_VERDICT_RETRY || v == NSC_VERDICT_AUTH) {
+		want_attempts = 3; /* 1 + max_retries */
+		want_verdict = NSC_VERDICT_RETRY;
+	} else {
+		want_attempts = 1;
+		want_verdict = v;
+	}
+	ck_assert_msg(t.r.attempts == want_attempts, "step %s verdict %s: %u attempts, want %u",
+		      nsc_frame_state_name(step), nsc_verdict_name(v), t.r.attempts, want_attempts);
+	ck_assert_int_eq(t.r.verdict, want_verdict);
+	/* Each attempt reached the failing step exactly once. */
+	unsigned step_calls = sc->calls;
+	if (step == NSC_FS_GAPS)
+		step_calls = t.out->last_known.calls; /* persist never ran, so all are gaps */
+	ck_assert_uint_eq(step_calls, want_attempts);
+
+	/* The time between attempts, on the virtual clock. */
+	for (unsigned k = 1; k < want_attempts; k++) {
+		int64_t gap = sc->at_ms[k] - sc->at_ms[k - 1];
+		if (v == NSC_VERDICT_AUTH && vendor) {
+			ck_assert_int_lt(gap, 1000); /* the re-login is immediate */
+			continue;
+		}
+		int64_t nominal = k == 1 ? 30000 : 60000;
+		ck_assert_msg(gap >= nominal && gap <= nominal * 12 / 10,
+			      "step %s verdict %s: attempt %u came %lld ms after the one before",
+			      nsc_frame_state_name(step), nsc_verdict_name(v), k + 1, (long long)gap);
+	}
+	/* Nothing stored by a frame that failed. */
+	ck_assert_uint_eq(t.out->held, 0);
+	fr_fini(&t);
+}
+END_TEST
+
+/* The pure move table: for every state and verdict, a retry is never free. */
+START_TEST(no_move_retries_without_waiting)
+{
+	for (int st = 0; st < NSC_FS_COUNT_; st++) {
+		for (int v = NSC_VERDICT_OK; v <= NSC_VERDICT_FATAL; v++) {
+			for (unsigned attempt = 0; attempt < 6; attempt++) {
+				for (int re = 0; re < 2; re++) {
+					enum nsc_frame_move m = nsc_frame_next_move(
+						(enum nsc_frame_state)st, (enum nsc_verdict)v, attempt, 2,
+						re != 0, 0);
+					if (m == NSC_FRAME_BACKOFF) {
+						/* A backoff is for a counted attempt, within the limit. */
+						ck_assert_uint_ge(attempt, 1);
+						ck_assert_uint_le(attempt, 2);
+						ck_assert(v == NSC_VERDICT_RETRY || v == NSC_VERDICT_AUTH);
+					}
+					if (m == NSC_FRAME_RELOGIN) {
+						/* Only once per frame, only for the vendor's AUTH. */
+						ck_assert_int_eq(v, NSC_VERDICT_AUTH);
+						ck_assert_int_eq(re, 0);
+						ck_assert(st == NSC_FS_FETCHING || st == NSC_FS_TRANSFORMING);
+					}
+					/* A hold-off always ends the frame. */
+					enum nsc_frame_move h = nsc_frame_next_move(
+						(enum nsc_frame_state)st, (enum nsc_verdict)v, attempt, 2,
+						re != 0, 1000);
+					ck_assert(h != NSC_FRAME_BACKOFF);
+				}
+			}
+		}
+	}
+	/* Attempt 1's backoff waits the first delay: nominal(1) is the base, never 0. */
+	struct nsc_backoff b = { .base_ms = 30000, .cap_ms = 300000, .factor = 2.0, .jitter = 0.2 };
+	ck_assert_int_eq(nsc_backoff_nominal(&b, 1), 30000);
+}
+END_TEST
+
 static Suite *frame_suite(void)
 {
 	Suite *s = suite_create("frame");
@@ -279,6 +407,10 @@ static Suite *frame_suite(void)
 	tcase_add_test(tc, output_outage_is_retried);
 	tcase_add_test(tc, login_outage_counts_as_attempt);
 	suite_add_tcase(s, tc);
+	TCase *m = tcase_create("matrix");
+	tcase_add_loop_test(m, every_step_every_verdict, 0, (int)(N_STEPS * N_CODES));
+	tcase_add_test(m, no_move_retries_without_waiting);
+	suite_add_tcase(s, m);
 	return s;
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/loop.h"
 #include "fake_source.h"
 
 struct fake_source *fake_source_last;
@@ -17,9 +18,12 @@ void fake_script_push(struct fake_script *s, nsc_rc rc)
 		s->codes[s->len++] = rc;
 }
 
-nsc_rc fake_script_next(struct fake_script *s)
+nsc_rc fake_script_next(struct fake_script *s, struct nsc_loop *loop)
 {
-	return s->pos < s->len ? s->codes[s->pos++] : NSC_OK;
+	if (s->calls < FAKE_SCRIPT_MAX)
+		s->at_ms[s->calls] = loop ? nsc_loop_mono_ms(loop) : 0;
+	s->calls++;
+	return s->pos < s->len ? s->codes[s->pos++] : s->always;
 }
 
 static nsc_rc src_create(const struct nsc_source_env *env, void **ctx, struct nsc_error *err)
@@ -28,6 +32,7 @@ static nsc_rc src_create(const struct nsc_source_env *env, void **ctx, struct ns
 	if (!f)
 		return nsc_error_set(err, NSC_ERR_NOMEM, "oom");
 	f->log = env->log;
+	f->loop = env->loop;
 	fake_source_last = f;
 	*ctx = f;
 	return NSC_OK;
@@ -53,7 +58,7 @@ static void src_authenticate(void *ctx, nsc_step_done_fn done, void *arg)
 		f->auth_pending = true; /* like a vendor that never answers */
 		return;
 	}
-	nsc_rc rc = fake_script_next(&f->auth);
+	nsc_rc rc = fake_script_next(&f->auth, f->loop);
 	done(arg, rc, message_for(rc));
 }
 
@@ -61,7 +66,7 @@ static void src_authorize(void *ctx, nsc_step_done_fn done, void *arg)
 {
 	struct fake_source *f = ctx;
 	f->authorize_calls++;
-	nsc_rc rc = fake_script_next(&f->authorize);
+	nsc_rc rc = fake_script_next(&f->authorize, f->loop);
 	done(arg, rc, message_for(rc));
 }
 
@@ -91,7 +96,7 @@ static void src_fetch(void *ctx, const struct nsc_fetch_window *w, struct nsc_pa
 	struct fake_source *f = ctx;
 	f->fetch_calls++;
 	f->last_window = *w;
-	nsc_rc rc = fake_script_next(&f->fetch);
+	nsc_rc rc = fake_script_next(&f->fetch, f->loop);
 	if (rc == NSC_OK) {
 		char buf[32];
 		int n = snprintf(buf, sizeof(buf), "%lld", (long long)(w->to_ms - w->to_ms % 300000));
@@ -111,7 +116,7 @@ static nsc_rc src_transform(void *ctx, const struct nsc_payload *in, const struc
 {
 	struct fake_source *f = ctx;
 	f->transform_calls++;
-	nsc_rc rc = fake_script_next(&f->transform);
+	nsc_rc rc = fake_script_next(&f->transform, f->loop);
 	if (rc != NSC_OK)
 		return nsc_error_set(err, rc, "scripted transform failure");
 	long long t = strtoll(in->data, NULL, 10);
@@ -174,7 +179,11 @@ static void out_close(void *ctx)
 
 static nsc_rc out_last_known(void *ctx, struct nsc_last_known *out, struct nsc_error *err)
 {
-	*out = ((struct fake_output *)ctx)->lk;
+	struct fake_output *o = ctx;
+	nsc_rc rc = fake_script_next(&o->last_known, o->loop);
+	if (rc != NSC_OK)
+		return nsc_error_set(err, rc, "scripted last_known failure");
+	*out = o->lk;
 	return NSC_OK;
 }
 
@@ -183,7 +192,7 @@ static nsc_rc out_write(void *ctx, const struct nsc_batch *b, struct nsc_write_r
 {
 	struct fake_output *o = ctx;
 	o->write_calls++;
-	nsc_rc rc = fake_script_next(&o->write);
+	nsc_rc rc = fake_script_next(&o->write, o->loop);
 	if (rc != NSC_OK)
 		return nsc_error_set(err, rc, "scripted write failure");
 	for (int c = 0; c < NSC_COLL_COUNT; c++) {

@@ -19,15 +19,20 @@
 struct fake_script {
 	nsc_rc codes[FAKE_SCRIPT_MAX];
 	size_t len, pos;
+	nsc_rc always;                 /* answered once the codes are used up (NSC_OK: success) */
+	unsigned calls;                /* steps answered */
+	int64_t at_ms[FAKE_SCRIPT_MAX]; /* monotonic time of the first calls */
 };
 void fake_script_push(struct fake_script *s, nsc_rc rc);
-nsc_rc fake_script_next(struct fake_script *s);
+/* The next answer, noting the call's time on `loop` (may be NULL). */
+nsc_rc fake_script_next(struct fake_script *s, struct nsc_loop *loop);
 
 struct fake_source {
 	struct fake_script auth, authorize, fetch, transform;
 	unsigned auth_calls, authorize_calls, fetch_calls, transform_calls, drops;
 	struct nsc_fetch_window last_window;
 	struct nsc_log *log;
+	struct nsc_loop *loop;
 	int64_t hold_off_ms;       /* handed out once by hold_off_ms() */
 	bool auth_hangs;           /* authenticate keeps its answer until cancelled */
 	bool auth_pending;         /* a hung login waits */
@@ -35,7 +40,8 @@ struct fake_source {
 };
 
 struct fake_output {
-	struct fake_script write;
+	struct fake_script last_known, write;
+	struct nsc_loop *loop;     /* set by a test that wants call times */
 	unsigned write_calls;
 	size_t held;               /* documents stored */
 	struct json_object *ids;   /* identifier set */

@@ -48,22 +48,78 @@ static void finish(struct nsc_frame *f, nsc_rc rc, const char *message)
 		f->done(f->done_arg, &f->result);
 }
 
+/*
+ * The frame's move after a failed step, a pure function of where the frame
+ * is (frame.h). Every failure happens inside a counted attempt
+ * (begin_attempt() is the only way into a step), so a retry always waits at
+ * least the backoff's first delay and no failure of any step can become a
+ * tight loop.
+ */
+/* AUTH means "the vendor dropped the session" only when the vendor's data said it. */
+static bool vendor_step(enum nsc_frame_state step)
+{
+	return step == NSC_FS_FETCHING || step == NSC_FS_TRANSFORMING;
+}
+
+enum nsc_frame_move nsc_frame_next_move(enum nsc_frame_state step, enum nsc_verdict v,
+					unsigned attempt, int max_retries, bool reauthenticated,
+					int64_t hold_off_ms)
+{
+	switch (v) {
+	case NSC_VERDICT_AUTH:
+		if (vendor_step(step))
+			return reauthenticated ? NSC_FRAME_GIVE_UP : NSC_FRAME_RELOGIN;
+		/* A login or an output that says "unauthorized": a temporary failure. */
+		/* fall through */
+	case NSC_VERDICT_RETRY:
+		if (hold_off_ms > 0 || attempt == 0)
+			return NSC_FRAME_GIVE_UP; /* the vendor said when; the cycle waits */
+		if (max_retries >= 0 && attempt <= (unsigned)max_retries)
+			return NSC_FRAME_BACKOFF;
+		return NSC_FRAME_GIVE_UP;
+	case NSC_VERDICT_OK: /* a failure without an error code: a bug, ends the frame */
+	case NSC_VERDICT_REJECTED:
+	case NSC_VERDICT_DROP:
+	case NSC_VERDICT_FATAL:
+		break;
+	}
+	return NSC_FRAME_END;
+}
+
+const char *nsc_frame_move_name(enum nsc_frame_move m)
+{
+	switch (m) {
+	case NSC_FRAME_BACKOFF:
+		return "backoff";
+	case NSC_FRAME_RELOGIN:
+		return "relogin";
+	case NSC_FRAME_GIVE_UP:
+		return "give_up";
+	case NSC_FRAME_END:
+		return "end";
+	}
+	return "?";
+}
+
+static void begin_attempt(struct nsc_frame *f)
+{
+	f->attempt++;
+	step_session(f);
+}
+
 static void on_backoff_over(void *arg)
 {
 	struct nsc_frame *f = arg;
 	f->timer = 0;
-	step_session(f);
+	begin_attempt(f);
 }
 
 /* The one place where a failed step's verdict becomes the frame's next move. */
 static void fail(struct nsc_frame *f, nsc_rc rc, const char *message)
 {
 	enum nsc_verdict v = nsc_rc_verdict(rc);
+	enum nsc_frame_state step = f->state;
 	const char *msg = message && *message ? message : nsc_strerror(rc);
-	/* A rejected login is reported once by the bridge, not at every attempt. */
-	nsc_log_write(f->d.log, v == NSC_VERDICT_REJECTED ? NSC_LOG_DEBUG : NSC_LOG_WARN, COMP,
-		      "event=step_failed source=%s step=%s verdict=%s attempt=%u msg=\"%s\"",
-		      f->d.source->name, nsc_frame_state_name(f->state), nsc_verdict_name(v), f->attempt, msg);
 	nsc_payload_free(&f->payload);
 	nsc_batch_clear(&f->batch);
 
@@ -72,44 +128,46 @@ static void fail(struct nsc_frame *f, nsc_rc rc, const char *message)
 	if (hold > f->result.hold_off_ms)
 		f->result.hold_off_ms = hold;
 
-	switch (v) {
-	case NSC_VERDICT_AUTH:
+	enum nsc_frame_move move =
+		nsc_frame_next_move(step, v, f->attempt, f->max_retries, f->reauthenticated, hold);
+	int64_t wait = move == NSC_FRAME_BACKOFF
+			       ? nsc_backoff_delay(&f->retry_backoff, f->attempt, f->d.rng)
+			       : 0;
+	/*
+	 * Detail, not a warning: the bridge reports how the frame ended, once
+	 * per frame, and a rejected login once per distinct problem.
+	 */
+	nsc_log_write(f->d.log, v == NSC_VERDICT_REJECTED ? NSC_LOG_DEBUG : NSC_LOG_INFO, COMP,
+		      "event=step_failed source=%s step=%s verdict=%s attempt=%u next=%s "
+		      "retry_in_ms=%lld msg=\"%s\"",
+		      f->d.source->name, nsc_frame_state_name(step), nsc_verdict_name(v), f->attempt,
+		      nsc_frame_move_name(move), (long long)wait, msg);
+	if (v == NSC_VERDICT_AUTH && vendor_step(step))
 		nsc_session_reset(f->d.session);
-		if (!f->reauthenticated) {
-			/* The vendor dropped the session: log in again, once per frame. */
-			f->reauthenticated = true;
-			step_session(f);
-			return;
-		}
-		/* A fresh session was refused too: treat as a temporary failure. */
-		finish(f, NSC_ERR_RETRY, msg);
+
+	switch (move) {
+	case NSC_FRAME_RELOGIN:
+		/* The vendor dropped the session: log in again at once, once per frame. */
+		f->reauthenticated = true;
+		begin_attempt(f);
 		return;
-	case NSC_VERDICT_RETRY:
-		if (hold > 0) {
+	case NSC_FRAME_BACKOFF:
+		FRAME_GOTO(f, NSC_FS_BACKOFF);
+		if (nsc_loop_timer_in(f->d.loop, wait, on_backoff_over, f, &f->timer) == NSC_OK)
+			return;
+		finish(f, NSC_ERR_NOMEM, "cannot schedule a retry");
+		return;
+	case NSC_FRAME_GIVE_UP:
+		if (hold > 0)
 			nsc_dbg(f->d.log, COMP, "event=hold_off source=%s ms=%lld", f->d.source->name,
 				(long long)hold);
+		finish(f, v == NSC_VERDICT_AUTH ? NSC_ERR_RETRY : rc, msg);
+		return;
+	case NSC_FRAME_END:
+		if (v == NSC_VERDICT_OK)
+			finish(f, NSC_ERR_INTERNAL, "step failed without an error code");
+		else
 			finish(f, rc, msg);
-			return;
-		}
-		if (f->max_retries >= 0 && f->attempt <= (unsigned)f->max_retries) {
-			int64_t wait = nsc_backoff_delay(&f->retry_backoff, f->attempt, f->d.rng);
-			FRAME_GOTO(f, NSC_FS_BACKOFF);
-			nsc_dbg(f->d.log, COMP, "event=retry_scheduled in_ms=%lld attempt=%u", (long long)wait,
-				f->attempt + 1);
-			if (nsc_loop_timer_in(f->d.loop, wait, on_backoff_over, f, &f->timer) == NSC_OK)
-				return;
-			finish(f, NSC_ERR_NOMEM, "cannot schedule a retry");
-			return;
-		}
-		finish(f, rc, msg);
-		return;
-	case NSC_VERDICT_OK: /* not a failure; treat as a bug */
-		finish(f, NSC_ERR_INTERNAL, "step failed without an error code");
-		return;
-	case NSC_VERDICT_REJECTED:
-	case NSC_VERDICT_DROP:
-	case NSC_VERDICT_FATAL:
-		finish(f, rc, msg);
 		return;
 	}
 }
@@ -243,7 +301,6 @@ static void determine_gaps(struct nsc_frame *f)
 		(long long)f->window.from_ms, (long long)f->window.to_ms);
 
 	FRAME_GOTO(f, NSC_FS_FETCHING);
-	f->attempt++;
 	f->d.source->fetch(f->d.source_ctx, &f->window, &f->payload, fetch_done, f);
 }
 
@@ -253,14 +310,7 @@ static void session_ready(void *arg, nsc_rc rc, const char *message)
 	if (f->state != NSC_FS_SESSION)
 		return;
 	if (rc != NSC_OK) {
-		/* A login failure is never retried inside a frame: the cycle waits. */
-		enum nsc_verdict v = nsc_rc_verdict(rc);
-		if (v == NSC_VERDICT_RETRY || v == NSC_VERDICT_AUTH) {
-			f->attempt++;
-			fail(f, NSC_ERR_RETRY, message);
-		} else {
-			fail(f, rc, message);
-		}
+		fail(f, rc, message);
 		return;
 	}
 	determine_gaps(f);
@@ -296,7 +346,7 @@ nsc_rc nsc_frame_start(struct nsc_frame *f, nsc_frame_done_fn done, void *arg)
 	f->reauthenticated = false;
 	f->done = done;
 	f->done_arg = arg;
-	step_session(f);
+	begin_attempt(f);
 	return NSC_OK;
 }
 

@@ -7,11 +7,16 @@
  *       ^                 |                            |
  *       +-- BACKOFF <-----+---- RETRY verdict ---------+
  *
- * Each failure's verdict decides: RETRY waits (backoff) and tries again up
- * to the source's max_retries, unless the vendor asked for a hold-off (a
- * Retry-After, an account lock): then the frame ends and the cycle waits
- * at least that long; AUTH drops the session and logs in again,
- * once per frame; REJECTED, DROP and FATAL end the frame at once. The
+ * An attempt is one pass from SESSION on; each is counted when it begins,
+ * so every failure, whatever its step, belongs to a counted attempt. Each
+ * failure's verdict decides (nsc_frame_next_move): RETRY waits the backoff
+ * for the attempt just made (never less than its first delay) and tries
+ * again, up to the source's max_retries, unless the vendor asked for a
+ * hold-off (a Retry-After, an account lock): then the frame ends and the
+ * cycle waits at least that long. AUTH from the vendor (fetch, transform)
+ * drops the session and logs in again at once, once per frame; AUTH from
+ * a login or the output is a RETRY. REJECTED, DROP and FATAL end the frame
+ * at once. A frame therefore makes at most max_retries + 2 attempts. The
  * cycle (schedule.h) decides what happens after the frame.
  */
 #ifndef NSC_ENGINE_FRAME_H
@@ -37,11 +42,28 @@ enum nsc_frame_state { NSC_FRAME_STATES(NSC_FS_ENUM_) NSC_FS_COUNT_ };
 
 const char *nsc_frame_state_name(enum nsc_frame_state s);
 
+/* What the frame does after a failed step. */
+enum nsc_frame_move {
+	NSC_FRAME_BACKOFF, /* wait the backoff for this attempt, then a new attempt */
+	NSC_FRAME_RELOGIN, /* the vendor dropped the session: a new attempt at once */
+	NSC_FRAME_GIVE_UP, /* end the frame as a temporary failure (RETRY) */
+	NSC_FRAME_END,     /* end the frame with the step's own code */
+};
+const char *nsc_frame_move_name(enum nsc_frame_move m);
+
+/*
+ * The move for a failure of `step` with verdict v in attempt `attempt`
+ * (1 for the first), pure so that every step x verdict pair is tested.
+ */
+enum nsc_frame_move nsc_frame_next_move(enum nsc_frame_state step, enum nsc_verdict v,
+					unsigned attempt, int max_retries, bool reauthenticated,
+					int64_t hold_off_ms);
+
 struct nsc_frame_result {
 	nsc_rc rc;                /* NSC_OK or the code that ended the frame */
 	enum nsc_verdict verdict; /* nsc_rc_verdict(rc) */
 	char message[NSC_ERROR_MSG_MAX];
-	unsigned attempts;        /* fetch attempts made (1 + retries) */
+	unsigned attempts;        /* attempts made (1 + retries + a re-login) */
 	struct nsc_write_result written;
 	size_t skipped;           /* records the transform could not use */
 	int64_t newest_entry_ms;  /* newest entry the output now holds, 0 if none */
