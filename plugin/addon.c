@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "plugin/addon.h"
+#include "secret.h"
 
 napi_value nsc_addon_throw(napi_env env, const char *code, const char *message)
 {
@@ -127,7 +128,7 @@ static void settings_free(struct settings *s)
 {
 	for (size_t i = 0; i < s->count; i++) {
 		free(s->names[i]);
-		free(s->values[i]);
+		nsc_secret_free(s->values[i]); /* passwords among them */
 	}
 	free(s->names);
 	free(s->values);

@@ -14,6 +14,7 @@
 #include "sources/dexcom.h"
 #include "sources/vendor_http.h"
 #include "timeutil.h"
+#include "secret.h"
 
 #define COMP "dexcomshare"
 #define WHO "Dexcom Share"
@@ -79,7 +80,7 @@ static void forget_id(struct dx_ctx *ctx, char id[NSC_DEXCOM_UUID_BUF])
 {
 	if (id[0] != '\0')
 		nsc_log_remove_secret(ctx->log, id);
-	memset(id, 0, NSC_DEXCOM_UUID_BUF);
+	nsc_secret_wipe(id, NSC_DEXCOM_UUID_BUF);
 }
 
 /* ---- lifecycle --------------------------------------------------------- */
@@ -134,12 +135,9 @@ static void clear_request(struct dx_ctx *ctx)
 {
 	free(ctx->url);
 	ctx->url = NULL;
-	if (ctx->body) {
-		/* The login body holds the password: wipe it before it goes back to malloc. */
-		memset(ctx->body, 0, strlen(ctx->body));
-		free(ctx->body);
-		ctx->body = NULL;
-	}
+	/* The login body holds the password. */
+	nsc_secret_free(ctx->body);
+	ctx->body = NULL;
 }
 
 static void dx_cancel(void *vctx)

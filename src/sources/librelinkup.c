@@ -14,6 +14,7 @@
 #include "sources/librelinkup.h"
 #include "sources/vendor_http.h"
 #include "timeutil.h"
+#include "secret.h"
 
 #define COMP "linkup"
 #define WHO "LibreLinkUp"
@@ -57,7 +58,7 @@ static void forget_token(struct llu_ctx *c)
 {
 	if (c->token) {
 		nsc_log_remove_secret(c->log, c->token);
-		free(c->token);
+		nsc_secret_free(c->token);
 		c->token = NULL;
 	}
 	c->expires_s = 0;
@@ -69,14 +70,14 @@ static nsc_rc roll_token(struct llu_ctx *c, char *tok, int64_t expires_s)
 	if (tok == NULL)
 		return NSC_OK;
 	if (c->token && strcmp(c->token, tok) == 0) {
-		free(tok);
+		nsc_secret_free(tok);
 		if (expires_s > 0)
 			c->expires_s = expires_s;
 		return NSC_OK;
 	}
 	/* Register the new one first: no moment where it could print in clear. */
 	if (nsc_log_add_secret(c->log, tok) != NSC_OK) {
-		free(tok);
+		nsc_secret_free(tok);
 		return NSC_ERR_NOMEM;
 	}
 	forget_token(c);
@@ -147,7 +148,7 @@ out:
 	free(product);
 	free(version);
 	free(ua);
-	free(bearer);
+	nsc_secret_free(bearer);
 	free(account);
 	return rc;
 }
@@ -179,9 +180,8 @@ static void start_login(struct llu_ctx *c)
 		return;
 	}
 	start_or_fail(c, "POST", "/llu/auth/login", body);
-	/* The body held the password: clear it before it goes back to the heap. */
-	memset(body, 0, strlen(body));
-	free(body);
+	/* The body held the password. */
+	nsc_secret_free(body);
 }
 
 /* Maps a failed answer to the step's end, noting the hold-off the vendor implies. */

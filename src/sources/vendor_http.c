@@ -10,10 +10,12 @@
 
 #include "sources/vendor_http.h"
 #include "strbuf.h"
+#include "secret.h"
 
+/* Answers and requests may carry tokens and passwords: wiped before they are freed. */
 static void reset_response(struct nsc_vendor_response *r)
 {
-	free(r->body);
+	nsc_secret_free(r->body);
 	memset(r, 0, sizeof(*r));
 	r->retry_after_ms = -1;
 }
@@ -24,9 +26,11 @@ static void release(struct nsc_vendor_call *c)
 		curl_easy_cleanup(c->transfer.easy);
 		c->transfer.easy = NULL;
 	}
+	for (struct curl_slist *h = c->headers; h; h = h->next)
+		nsc_secret_wipe(h->data, strlen(h->data));
 	curl_slist_free_all(c->headers);
 	c->headers = NULL;
-	free(c->request_body);
+	nsc_secret_free(c->request_body);
 	c->request_body = NULL;
 	c->running = false;
 }
@@ -161,6 +165,7 @@ static void on_transfer_done(struct nsc_loop_transfer *t, CURLcode result)
 	}
 	if (done)
 		done(arg, &resp);
+	nsc_secret_wipe(resp.body, resp.body_len);
 	free(resp.body);
 }
 
