@@ -8,7 +8,8 @@ include_HEADERS += src/nsconnect.h
 
 src_libnsconnect_la_SOURCES = \
 	src/error.c src/error.h \
-	src/log.c src/log.h \
+	src/log.c src/log.h src/log_format.c src/log_format.h src/log_limit.c src/log_limit.h \
+	src/secret.c src/secret.h \
 	src/clock.c src/clock.h \
 	src/timeutil.c src/timeutil.h \
 	src/trend.c src/trend.h \

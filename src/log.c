@@ -14,9 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
+#include "clock.h"
 #include "log.h"
+#include "log_format.h"
+#include "log_limit.h"
+#include "secret.h"
 #include "timeutil.h"
 
 #define REDACTED_LEN (sizeof(NSC_REDACTED) - 1)
@@ -35,19 +38,9 @@ struct nsc_log {
 	size_t *secret_lens;
 	size_t n_secrets;
 	size_t cap_secrets;
+	const struct nsc_clock *clock; /* timestamps and the repeat window */
+	struct nsc_log_limit repeats;  /* warnings and errors alike */
 };
-
-/*
- * memset through a volatile pointer, so wiping secret text right before
- * free() is not optimised away.
- */
-static void *(*const volatile wipe_memset)(void *, int, size_t) = memset;
-
-static void wipe(void *p, size_t n)
-{
-	if (p && n)
-		wipe_memset(p, 0, n);
-}
 
 /* ---- growable string ---- */
 
@@ -167,16 +160,24 @@ struct nsc_log *nsc_log_new(enum nsc_log_level level)
 		return NULL;
 	}
 	atomic_init(&log->level, (int)clamp_level(level));
+	log->clock = &nsc_clock_system;
 	return log;
 }
+
+static void write_summaries_locked(struct nsc_log *log, const struct nsc_log_limit_summary *s,
+				   size_t n);
 
 void nsc_log_free(struct nsc_log *log)
 {
 	if (!log)
 		return;
+	struct nsc_log_limit_summary left[NSC_LOG_LIMIT_SLOTS];
+	pthread_mutex_lock(&log->mu);
+	write_summaries_locked(log, left, nsc_log_limit_drain(&log->repeats, left, NSC_LOG_LIMIT_SLOTS));
+	pthread_mutex_unlock(&log->mu);
 	for (size_t i = 0; i < log->n_secrets; i++) {
 		/* Do not leave secret text in freed heap memory. */
-		wipe(log->secrets[i], log->secret_lens[i]);
+		nsc_secret_wipe(log->secrets[i], log->secret_lens[i]);
 		free(log->secrets[i]);
 	}
 	free(log->secrets);
@@ -201,6 +202,15 @@ enum nsc_log_level nsc_log_get_level(const struct nsc_log *log)
 bool nsc_log_enabled(const struct nsc_log *log, enum nsc_log_level level)
 {
 	return log && (int)level <= (int)nsc_log_get_level(log);
+}
+
+void nsc_log_set_clock(struct nsc_log *log, const struct nsc_clock *clock)
+{
+	if (!log)
+		return;
+	pthread_mutex_lock(&log->mu);
+	log->clock = clock ? clock : &nsc_clock_system;
+	pthread_mutex_unlock(&log->mu);
 }
 
 void nsc_log_set_sink(struct nsc_log *log, nsc_log_sink_fn sink, void *ctx)
@@ -280,7 +290,7 @@ static nsc_rc add_spelling_locked(struct nsc_log *log, char *s)
 
 	for (size_t i = 0; i < log->n_secrets; i++) {
 		if (log->secret_lens[i] == len && memcmp(log->secrets[i], s, len) == 0) {
-			wipe(s, len);
+			nsc_secret_wipe(s, len);
 			free(s);
 			return NSC_OK;
 		}
@@ -311,7 +321,7 @@ static nsc_rc add_spelling_locked(struct nsc_log *log, char *s)
 	return NSC_OK;
 
 nomem:
-	wipe(s, len);
+	nsc_secret_wipe(s, len);
 	free(s);
 	return NSC_ERR_NOMEM;
 }
@@ -345,7 +355,7 @@ static size_t make_spellings(const char *secret, char *spellings[1 + ENC_COUNT],
 
 static void free_spelling(char *s)
 {
-	wipe(s, strlen(s));
+	nsc_secret_wipe(s, strlen(s));
 	free(s);
 }
 
@@ -378,7 +388,7 @@ static void remove_spelling_locked(struct nsc_log *log, const char *s)
 	for (size_t i = 0; i < log->n_secrets; i++) {
 		if (log->secret_lens[i] != len || memcmp(log->secrets[i], s, len) != 0)
 			continue;
-		wipe(log->secrets[i], len);
+		nsc_secret_wipe(log->secrets[i], len);
 		free(log->secrets[i]);
 		memmove(log->secrets + i, log->secrets + i + 1, (log->n_secrets - i - 1) * sizeof(*log->secrets));
 		memmove(log->secret_lens + i, log->secret_lens + i + 1,
@@ -713,7 +723,7 @@ static char *redact_locked(const struct nsc_log *log, const char *in, size_t n, 
 	}
 	redact_patterns(src, src_len, &out);
 	if (stage.p) {
-		wipe(stage.p, stage.len);
+		nsc_secret_wipe(stage.p, stage.len);
 		free(stage.p);
 	}
 	res = sb_finish(&out);
@@ -779,64 +789,129 @@ static char *escape_controls(const char *in, size_t n, size_t *out_len)
 	return sb.p;
 }
 
-static int64_t wall_ms(void)
+/* Hands one finished line to the sink (log->mu held). */
+static void emit_locked(struct nsc_log *log, enum nsc_log_level level, char *line, size_t len)
 {
-	struct timespec ts;
+	if (log->sink) {
+		log->sink(log->sink_ctx, level, line);
+	} else {
+		line[len] = '\n';
+		fwrite(line, 1, len + 1, stderr);
+	}
+}
 
-	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
-		return 0;
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+/* `ts=… level=… comp=… ` for now (malloc'd), NULL when memory runs out. */
+static char *line_prefix(const struct nsc_log *log, enum nsc_log_level level, const char *component,
+			 int *len)
+{
+	char ts[NSC_ISO_BUF];
+	if (nsc_time_format_iso(nsc_clock_wall(log->clock), ts, sizeof(ts)) != NSC_OK)
+		snprintf(ts, sizeof(ts), "-");
+	int n = snprintf(NULL, 0, "ts=%s level=%s comp=%s ", ts, nsc_log_level_name(level), component);
+	if (n < 0)
+		return NULL;
+	char *p = malloc((size_t)n + 1);
+	if (p)
+		snprintf(p, (size_t)n + 1, "ts=%s level=%s comp=%s ", ts, nsc_log_level_name(level),
+			 component);
+	*len = n;
+	return p;
+}
+
+/* Writes the counts of lines the repeat limit held back (log->mu held). */
+static void write_summaries_locked(struct nsc_log *log, const struct nsc_log_limit_summary *s,
+				   size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int plen = 0;
+		char *prefix = line_prefix(log, (enum nsc_log_level)s[i].level, s[i].comp, &plen);
+		if (!prefix)
+			continue;
+		char body[256];
+		int blen = snprintf(body, sizeof(body),
+				    "event=repeated like=%s count=%lu window_s=%d msg=\"%lu more lines like "
+				    "the last %s line were not written\"",
+				    s[i].event[0] ? s[i].event : "-", s[i].count,
+				    NSC_LOG_LIMIT_WINDOW_MS / 1000, s[i].count,
+				    s[i].event[0] ? s[i].event : "such");
+		char *line = malloc((size_t)plen + sizeof(body) + 2);
+		if (line && blen > 0) {
+			memcpy(line, prefix, (size_t)plen);
+			memcpy(line + plen, body, (size_t)blen + 1);
+			emit_locked(log, (enum nsc_log_level)s[i].level, line, (size_t)plen + (size_t)blen);
+		}
+		free(line);
+		free(prefix);
+	}
+}
+
+/*
+ * The repeat limit (log_limit.h) for warnings and errors: counts that are
+ * due are written first; true when `line` (redacted, prefix skipped in the
+ * key) is to be written (log->mu held).
+ */
+static bool admit_locked(struct nsc_log *log, enum nsc_log_level level, const char *component,
+			 const char *body, size_t body_len)
+{
+	struct nsc_log_limit_summary due[NSC_LOG_LIMIT_SLOTS];
+	int64_t now = nsc_clock_mono(log->clock);
+	if (log->repeats.pending > 0)
+		write_summaries_locked(log, due, nsc_log_limit_due(&log->repeats, now, due, NSC_LOG_LIMIT_SLOTS));
+	if (level > NSC_LOG_WARN)
+		return true;
+	const char *event = NULL;
+	size_t event_len = 0;
+	if (body_len >= 6 && strncmp(body, "event=", 6) == 0) {
+		event = body + 6;
+		event_len = strcspn(event, " ");
+	}
+	struct nsc_log_limit_summary evicted;
+	bool write = nsc_log_limit_admit(&log->repeats,
+					 nsc_log_limit_key((int)level, component, body, body_len),
+					 (int)level, component, event, event_len, now, &evicted);
+	if (evicted.count > 0)
+		write_summaries_locked(log, &evicted, 1);
+	return write;
 }
 
 void nsc_log_vwrite(struct nsc_log *log, enum nsc_log_level level, const char *component,
 		    const char *fmt, va_list ap)
 {
-	char ts[NSC_ISO_BUF];
-	char *raw = NULL, *red = NULL, *line = NULL;
-	size_t red_len = 0, line_len = 0;
-	int prefix, body;
-	va_list aq;
+	char *prefix = NULL, *body = NULL, *raw = NULL, *red = NULL, *line = NULL;
+	size_t body_len = 0, red_len = 0, line_len = 0;
+	int prefix_len = 0;
 
 	if (!nsc_log_enabled(log, level) || !fmt)
 		return;
-	if (nsc_time_format_iso(wall_ms(), ts, sizeof(ts)) != NSC_OK)
-		snprintf(ts, sizeof(ts), "-");
 	if (!component)
 		component = "-";
-
-	prefix = snprintf(NULL, 0, "ts=%s level=%s comp=%s ", ts, nsc_log_level_name(level),
-			  component);
-	va_copy(aq, ap);
-	body = vsnprintf(NULL, 0, fmt, aq);
-	va_end(aq);
-	if (prefix < 0 || body < 0)
+	body = nsc_log_format(fmt, ap, &body_len);
+	if (!body)
 		return;
-	raw = malloc((size_t)prefix + (size_t)body + 1);
-	if (!raw)
-		return;
-	snprintf(raw, (size_t)prefix + 1, "ts=%s level=%s comp=%s ", ts, nsc_log_level_name(level),
-		 component);
-	va_copy(aq, ap);
-	vsnprintf(raw + prefix, (size_t)body + 1, fmt, aq);
-	va_end(aq);
 
 	pthread_mutex_lock(&log->mu);
-	red = redact_locked(log, raw, (size_t)prefix + (size_t)body, &red_len);
-	if (red)
-		line = escape_controls(red, red_len, &line_len);
-	if (line) {
-		if (log->sink) {
-			log->sink(log->sink_ctx, level, line);
-		} else {
-			line[line_len] = '\n';
-			fwrite(line, 1, line_len + 1, stderr);
-		}
+	prefix = line_prefix(log, level, component, &prefix_len);
+	raw = prefix ? malloc((size_t)prefix_len + body_len + 1) : NULL;
+	if (raw) {
+		memcpy(raw, prefix, (size_t)prefix_len);
+		memcpy(raw + prefix_len, body, body_len + 1);
+		red = redact_locked(log, raw, (size_t)prefix_len + body_len, &red_len);
 	}
+	/* The key is taken from the redacted text, after the prefix (ts changes). */
+	if (red && red_len >= (size_t)prefix_len &&
+	    admit_locked(log, level, component, red + prefix_len, red_len - (size_t)prefix_len))
+		line = escape_controls(red, red_len, &line_len);
+	if (line)
+		emit_locked(log, level, line, line_len);
 	pthread_mutex_unlock(&log->mu);
 
 	/* The unredacted text may hold secrets: wipe before freeing. */
-	wipe(raw, (size_t)prefix + (size_t)body);
+	nsc_secret_wipe(body, body_len);
+	free(body);
+	if (raw)
+		nsc_secret_wipe(raw, (size_t)prefix_len + body_len);
 	free(raw);
+	free(prefix);
 	free(red);
 	free(line);
 }

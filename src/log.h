@@ -10,6 +10,13 @@
  * "password" fields, api-secret and Authorization headers) are replaced by
  * NSC_REDACTED, at every level.
  *
+ * Repeated warnings and errors are limited (log_limit.h): of identical
+ * lines (the timestamp aside), the first is written, then a count at
+ * most once a minute while they keep coming, so no loop can fill a disk.
+ *
+ * Values in quotes (`msg="%s"`) have `"` and `\` escaped (log_format.h),
+ * so every line parses as key=value.
+ *
  * Ownership & concurrency: a logger may be used from several threads; the
  * secret list and sink are guarded by an internal mutex.
  */
@@ -43,6 +50,13 @@ void nsc_log_set_level(struct nsc_log *log, enum nsc_log_level level);
 enum nsc_log_level nsc_log_get_level(const struct nsc_log *log);
 bool nsc_log_enabled(const struct nsc_log *log, enum nsc_log_level level);
 void nsc_log_set_sink(struct nsc_log *log, nsc_log_sink_fn sink, void *ctx);
+
+struct nsc_clock;
+/*
+ * The clock for timestamps and for the repeat limit (default: the system
+ * clock; tests pass their virtual one). It must outlive the logger.
+ */
+void nsc_log_set_clock(struct nsc_log *log, const struct nsc_clock *clock);
 
 /*
  * Registers a value that must never appear in output. Values shorter than

@@ -13,7 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
+#include "logline.h"
 #include "nsc_check.h"
 #include "timeutil.h"
 
@@ -499,6 +501,152 @@ START_TEST(test_threads)
 }
 END_TEST
 
+
+/* ---- quoted values stay one value --------------------------------------- */
+
+START_TEST(test_quoted_values_escaped)
+{
+	nsc_warn(g_log, "test", "event=x said=\"%s\" n=%d msg=\"vendor: %s, again %.3s\"",
+		 "he said \"no\"", 7, "a \\ b \"c\"", "\"\"\"\"");
+	ck_assert_int_eq(g_cap.n, 1);
+	const char *body = strstr(g_cap.lines[0], " comp=test ") + strlen(" comp=test ");
+	ck_assert_str_eq(body, "event=x said=\"he said \\\"no\\\"\" n=7 "
+			       "msg=\"vendor: a \\\\ b \\\"c\\\", again \\\"\\\"\\\"\"");
+	logline_assert(g_cap.lines[0]);
+	/* Bare values and numbers of every width are formatted as printf would. */
+	nsc_info(g_log, "test", "event=y a=%s b=%lld c=%zu d=%u e=%.2f f=%5d g=%-3s| h=%x i=%%",
+		 "bare", -12345678901LL, (size_t)42, 7u, 2.5, 3, "z", 255u);
+	body = strstr(g_cap.lines[1], " comp=test ") + strlen(" comp=test ");
+	ck_assert_str_eq(body, "event=y a=bare b=-12345678901 c=42 d=7 e=2.50 f=    3 g=z  | h=ff i=%");
+	/* A secret inside a quoted value is still redacted. */
+	ck_assert_int_eq(nsc_log_add_secret(g_log, "pa\"ss-word"), NSC_OK);
+	nsc_warn(g_log, "test", "event=z msg=\"%s\"", "login with pa\"ss-word failed");
+	ck_assert_ptr_null(strstr(g_cap.lines[2], "ss-word"));
+}
+END_TEST
+
+START_TEST(test_line_grammar)
+{
+	char why[128];
+	ck_assert(logline_parse("ts=2024-01-01T00:00:00.000Z level=info comp=x event=a msg=\"q \\\"b\\\"\"", why,
+				sizeof(why)));
+	ck_assert(logline_parse("ts=- level=warn comp=x event=a empty= n=1", why, sizeof(why)));
+	/* What the old logger wrote for a message holding quotes. */
+	ck_assert(!logline_parse("ts=- level=warn comp=x msg=\"said \"no\" twice\"", why, sizeof(why)));
+	ck_assert(!logline_parse("ts=- level=warn comp=x msg=\"open", why, sizeof(why)));
+	ck_assert(!logline_parse("level=warn ts=- comp=x", why, sizeof(why)));
+	ck_assert(!logline_parse("ts=- level=warn comp=x a b", why, sizeof(why)));
+	ck_assert(!logline_parse("ts=- level=warn comp=x  a=b", why, sizeof(why)));
+}
+END_TEST
+
+/* ---- repeated warnings ---------------------------------------------------- */
+
+static struct nsc_fake_clock r_fc;
+static struct nsc_clock r_clock;
+
+static void repeats_setup(void)
+{
+	setup();
+	nsc_fake_clock_init(&r_fc, 1704103200000LL, &r_clock);
+	nsc_log_set_clock(g_log, &r_clock);
+}
+
+static int count_lines(const char *needle)
+{
+	int n = 0;
+	for (int i = 0; i < g_cap.n; i++)
+		n += strstr(g_cap.lines[i], needle) != NULL;
+	return n;
+}
+
+/* A tight loop of one warning: the first line, then a count once a minute. */
+START_TEST(test_repeats_limited)
+{
+	/* 100,000 lines a second for 5 virtual minutes, 10 ms apart here. */
+	for (int i = 0; i < 30000; i++) {
+		nsc_warn(g_log, "frame", "event=step_failed attempt=0 msg=\"%s\"", "No servers yet");
+		nsc_fake_clock_advance(&r_fc, 10);
+	}
+	ck_assert_int_eq(count_lines("event=step_failed"), 1);
+	/* One count per full minute that passed (the fifth is still open). */
+	ck_assert_int_eq(count_lines("event=repeated like=step_failed"), 4);
+	unsigned long total = 0;
+	for (int i = 0; i < g_cap.n; i++) {
+		const char *c = strstr(g_cap.lines[i], " count=");
+		if (c && strstr(g_cap.lines[i], "event=repeated")) {
+			total += strtoul(c + 7, NULL, 10);
+			ck_assert_ptr_nonnull(strstr(g_cap.lines[i], "level=warn comp=frame "));
+		}
+		logline_assert(g_cap.lines[i]);
+	}
+	ck_assert_uint_eq(total, 4 * 6000 - 1); /* every line of the first 4 minutes but the first */
+	/* The rest is told when the logger goes away. */
+	nsc_log_free(g_log);
+	g_log = NULL;
+	ck_assert_int_eq(count_lines("event=repeated like=step_failed"), 5);
+	total = 0;
+	for (int i = 0; i < g_cap.n; i++) {
+		const char *c = strstr(g_cap.lines[i], " count=");
+		if (c && strstr(g_cap.lines[i], "event=repeated"))
+			total += strtoul(c + 7, NULL, 10);
+	}
+	ck_assert_uint_eq(total, 30000 - 1);
+}
+END_TEST
+
+START_TEST(test_repeats_only_identical_warnings)
+{
+	for (int i = 0; i < 50; i++) {
+		nsc_warn(g_log, "x", "event=a n=%d", i);   /* all different */
+		nsc_info(g_log, "x", "event=b same=1");   /* info is never held back */
+		nsc_err(g_log, "x", "event=c same=1");    /* errors are */
+	}
+	ck_assert_int_eq(count_lines("event=a"), 50);
+	ck_assert_int_eq(count_lines("event=b"), 50);
+	ck_assert_int_eq(count_lines("event=c"), 1);
+	/* The same text from another component is another line. */
+	nsc_err(g_log, "y", "event=c same=1");
+	ck_assert_int_eq(count_lines("event=c"), 2);
+}
+END_TEST
+
+START_TEST(test_repeats_news_again_after_a_quiet_minute)
+{
+	nsc_warn(g_log, "x", "event=outage msg=\"down\"");
+	nsc_fake_clock_advance(&r_fc, 30000);
+	nsc_warn(g_log, "x", "event=outage msg=\"down\"");   /* held back */
+	nsc_fake_clock_advance(&r_fc, 31000);
+	nsc_info(g_log, "x", "event=other");                 /* the count is due now */
+	ck_assert_int_eq(count_lines("event=repeated like=outage count=1 "), 1);
+	nsc_fake_clock_advance(&r_fc, 61000);
+	nsc_info(g_log, "x", "event=other");                 /* a quiet window: forgotten */
+	nsc_warn(g_log, "x", "event=outage msg=\"down\"");   /* written in full again */
+	ck_assert_int_eq(count_lines("event=outage"), 2);
+	ck_assert_int_eq(count_lines("event=repeated"), 1);
+}
+END_TEST
+
+/* More distinct loops than the table holds: counts are told, none lost. */
+START_TEST(test_repeats_table_full)
+{
+	for (int round = 0; round < 3; round++)
+		for (int k = 0; k < 40; k++)
+			nsc_warn(g_log, "x", "event=loop%d", k);
+	nsc_log_free(g_log);
+	g_log = NULL;
+	unsigned long written = 0, counted = 0;
+	for (int i = 0; i < g_cap.n; i++) {
+		const char *c = strstr(g_cap.lines[i], " count=");
+		if (strstr(g_cap.lines[i], "event=repeated"))
+			counted += strtoul(c + 7, NULL, 10);
+		else
+			written++;
+	}
+	ck_assert_uint_eq(written + counted, 120);
+}
+END_TEST
+
 static Suite *log_suite(void)
 {
 	Suite *s = suite_create("log");
@@ -525,6 +673,20 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, test_redacted_at_every_level);
 	tcase_add_test(tc, test_redact_function);
 	tcase_add_test(tc, test_control_chars_and_truncation);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("quoting");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_quoted_values_escaped);
+	tcase_add_test(tc, test_line_grammar);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("repeats");
+	tcase_add_checked_fixture(tc, repeats_setup, teardown);
+	tcase_add_test(tc, test_repeats_limited);
+	tcase_add_test(tc, test_repeats_only_identical_warnings);
+	tcase_add_test(tc, test_repeats_news_again_after_a_quiet_minute);
+	tcase_add_test(tc, test_repeats_table_full);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -21,6 +21,7 @@
 #include <json-c/json.h>
 
 #include "batch.h"
+#include "clock.h"
 #include "mongo/bson_map.h"
 #include "mongo/documents.h"
 #include "mongo/errors.h"
@@ -839,11 +840,16 @@ START_TEST(test_failure_messages)
 	struct nsc_mongo m;
 	struct nsc_error err = { 0 };
 	bson_error_t e;
+	struct nsc_fake_clock fc;
+	struct nsc_clock clock;
 
 	memset(&m, 0, sizeof(m));
 	m.log = nsc_log_new(NSC_LOG_INFO);
 	ck_assert_ptr_nonnull(m.log);
 	nsc_log_set_sink(m.log, capture_sink, &cap);
+	/* The logger holds back identical errors for a minute; its time is ours. */
+	nsc_fake_clock_init(&fc, 1704103200000LL, &clock);
+	nsc_log_set_clock(m.log, &clock);
 	m.where = where;
 	m.db_name = db;
 
@@ -855,8 +861,9 @@ START_TEST(test_failure_messages)
 	}
 	ck_assert_int_eq(occurrences(cap.text, refused), 1);
 	ck_assert_ptr_nonnull(strstr(cap.text, "level=error"));
-	/* After a success, a new refusal is news again. */
+	/* After a success, a new refusal is news again (later than the logger's repeat window). */
 	nsc_mongo_succeeded(&m);
+	nsc_fake_clock_advance(&fc, 61000);
 	nsc_mongo_fail(&m, "writing entries", &e, NULL, &err);
 	ck_assert_int_eq(occurrences(cap.text, refused), 2);
 

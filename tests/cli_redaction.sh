@@ -3,7 +3,7 @@
 # A bridge at the most verbose level, given known secrets in every form a
 # user can set them, never prints any of them.
 . "${NSC_SRCDIR:-$(dirname "$0")/..}/tests/lib.sh"
-plan 10
+plan 11
 
 O=$SCRATCH/out E=$SCRATCH/err
 printf 'FilePw-4242-secret\n' >"$SCRATCH/pwfile"
@@ -28,4 +28,5 @@ for secret in 'Sim-Pa55word!' 'api-secret-0123456789' 'reader-0123456789abcdef' 
 	'FilePw-4242-secret' 'Mongo-Pw-555' 'src-token-abcdef'; do
 	ok $(! grep -qF -- "$secret" "$SCRATCH/all"; echo $?) "secret ${secret%%-*}… never appears"
 done
+logs_parse "every trace-level line parses as key=value" "$E"
 finish

@@ -7,10 +7,12 @@
 #include <string.h>
 
 #include "harness.h"
+#include "logline.h"
 
 static void capture(void *ctx, enum nsc_log_level level, const char *line)
 {
 	struct harness *h = ctx;
+	logline_assert(line);
 	size_t n = strlen(line);
 	char *p = realloc(h->captured, h->captured_len + n + 2);
 	ck_assert_ptr_nonnull(p);
@@ -28,6 +30,7 @@ void harness_setup(struct harness *h, enum nsc_log_level level)
 	ck_assert_int_eq(nsc_loop_new(&h->clock, &h->loop), NSC_OK);
 	h->log = nsc_log_new(level);
 	ck_assert_ptr_nonnull(h->log);
+	nsc_log_set_clock(h->log, &h->clock);
 	nsc_log_set_sink(h->log, capture, h);
 }
 

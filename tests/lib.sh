@@ -48,4 +48,12 @@ count_unique() {
 	sed -n 's/.*"identifier":"\([0-9a-f-]*\)".*/\1/p' "$1" | sort -u | wc -l
 }
 
+# logs_parse DESCRIPTION FILE: one TAP line: every log line in FILE is key=value.
+logs_parse() {
+	"$NSC_BUILDDIR/tests/nsc-logcheck" <"$2" >"$SCRATCH/logcheck" 2>&1
+	lrc=$?
+	ok $lrc "$1 ($(tail -n 1 "$SCRATCH/logcheck"))"
+	[ $lrc -eq 0 ] || sed 's/^/# /' "$SCRATCH/logcheck" | head -20
+}
+
 finish() { exit $((tap_failed > 0)); }

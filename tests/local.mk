@@ -24,7 +24,10 @@ TESTS += $(NSC_CHECK_UNITS)
 NSC_CHECK_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) $(CURL_CFLAGS)
 NSC_CHECK_LDADD = src/libnsconnect-internal.la $(CHECK_LIBS)
 # Scripted source, in-memory output and a virtual-clock loop for engine tests.
-NSC_ENGINE_TEST_SOURCES = tests/fake_source.c tests/fake_source.h tests/harness.c tests/harness.h
+NSC_ENGINE_TEST_SOURCES = tests/fake_source.c tests/fake_source.h tests/harness.c tests/harness.h \
+	$(NSC_LOGLINE_SOURCES)
+# Every captured log line must parse as key=value.
+NSC_LOGLINE_SOURCES = tests/logline.c tests/logline.h tests/logline_check.c
 
 # The embedding API through the shared library: only exported symbols are reachable.
 tests_check_embed_SOURCES = tests/check_embed.c
@@ -40,7 +43,7 @@ tests_check_identity_LDADD = $(NSC_CHECK_LDADD)
 tests_check_batch_SOURCES = tests/check_batch.c
 tests_check_batch_CFLAGS = $(NSC_CHECK_CFLAGS)
 tests_check_batch_LDADD = $(NSC_CHECK_LDADD)
-tests_check_log_SOURCES = tests/check_log.c
+tests_check_log_SOURCES = tests/check_log.c $(NSC_LOGLINE_SOURCES)
 tests_check_log_CFLAGS = $(NSC_CHECK_CFLAGS)
 tests_check_log_LDADD = $(NSC_CHECK_LDADD)
 tests_check_config_SOURCES = tests/check_config.c
@@ -71,6 +74,10 @@ tests_check_filesystem_SOURCES = tests/check_filesystem.c tests/test_docs.c test
 tests_check_filesystem_CFLAGS = $(NSC_CHECK_CFLAGS)
 tests_check_filesystem_LDADD = $(NSC_CHECK_LDADD)
 endif
+
+# The same grammar for the CLI's stderr, in the shell tests.
+check_PROGRAMS += tests/nsc-logcheck
+tests_nsc_logcheck_SOURCES = tests/nsc-logcheck.c tests/logline.c tests/logline.h
 
 # CLI-level tests: exit codes, configuration errors, quick-start run twice
 # without duplicates, secrets absent from trace output, README coverage.

@@ -11,7 +11,7 @@ if [ -z "${NSC_TEST_MONGODB_URI:-}" ]; then
 	exec sh "$srcdir/tests/with-mongo.sh" sh "$0" "$@"
 fi
 . "$srcdir/tests/lib.sh"
-plan 12
+plan 14
 
 SERVER=$NSC_BUILDDIR/tests/server/nsc-test-server
 PROBE=$NSC_BUILDDIR/tests/nsc-mongo-probe
@@ -67,6 +67,7 @@ run_vendor() {
 	errors=$(grep -c 'level=error' "$log")
 	ok $([ "$logins" -eq 1 ] && [ "$errors" -eq 0 ]; echo $?) "$name: one login, no error ($logins logins, $errors errors)"
 	ok $(! grep -q "$PASSWORD" "$log"; echo $?) "$name: the password appears nowhere in the debug log"
+	logs_parse "$name: every debug-level line parses as key=value" "$log"
 	[ $tap_failed -eq 0 ] || tail -20 "$log" | sed 's/^/# /'
 	[ -z "${NSC_KEEP_LOGS:-}" ] || cp "$log" "$SCRATCH/$name.probe" "$NSC_KEEP_LOGS/"
 }

@@ -123,7 +123,7 @@ static nsc_rc fs_load_line(struct fs_ctx *ctx, struct fs_coll *fc, struct json_t
 	    !json_object_is_type(doc, json_type_object)) {
 		(*invalid)++;
 		nsc_warn(ctx->log, FS_COMP,
-			 "event=invalid_line file=%s line=%zu msg=\"not a JSON document; line skipped\"",
+			 "event=invalid_line file=\"%s\" line=%zu msg=\"not a JSON document; line skipped\"",
 			 fc->path, lineno);
 		json_object_put(doc);
 		return NSC_OK;
@@ -140,7 +140,7 @@ static nsc_rc fs_load_line(struct fs_ctx *ctx, struct fs_coll *fc, struct json_t
 	if (rc != NSC_OK) {
 		(*invalid)++;
 		nsc_warn(ctx->log, FS_COMP,
-			 "event=invalid_line file=%s line=%zu msg=\"document has no time; line skipped\"",
+			 "event=invalid_line file=\"%s\" line=%zu msg=\"document has no time; line skipped\"",
 			 fc->path, lineno);
 		json_object_put(doc);
 		return NSC_OK;
@@ -254,7 +254,7 @@ static nsc_rc fs_load_file(struct fs_ctx *ctx, struct fs_coll *fc, struct nsc_er
 			if (overlong) {
 				invalid++;
 				nsc_warn(ctx->log, FS_COMP,
-					 "event=invalid_line file=%s line=%zu msg=\"line longer than %u bytes; skipped\"",
+					 "event=invalid_line file=\"%s\" line=%zu msg=\"line longer than %u bytes; skipped\"",
 					 fc->path, lineno, FS_MAX_LINE);
 				overlong = false;
 			} else {
@@ -278,9 +278,9 @@ static nsc_rc fs_load_file(struct fs_ctx *ctx, struct fs_coll *fc, struct nsc_er
 	}
 	if (dropped > 0)
 		nsc_warn(ctx->log, FS_COMP,
-			 "event=torn_line_repaired file=%s bytes_dropped=%jd msg=\"last line was incomplete (interrupted write); it was removed\"",
+			 "event=torn_line_repaired file=\"%s\" bytes_dropped=%jd msg=\"last line was incomplete (interrupted write); it was removed\"",
 			 fc->path, (intmax_t)dropped);
-	nsc_dbg(ctx->log, FS_COMP, "event=loaded file=%s documents=%zu invalid=%zu newest=%" PRId64,
+	nsc_dbg(ctx->log, FS_COMP, "event=loaded file=\"%s\" documents=%zu invalid=%zu newest=%" PRId64,
 		fc->path, lines - invalid, invalid, fc->newest);
 out:
 	nsc_strbuf_free(&line);
@@ -336,7 +336,7 @@ static void fs_sync_dir(struct fs_ctx *ctx)
 	if (dfd < 0)
 		return;
 	if (fsync(dfd) != 0)
-		nsc_dbg(ctx->log, FS_COMP, "event=dir_sync_failed dir=%s msg=\"%s\"", ctx->dir,
+		nsc_dbg(ctx->log, FS_COMP, "event=dir_sync_failed dir=\"%s\" msg=\"%s\"", ctx->dir,
 			strerror(errno));
 	close(dfd);
 }
@@ -403,7 +403,7 @@ static nsc_rc fs_open(const struct nsc_config *cfg, struct nsc_log *log, void **
 	}
 	fs_sync_dir(ctx);
 
-	nsc_info(ctx->log, FS_COMP, "event=open dir=%s entries=%zu treatments=%zu devicestatus=%zu profile=%zu",
+	nsc_info(ctx->log, FS_COMP, "event=open dir=\"%s\" entries=%zu treatments=%zu devicestatus=%zu profile=%zu",
 		 ctx->dir, (size_t)json_object_object_length(ctx->coll[NSC_COLL_ENTRIES].ids),
 		 (size_t)json_object_object_length(ctx->coll[NSC_COLL_TREATMENTS].ids),
 		 (size_t)json_object_object_length(ctx->coll[NSC_COLL_DEVICESTATUS].ids),
@@ -442,7 +442,7 @@ static nsc_rc fs_append(struct fs_ctx *ctx, struct fs_coll *fc, const struct nsc
 		return nsc_error_set(err, NSC_ERR_IO, "cannot append to %s: %s", fc->path, strerror(e));
 	}
 	if (dropped > 0)
-		nsc_warn(ctx->log, FS_COMP, "event=torn_line_repaired file=%s bytes_dropped=%jd",
+		nsc_warn(ctx->log, FS_COMP, "event=torn_line_repaired file=\"%s\" bytes_dropped=%jd",
 			 fc->path, (intmax_t)dropped);
 
 	if (nsc_write_all(fc->fd, buf->p, buf->len) == 0 && nsc_fdatasync(fc->fd) == 0)
@@ -450,7 +450,7 @@ static nsc_rc fs_append(struct fs_ctx *ctx, struct fs_coll *fc, const struct nsc
 	e = errno;
 	if (ftruncate(fc->fd, st.st_size) != 0)
 		nsc_warn(ctx->log, FS_COMP,
-			 "event=rollback_failed file=%s msg=\"%s; the partial line is removed before the next write\"",
+			 "event=rollback_failed file=\"%s\" msg=\"%s; the partial line is removed before the next write\"",
 			 fc->path, strerror(errno));
 	return nsc_error_set(err, NSC_ERR_IO, "cannot append to %s: %s", fc->path, strerror(e));
 }
@@ -487,7 +487,7 @@ static nsc_rc fs_write_collection(struct fs_ctx *ctx, const struct nsc_batch *b,
 		}
 		if (irc != NSC_OK) {
 			nsc_warn(ctx->log, FS_COMP,
-				 "event=document_skipped file=%s index=%zu msg=\"document has no identifier and no time\"",
+				 "event=document_skipped file=\"%s\" index=%zu msg=\"document has no identifier and no time\"",
 				 fc->path, i);
 			continue;
 		}
@@ -527,7 +527,7 @@ static nsc_rc fs_write_collection(struct fs_ctx *ctx, const struct nsc_batch *b,
 		res->stored[c] += stored;
 		res->duplicates[c] += duplicates;
 	}
-	nsc_dbg(ctx->log, FS_COMP, "event=write file=%s stored=%zu duplicates=%zu bytes=%zu", fc->path,
+	nsc_dbg(ctx->log, FS_COMP, "event=write file=\"%s\" stored=%zu duplicates=%zu bytes=%zu", fc->path,
 		stored, duplicates, buf.len);
 out:
 	nsc_strbuf_free(&buf);

@@ -384,11 +384,11 @@ nsc_rc nsc_spool_scan(int dfd, int rfd, const char *dir, struct nsc_log *log, st
 		memset(&f, 0, sizeof(f));
 		if (strncmp(de->d_name, SP_TMP_PREFIX, strlen(SP_TMP_PREFIX)) == 0) {
 			if (unlinkat(dfd, de->d_name, 0) != 0 && errno != ENOENT)
-				nsc_warn(log, NSC_SPOOL_COMP, "event=stale_tmp file=%s/%s msg=\"cannot remove: %s\"",
+				nsc_warn(log, NSC_SPOOL_COMP, "event=stale_tmp file=\"%s/%s\" msg=\"cannot remove: %s\"",
 					 dir, de->d_name, strerror(errno));
 			else
 				nsc_warn(log, NSC_SPOOL_COMP,
-					 "event=stale_tmp_removed file=%s/%s msg=\"a write interrupted before it completed; that batch was never acknowledged and is fetched again\"",
+					 "event=stale_tmp_removed file=\"%s/%s\" msg=\"a write interrupted before it completed; that batch was never acknowledged and is fetched again\"",
 					 dir, de->d_name);
 			continue;
 		}
@@ -428,7 +428,7 @@ nsc_rc nsc_spool_scan(int dfd, int rfd, const char *dir, struct nsc_log *log, st
 		if (lrc == NSC_OK)
 			nsc_spool_batch_newest(&b, f->newest);
 		else
-			nsc_dbg(log, NSC_SPOOL_COMP, "event=unreadable_at_open file=%s/%s msg=\"%s\"", dir, name,
+			nsc_dbg(log, NSC_SPOOL_COMP, "event=unreadable_at_open file=\"%s/%s\" msg=\"%s\"", dir, name,
 				lerr.msg);
 		nsc_batch_clear(&b);
 		*bytes += f->bytes;

@@ -160,7 +160,7 @@ static void sp_outage_fail(struct nsc_spooled *s, struct sp_outage *o, const cha
 	o->replayed = 0;
 	o->since_ms = sp_now_ms();
 	nsc_warn(s->log, SP_COMP,
-		 "event=output_down output=%s op=%s rc=%s dir=%s msg=\"%s; batches are kept in the spool and replayed in order when it is back\"",
+		 "event=output_down output=%s op=%s rc=%s dir=\"%s\" msg=\"%s; batches are kept in the spool and replayed in order when it is back\"",
 		 s->backend->name, op, nsc_rc_name(rc), s->dir, msg);
 }
 
@@ -211,14 +211,14 @@ static void sp_reject(struct nsc_spooled *s, const char *name, nsc_rc rc, const 
 	int e = nsc_spool_move_rejected(s->dfd, s->rfd, name, &sync_e);
 	if (e != 0) {
 		nsc_err(s->log, SP_COMP,
-			"event=batch_rejected output=%s file=%s/%s rc=%s msg=\"%s; it could not be moved to %s/ (%s), it is skipped until the next start\"",
+			"event=batch_rejected output=%s file=\"%s/%s\" rc=%s msg=\"%s; it could not be moved to %s/ (%s), it is skipped until the next start\"",
 			s->backend->name, s->dir, name, nsc_rc_name(rc), why, NSC_SPOOL_REJECTED_DIR, strerror(e));
 		return;
 	}
 	if (sync_e != 0)
-		nsc_dbg(s->log, SP_COMP, "event=dir_sync_failed dir=%s msg=\"%s\"", s->dir, strerror(sync_e));
+		nsc_dbg(s->log, SP_COMP, "event=dir_sync_failed dir=\"%s\" msg=\"%s\"", s->dir, strerror(sync_e));
 	nsc_err(s->log, SP_COMP,
-		"event=batch_rejected output=%s file=%s/%s/%s rc=%s msg=\"%s; the batch was moved aside and later batches go on\"",
+		"event=batch_rejected output=%s file=\"%s/%s/%s\" rc=%s msg=\"%s; the batch was moved aside and later batches go on\"",
 		s->backend->name, s->dir, NSC_SPOOL_REJECTED_DIR, name, nsc_rc_name(rc), why);
 }
 
@@ -240,14 +240,14 @@ static enum sp_outcome sp_replay_head(struct nsc_spooled *s, struct sp_outage *o
 
 	nsc_rc rc = nsc_spool_load(s->dfd, name, &b, &err);
 	if (rc == NSC_ERR_NOT_FOUND) {
-		nsc_warn(s->log, SP_COMP, "event=batch_missing file=%s/%s msg=\"the spool file disappeared; skipped\"",
+		nsc_warn(s->log, SP_COMP, "event=batch_missing file=\"%s/%s\" msg=\"the spool file disappeared; skipped\"",
 			 s->dir, name);
 		out = SP_GONE;
 	} else if (rc == NSC_ERR_PARSE) {
 		sp_reject(s, name, rc, err.msg);
 		out = SP_REJECTED;
 	} else if (rc != NSC_OK) {
-		nsc_warn(s->log, SP_COMP, "event=spool_read_failed file=%s/%s rc=%s msg=\"%s; will try again\"",
+		nsc_warn(s->log, SP_COMP, "event=spool_read_failed file=\"%s/%s\" rc=%s msg=\"%s; will try again\"",
 			 s->dir, name, nsc_rc_name(rc), err.msg);
 		out = SP_LOCAL;
 	} else {
@@ -258,14 +258,14 @@ static enum sp_outcome sp_replay_head(struct nsc_spooled *s, struct sp_outage *o
 			/* Not synced: a deletion lost in a crash only replays an idempotent batch. */
 			if (unlinkat(s->dfd, name, 0) != 0 && errno != ENOENT)
 				nsc_warn(s->log, SP_COMP,
-					 "event=unlink_failed file=%s/%s msg=\"%s; it will be replayed again at the next start\"",
+					 "event=unlink_failed file=\"%s/%s\" msg=\"%s; it will be replayed again at the next start\"",
 					 s->dir, name, strerror(errno));
 			size_t docs = 0, stored = 0;
 			for (int c = 0; c < NSC_COLL_COUNT; c++) {
 				docs += nsc_batch_count(&b, (enum nsc_collection)c);
 				stored += res.stored[c];
 			}
-			nsc_dbg(s->log, SP_COMP, "event=replayed output=%s file=%s documents=%zu stored=%zu",
+			nsc_dbg(s->log, SP_COMP, "event=replayed output=%s file=\"%s\" documents=%zu stored=%zu",
 				s->backend->name, name, docs, stored);
 			/* Before the queue changes, so wait_empty() returning means callbacks ran. */
 			if (s->stored != NULL)
@@ -499,7 +499,7 @@ nsc_rc nsc_spooled_open(const struct nsc_output_driver *backend, const struct ns
 		backend->close(s->bctx);
 		goto fail;
 	}
-	nsc_info(log, SP_COMP, "event=open output=%s dir=%s pending_batches=%zu pending_bytes=%" PRIu64
+	nsc_info(log, SP_COMP, "event=open output=%s dir=\"%s\" pending_batches=%zu pending_bytes=%" PRIu64
 		 " max_bytes=%" PRIu64,
 		 backend->name, s->dir, s->q.len, s->pending_bytes, s->max_bytes);
 	*out = s;
@@ -527,11 +527,11 @@ void nsc_spooled_close(struct nsc_spooled *s)
 
 	if (s->q.len > 0)
 		nsc_warn(s->log, SP_COMP,
-			 "event=closed output=%s dir=%s pending_batches=%zu pending_bytes=%" PRIu64
+			 "event=closed output=%s dir=\"%s\" pending_batches=%zu pending_bytes=%" PRIu64
 			 " msg=\"the output did not take these in time; they stay in the spool and are replayed at the next start\"",
 			 s->backend->name, s->dir, s->q.len, s->pending_bytes);
 	else
-		nsc_info(s->log, SP_COMP, "event=closed output=%s dir=%s replayed=%" PRIu64 " rejected=%" PRIu64,
+		nsc_info(s->log, SP_COMP, "event=closed output=%s dir=\"%s\" replayed=%" PRIu64 " rejected=%" PRIu64,
 			 s->backend->name, s->dir, s->replayed, s->rejected);
 	sp_free(s);
 }
