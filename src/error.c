@@ -39,6 +39,11 @@ enum nsc_verdict nsc_rc_verdict(nsc_rc rc)
 		return NSC_VERDICT_OK;
 	case NSC_ERR_RETRY:
 	case NSC_ERR_IO:
+	/*
+	 * Memory can come back (another tenant, a cache freed): a bridge that
+	 * ran out of it backs off and tries again instead of stopping for good.
+	 */
+	case NSC_ERR_NOMEM:
 		return NSC_VERDICT_RETRY;
 	case NSC_ERR_AUTH:
 		return NSC_VERDICT_AUTH;
@@ -50,7 +55,6 @@ enum nsc_verdict nsc_rc_verdict(nsc_rc rc)
 		return NSC_VERDICT_DROP;
 	case NSC_ERR_FATAL:
 	case NSC_ERR_CONFIG:
-	case NSC_ERR_NOMEM:
 	case NSC_ERR_NOT_FOUND:
 	case NSC_ERR_STATE:
 	case NSC_ERR_UNSUPPORTED:

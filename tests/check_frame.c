@@ -249,6 +249,22 @@ START_TEST(output_outage_is_retried)
 }
 END_TEST
 
+/* Running out of memory is temporary: retried after the backoff, not the end of the bridge. */
+START_TEST(out_of_memory_is_retried)
+{
+	struct fr t;
+	fr_init(&t);
+	ck_assert_int_eq(nsc_rc_verdict(NSC_ERR_NOMEM), NSC_VERDICT_RETRY);
+	fake_script_push(&t.src->transform, NSC_ERR_NOMEM);
+	run_frame(&t);
+	ck_assert_int_eq(t.r.rc, NSC_OK);
+	ck_assert_uint_eq(t.r.attempts, 2);
+	ck_assert_int_ge(t.src->fetch.at_ms[1] - t.src->fetch.at_ms[0], 30000);
+	ck_assert_uint_eq(t.out->held, 1);
+	fr_fini(&t);
+}
+END_TEST
+
 START_TEST(login_outage_counts_as_attempt)
 {
 	struct fr t;
@@ -406,6 +422,7 @@ static Suite *frame_suite(void)
 	tcase_add_test(tc, fatal_from_output);
 	tcase_add_test(tc, output_outage_is_retried);
 	tcase_add_test(tc, login_outage_counts_as_attempt);
+	tcase_add_test(tc, out_of_memory_is_retried);
 	suite_add_tcase(s, tc);
 	TCase *m = tcase_create("matrix");
 	tcase_add_loop_test(m, every_step_every_verdict, 0, (int)(N_STEPS * N_CODES));
