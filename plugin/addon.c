@@ -4,7 +4,8 @@
  * Exports
  *   create(settings)      settings: {CONNECT_SOURCE: 'linkup', ...} (strings);
  *                         checks them and returns a handle (throws an Error
- *                         whose message names the bad variable); the
+ *                         whose message names every bad or missing
+ *                         variable, nsc_embed_validate's message); the
  *                         handle's `ignored` lists names nsconnect does not know
  *   start(handle, onEvent) runs the engine on its own thread; events (see
  *                         addon_events.c) reach onEvent on Node's thread

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Configuration loading: reads every setting of the table (settings.c)
- * through a lookup (config_kv.c), validates each value and refuses the
- * first problem with a message that names the variable and the expected
- * form, checks what the chosen source needs and resolves the output. The
- * string fields are described once here (nsc_cfg_fields()) for loading,
- * freeing, and for config_secrets.c's registration and logging. URLs are
- * parsed by config_url.c, NAME_FILE secrets read by config_secrets.c.
+ * through a lookup (config_kv.c), validates each value, checks what the
+ * chosen source needs and resolves the output. A problem does not stop the
+ * reading: each refusal, a message that names the variable and the
+ * expected form, is filed in a report (config_report.c) and all of them
+ * are returned together. The string fields are described once here
+ * (nsc_cfg_fields()) for loading, freeing, and for config_secrets.c's
+ * registration and logging. URLs are parsed by config_url.c, NAME_FILE
+ * secrets read by config_secrets.c.
  */
 #include "config.h"
 
@@ -34,8 +36,6 @@
 
 #define MONGO_FORM \
 	"a connection string mongodb://[user:password@]host[:port]/database or mongodb+srv://..."
-
-/* ---- kind names --------------------------------------------------------- */
 
 /* ---- kind names --------------------------------------------------------- */
 
@@ -345,7 +345,7 @@ bad:
 			     name, value, unit, max);
 }
 
-/* A whole-number setting in 1..max; *out is 0 when it is unset. */
+/* A whole-number setting in 1..max; *out is 0 when it is unset or refused. */
 static nsc_rc load_count(const struct nsc_cfg_reader *r, const char *name, long long max,
 			 const char *unit, long long *out)
 {
@@ -353,7 +353,7 @@ static nsc_rc load_count(const struct nsc_cfg_reader *r, const char *name, long 
 	*out = 0;
 	if (!value)
 		return NSC_OK;
-	return parse_count(name, value, max, unit, out, r->err);
+	return nsc_cfg_note(r, name, parse_count(name, value, max, unit, out, r->err));
 }
 
 static nsc_rc parse_u64(const char *name, const char *value, uint64_t *out,
@@ -456,6 +456,16 @@ static nsc_rc load_field(const struct nsc_cfg_reader *r, const struct nsc_cfg_fi
 	return *slot ? NSC_OK : nsc_cfg_nomem(r->err);
 }
 
+/* The index in names[first, count) that `value` spells (any case), or -1. */
+static int name_index(const char *value, const char *const *names, size_t first, size_t count)
+{
+	for (size_t i = first; i < count; i++) {
+		if (strcasecmp(value, names[i]) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
 static nsc_rc load_source(const struct nsc_cfg_reader *r, struct nsc_config *cfg)
 {
 	const char *value = nsc_cfg_get(r, "CONNECT_SOURCE");
@@ -464,11 +474,10 @@ static nsc_rc load_source(const struct nsc_cfg_reader *r, struct nsc_config *cfg
 		return nsc_error_set(r->err, NSC_ERR_CONFIG,
 				     "CONNECT_SOURCE is not set; expected one of simulator, "
 				     "dexcomshare, linkup, nightscout, glooko, minimedcarelink");
-	for (size_t i = NSC_SOURCE_SIMULATOR; i < NSC_CFG_COUNT(source_names); i++) {
-		if (strcasecmp(value, source_names[i]) == 0) {
-			cfg->source = (enum nsc_source_kind)i;
-			return NSC_OK;
-		}
+	int i = name_index(value, source_names, NSC_SOURCE_SIMULATOR, NSC_CFG_COUNT(source_names));
+	if (i >= 0) {
+		cfg->source = (enum nsc_source_kind)i;
+		return NSC_OK;
 	}
 	return nsc_error_set(r->err, NSC_ERR_CONFIG,
 			     "CONNECT_SOURCE=\"%s\" is not valid; expected one of simulator, "
@@ -483,11 +492,10 @@ static nsc_rc load_output(const struct nsc_cfg_reader *r, struct nsc_config *cfg
 	cfg->output = NSC_OUTPUT_AUTO;
 	if (!value)
 		return NSC_OK;
-	for (size_t i = 0; i < NSC_CFG_COUNT(output_names); i++) {
-		if (strcasecmp(value, output_names[i]) == 0) {
-			cfg->output = (enum nsc_output_kind)i;
-			return NSC_OK;
-		}
+	int i = name_index(value, output_names, 0, NSC_CFG_COUNT(output_names));
+	if (i >= 0) {
+		cfg->output = (enum nsc_output_kind)i;
+		return NSC_OK;
 	}
 	return nsc_error_set(r->err, NSC_ERR_CONFIG,
 			     "CONNECT_OUTPUT=\"%s\" is not valid; expected one of mongo, rest, "
@@ -495,25 +503,32 @@ static nsc_rc load_output(const struct nsc_cfg_reader *r, struct nsc_config *cfg
 			     value);
 }
 
+static nsc_rc load_log_level(const struct nsc_cfg_reader *r, struct nsc_config *cfg)
+{
+	const char *value = nsc_cfg_get(r, "CONNECT_LOG_LEVEL");
+
+	if (!value)
+		return NSC_OK;
+	int i = name_index(value, log_level_names, 0, NSC_CFG_COUNT(log_level_names));
+	if (i >= 0) {
+		cfg->log_level = (enum nsc_log_level)i;
+		return NSC_OK;
+	}
+	return nsc_error_set(r->err, NSC_ERR_CONFIG,
+			     "CONNECT_LOG_LEVEL=\"%s\" is not valid; expected one of error, warn, "
+			     "info, debug, trace",
+			     value);
+}
+
+/* The numbers and the log level; a refused one keeps its default. */
 static nsc_rc load_scalars(const struct nsc_cfg_reader *r, struct nsc_config *cfg)
 {
 	const char *value;
 	nsc_rc rc;
 
-	value = nsc_cfg_get(r, "CONNECT_LOG_LEVEL");
-	if (value) {
-		size_t i;
-		for (i = 0; i < NSC_CFG_COUNT(log_level_names); i++) {
-			if (strcasecmp(value, log_level_names[i]) == 0)
-				break;
-		}
-		if (i == NSC_CFG_COUNT(log_level_names))
-			return nsc_error_set(r->err, NSC_ERR_CONFIG,
-					     "CONNECT_LOG_LEVEL=\"%s\" is not valid; expected one "
-					     "of error, warn, info, debug, trace",
-					     value);
-		cfg->log_level = (enum nsc_log_level)i;
-	}
+	rc = nsc_cfg_note(r, "CONNECT_LOG_LEVEL", load_log_level(r, cfg));
+	if (rc != NSC_OK)
+		return rc;
 
 	long long n;
 	if ((rc = load_count(r, "CONNECT_LOOKBACK_HOURS", LOOKBACK_HOURS_MAX, "hours", &n)) != NSC_OK)
@@ -539,27 +554,44 @@ static nsc_rc load_scalars(const struct nsc_cfg_reader *r, struct nsc_config *cf
 		cfg->http_timeout_ms = (int64_t)n * 1000;
 
 	value = nsc_cfg_get(r, "CONNECT_SIMULATOR_SEED");
-	if (value) {
-		rc = parse_u64("CONNECT_SIMULATOR_SEED", value, &cfg->simulator_seed, r->err);
-		if (rc != NSC_OK)
-			return rc;
+	if (!value)
+		return NSC_OK;
+	return nsc_cfg_note(r, "CONNECT_SIMULATOR_SEED",
+			    parse_u64("CONNECT_SIMULATOR_SEED", value, &cfg->simulator_seed, r->err));
+}
+
+/* The first of the family that is set is the URI, good or bad; the rest are not read. */
+static nsc_rc load_mongo_uri(const struct nsc_cfg_reader *r, struct nsc_config *cfg)
+{
+	for (size_t i = 0; i < NSC_CFG_COUNT(mongo_uri_names); i++) {
+		const char *name = mongo_uri_names[i];
+		bool from_file = false;
+		nsc_rc rc = nsc_cfg_read_secret(r, name, &cfg->mongodb_uri, &from_file);
+		if (rc == NSC_OK && cfg->mongodb_uri)
+			rc = check_mongo_uri(name, from_file, cfg->mongodb_uri, r->err);
+		if (rc != NSC_OK || cfg->mongodb_uri)
+			return nsc_cfg_note(r, name, rc);
 	}
 	return NSC_OK;
 }
 
-static nsc_rc load_mongo_uri(const struct nsc_cfg_reader *r, struct nsc_config *cfg)
+/* A MongoDB URI was given, usable or not. */
+static bool mongo_uri_given(const struct nsc_cfg_reader *r, const struct nsc_config *cfg)
 {
 	for (size_t i = 0; i < NSC_CFG_COUNT(mongo_uri_names); i++) {
-		bool from_file = false;
-		nsc_rc rc = nsc_cfg_read_secret(r, mongo_uri_names[i], &cfg->mongodb_uri,
-						&from_file);
-		if (rc != NSC_OK)
-			return rc;
-		if (cfg->mongodb_uri)
-			return check_mongo_uri(mongo_uri_names[i], from_file, cfg->mongodb_uri,
-					       r->err);
+		if (nsc_cfg_has_problem(r, mongo_uri_names[i]))
+			return true;
 	}
-	return NSC_OK;
+	return cfg->mongodb_uri != NULL;
+}
+
+/* The setting at `offset` in cfg was given, usable or not. */
+static bool given(const struct nsc_cfg_reader *r, const struct nsc_config *cfg,
+		  const char *name, size_t offset)
+{
+	const char *v = *(char *const *)(const void *)((const char *)cfg + offset);
+
+	return v || nsc_cfg_has_problem(r, name);
 }
 
 struct requirement {
@@ -592,35 +624,58 @@ static nsc_rc missing(struct nsc_error *err, const char *name, bool secret, cons
 			     when);
 }
 
-static nsc_rc check_required(const struct nsc_config *cfg, struct nsc_error *err)
+/*
+ * Every setting the source needs that was not given. Without a valid
+ * CONNECT_SOURCE (cfg->source NONE) nothing is known to be needed.
+ */
+static nsc_rc check_required(const struct nsc_cfg_reader *r, const struct nsc_config *cfg)
 {
 	char when[64];
+	nsc_rc rc = NSC_OK;
 
 	snprintf(when, sizeof(when), "CONNECT_SOURCE=%s", nsc_source_kind_name(cfg->source));
-	for (size_t i = 0; i < NSC_CFG_COUNT(requirements); i++) {
+	for (size_t i = 0; rc == NSC_OK && i < NSC_CFG_COUNT(requirements); i++) {
 		const struct requirement *q = &requirements[i];
-		const char *v = *(char *const *)(const void *)((const char *)cfg + q->offset);
-		if (q->source == cfg->source && !v)
-			return missing(err, q->name, q->secret, when);
+		if (q->source == cfg->source && !given(r, cfg, q->name, q->offset))
+			rc = nsc_cfg_note(r, q->name, missing(r->err, q->name, q->secret, when));
 	}
-	if (cfg->simulator_username && !cfg->simulator_password)
-		return missing(err, "CONNECT_SIMULATOR_PASSWORD", true,
-			       "CONNECT_SIMULATOR_USERNAME is set");
-	if (cfg->simulator_password && !cfg->simulator_username)
-		return missing(err, "CONNECT_SIMULATOR_USERNAME", false,
-			       "CONNECT_SIMULATOR_PASSWORD is set");
+	if (rc != NSC_OK)
+		return rc;
+	if (cfg->simulator_username &&
+	    !given(r, cfg, "CONNECT_SIMULATOR_PASSWORD", F(simulator_password)))
+		return nsc_cfg_note(r, "CONNECT_SIMULATOR_PASSWORD",
+				    missing(r->err, "CONNECT_SIMULATOR_PASSWORD", true,
+					    "CONNECT_SIMULATOR_USERNAME is set"));
+	if (given(r, cfg, "CONNECT_SIMULATOR_PASSWORD", F(simulator_password)) &&
+	    !cfg->simulator_username)
+		return nsc_cfg_note(r, "CONNECT_SIMULATOR_USERNAME",
+				    missing(r->err, "CONNECT_SIMULATOR_USERNAME", false,
+					    "CONNECT_SIMULATOR_PASSWORD is set"));
 	return NSC_OK;
 }
 
-static nsc_rc resolve_output(struct nsc_config *cfg, struct nsc_error *err)
+/*
+ * Picks the output for auto (by what is given, usable or not) and files
+ * every setting it needs that was not given. A refused CONNECT_OUTPUT
+ * leaves nothing to check.
+ */
+static nsc_rc resolve_output(const struct nsc_cfg_reader *r, struct nsc_config *cfg)
 {
 	bool chosen = cfg->output == NSC_OUTPUT_AUTO;
+	bool uri = mongo_uri_given(r, cfg);
+	bool endpoint = given(r, cfg, "CONNECT_NIGHTSCOUT_ENDPOINT", F(nightscout_endpoint));
+	bool api_secret = given(r, cfg, "CONNECT_API_SECRET", F(api_secret));
+	bool token = given(r, cfg, "CONNECT_NIGHTSCOUT_TOKEN", F(nightscout_token));
+	struct nsc_error *err = r->err;
 	const char *why = "";
+	nsc_rc rc = NSC_OK;
 
+	if (nsc_cfg_has_problem(r, "CONNECT_OUTPUT"))
+		return NSC_OK;
 	if (chosen) {
-		if (cfg->mongodb_uri) {
+		if (uri) {
 			cfg->output = NSC_OUTPUT_MONGO;
-		} else if (cfg->nightscout_endpoint) {
+		} else if (endpoint) {
 			cfg->output = NSC_OUTPUT_REST;
 			why = " (chosen because CONNECT_NIGHTSCOUT_ENDPOINT is set and no MongoDB "
 			      "URI is)";
@@ -630,87 +685,110 @@ static nsc_rc resolve_output(struct nsc_config *cfg, struct nsc_error *err)
 	}
 	switch (cfg->output) {
 	case NSC_OUTPUT_MONGO:
-		if (!cfg->mongodb_uri)
-			return nsc_error_set(err, NSC_ERR_CONFIG,
-					     "MONGODB_URI is not set; it is required when "
-					     "CONNECT_OUTPUT=mongo (MONGO_CONNECTION or "
-					     "CUSTOMCONNSTR_mongo work too); expected %s",
-					     MONGO_FORM);
+		if (!uri)
+			rc = nsc_cfg_note(r, "MONGODB_URI",
+					  nsc_error_set(err, NSC_ERR_CONFIG,
+							"MONGODB_URI is not set; it is required when "
+							"CONNECT_OUTPUT=mongo (MONGO_CONNECTION or "
+							"CUSTOMCONNSTR_mongo work too); expected %s",
+							MONGO_FORM));
 		break;
 	case NSC_OUTPUT_REST:
 	case NSC_OUTPUT_REST3:
-		if (!cfg->nightscout_endpoint)
-			return nsc_error_set(err, NSC_ERR_CONFIG,
-					     "CONNECT_NIGHTSCOUT_ENDPOINT is not set; it is required "
-					     "when CONNECT_OUTPUT=%s; expected the Nightscout site, "
-					     "%s",
-					     nsc_output_kind_name(cfg->output),
-					     NSC_CFG_SERVER_FORM);
-		if (cfg->output == NSC_OUTPUT_REST && !cfg->api_secret && !cfg->nightscout_token)
-			return nsc_error_set(err, NSC_ERR_CONFIG,
-					     "CONNECT_API_SECRET is not set; it or "
-					     "CONNECT_NIGHTSCOUT_TOKEN is required when "
-					     "CONNECT_OUTPUT=rest%s",
-					     why);
-		if (cfg->output == NSC_OUTPUT_REST3 && !cfg->nightscout_token)
-			return nsc_error_set(err, NSC_ERR_CONFIG,
-					     "CONNECT_NIGHTSCOUT_TOKEN is not set; it is required "
-					     "when CONNECT_OUTPUT=rest3; expected a Nightscout "
-					     "access token like name-0123456789abcdef");
+		if (!endpoint)
+			rc = nsc_cfg_note(r, "CONNECT_NIGHTSCOUT_ENDPOINT",
+					  nsc_error_set(err, NSC_ERR_CONFIG,
+							"CONNECT_NIGHTSCOUT_ENDPOINT is not set; it is "
+							"required when CONNECT_OUTPUT=%s; expected the "
+							"Nightscout site, %s",
+							nsc_output_kind_name(cfg->output),
+							NSC_CFG_SERVER_FORM));
+		if (rc == NSC_OK && cfg->output == NSC_OUTPUT_REST && !api_secret && !token)
+			rc = nsc_cfg_note(r, "CONNECT_API_SECRET",
+					  nsc_error_set(err, NSC_ERR_CONFIG,
+							"CONNECT_API_SECRET is not set; it or "
+							"CONNECT_NIGHTSCOUT_TOKEN is required when "
+							"CONNECT_OUTPUT=rest%s",
+							why));
+		if (rc == NSC_OK && cfg->output == NSC_OUTPUT_REST3 && !token)
+			rc = nsc_cfg_note(r, "CONNECT_NIGHTSCOUT_TOKEN",
+					  nsc_error_set(err, NSC_ERR_CONFIG,
+							"CONNECT_NIGHTSCOUT_TOKEN is not set; it is "
+							"required when CONNECT_OUTPUT=rest3; expected a "
+							"Nightscout access token like "
+							"name-0123456789abcdef"));
 		break;
 	case NSC_OUTPUT_FILESYSTEM:
 	case NSC_OUTPUT_AUTO:
 	default:
 		break;
 	}
-	return NSC_OK;
-}
-
-static nsc_rc load_all(const struct nsc_cfg_reader *r, struct nsc_config *cfg)
-{
-	const char *value;
-	nsc_rc rc;
-
-	rc = load_source(r, cfg);
-	if (rc == NSC_OK)
-		rc = load_output(r, cfg);
-	if (rc == NSC_OK)
-		rc = load_scalars(r, cfg);
-	for (size_t i = 0; rc == NSC_OK && i < NSC_CFG_COUNT(fields); i++)
-		rc = load_field(r, &fields[i], cfg);
-	if (rc != NSC_OK)
-		return rc;
-
-	value = nsc_cfg_get(r, "CONNECT_GLOOKO_TIMEZONE_OFFSET");
-	if (value) {
-		rc = parse_offset_hours("CONNECT_GLOOKO_TIMEZONE_OFFSET", value,
-					&cfg->glooko_tz_offset_hours, r->err);
-		if (rc != NSC_OK)
-			return rc;
-		cfg->has_glooko_tz_offset = true;
-	}
-
-	rc = load_mongo_uri(r, cfg);
-	if (rc == NSC_OK)
-		rc = check_required(cfg, r->err);
-	if (rc == NSC_OK)
-		rc = resolve_output(cfg, r->err);
 	return rc;
 }
 
-nsc_rc nsc_config_load(struct nsc_config *cfg, nsc_config_lookup_fn lookup, void *ctx,
-		       struct nsc_error *err)
+static nsc_rc load_tz_offset(const struct nsc_cfg_reader *r, struct nsc_config *cfg)
 {
+	const char *value = nsc_cfg_get(r, "CONNECT_GLOOKO_TIMEZONE_OFFSET");
+	nsc_rc rc;
+
+	if (!value)
+		return NSC_OK;
+	rc = parse_offset_hours("CONNECT_GLOOKO_TIMEZONE_OFFSET", value,
+				&cfg->glooko_tz_offset_hours, r->err);
+	cfg->has_glooko_tz_offset = rc == NSC_OK;
+	return nsc_cfg_note(r, "CONNECT_GLOOKO_TIMEZONE_OFFSET", rc);
+}
+
+/* NSC_OK once everything is read, problems or not; else what stopped the reading. */
+static nsc_rc load_all(const struct nsc_cfg_reader *r, struct nsc_config *cfg)
+{
+	nsc_rc rc;
+
+	rc = nsc_cfg_note(r, "CONNECT_SOURCE", load_source(r, cfg));
+	if (rc == NSC_OK)
+		rc = nsc_cfg_note(r, "CONNECT_OUTPUT", load_output(r, cfg));
+	if (rc == NSC_OK)
+		rc = load_scalars(r, cfg);
+	for (size_t i = 0; rc == NSC_OK && i < NSC_CFG_COUNT(fields); i++)
+		rc = nsc_cfg_note(r, fields[i].name, load_field(r, &fields[i], cfg));
+	if (rc == NSC_OK)
+		rc = load_tz_offset(r, cfg);
+	if (rc == NSC_OK)
+		rc = load_mongo_uri(r, cfg);
+	if (rc == NSC_OK)
+		rc = check_required(r, cfg);
+	if (rc == NSC_OK)
+		rc = resolve_output(r, cfg);
+	return rc;
+}
+
+nsc_rc nsc_config_load_report(struct nsc_config *cfg, nsc_config_lookup_fn lookup, void *ctx,
+			      struct nsc_config_report *rep, struct nsc_error *err)
+{
+	struct nsc_config_report local;
+	struct nsc_error problem;
 	struct nsc_cfg_reader r = { .lookup = lookup ? lookup : nsc_config_lookup_env, .ctx = ctx,
-			    .err = err };
+			    .err = &problem, .report = rep ? rep : &local };
 	struct nsc_config tmp;
 	nsc_rc rc;
 
 	nsc_error_clear(err);
+	nsc_error_clear(&problem);
+	if (rep)
+		nsc_config_report_free(rep);
+	nsc_config_report_init(r.report);
 	if (!cfg)
 		return nsc_error_set(err, NSC_ERR_INTERNAL, "nsc_config_load: no config given");
 	nsc_config_init(&tmp);
 	rc = load_all(&r, &tmp);
+	if (rc == NSC_OK && r.report->count > 0)
+		rc = NSC_ERR_CONFIG;
+	if (rc == NSC_ERR_CONFIG)
+		nsc_config_report_join(r.report, err);
+	else if (rc != NSC_OK && err)
+		*err = problem; /* what stopped the reading: out of memory, a bug */
+	if (!rep)
+		nsc_config_report_free(&local);
 	if (rc != NSC_OK) {
 		nsc_config_free(&tmp);
 		return rc;
@@ -718,5 +796,11 @@ nsc_rc nsc_config_load(struct nsc_config *cfg, nsc_config_lookup_fn lookup, void
 	nsc_config_free(cfg);
 	*cfg = tmp;
 	return NSC_OK;
+}
+
+nsc_rc nsc_config_load(struct nsc_config *cfg, nsc_config_lookup_fn lookup, void *ctx,
+		       struct nsc_error *err)
+{
+	return nsc_config_load_report(cfg, lookup, ctx, NULL, err);
 }
 

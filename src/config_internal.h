@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Private to the configuration files: config.c (load and validation),
- * config_kv.c (lookups), config_url.c (server URLs) and config_secrets.c
- * (NAME_FILE secrets, secret registration, the settings log). Holds what
+ * config_kv.c (lookups), config_url.c (server URLs), config_secrets.c
+ * (NAME_FILE secrets, secret registration, the settings log) and
+ * config_report.c (the problems one load found). Holds what
  * more than one of them needs: the table of string fields, the reader that
  * looks values up during one load, the forms quoted in error messages and
  * a few character and string helpers.
  *
  * Ownership & concurrency: the field table is constant and shared by every
- * thread. A reader borrows its lookup, ctx and err for the length of one
- * nsc_config_load() call and owns nothing.
+ * thread. A reader borrows its lookup, ctx, err and report for the length
+ * of one nsc_config_load() call and owns nothing.
  */
 #ifndef NSC_SRC_CONFIG_INTERNAL_H
 #define NSC_SRC_CONFIG_INTERNAL_H
@@ -76,7 +77,8 @@ const char *nsc_cfg_log_level_name(enum nsc_log_level level);
 struct nsc_cfg_reader {
 	nsc_config_lookup_fn lookup;
 	void *ctx;
-	struct nsc_error *err;
+	struct nsc_error *err;            /* the problem at hand, until nsc_cfg_note() files it */
+	struct nsc_config_report *report; /* every problem filed so far */
 };
 
 /* The value of `name`, or NULL when it is unset or empty. */
@@ -102,6 +104,19 @@ nsc_rc nsc_cfg_read_secret(const struct nsc_cfg_reader *r, const char *name, cha
  */
 nsc_rc nsc_cfg_parse_http_url(const char *name, const char *value, bool need_scheme,
 			      bool allow_query, bool echo, char **out, struct nsc_error *err);
+
+/* ---- problems (config_report.c) --------------------------------------- */
+
+/*
+ * After checking `setting` (static text): NSC_ERR_CONFIG files r->err's
+ * message in the report under `setting` and returns NSC_OK, so the load
+ * goes on; any other code (NSC_ERR_NOMEM, NSC_ERR_INTERNAL) is returned
+ * and stops it.
+ */
+nsc_rc nsc_cfg_note(const struct nsc_cfg_reader *r, const char *setting, nsc_rc rc);
+
+/* A problem was filed for `setting`: it is set, but not usable. */
+bool nsc_cfg_has_problem(const struct nsc_cfg_reader *r, const char *setting);
 
 /* ---- small helpers ------------------------------------------------------ */
 

@@ -18,7 +18,8 @@ src_libnsconnect_la_SOURCES = \
 	src/jsonutil.c src/jsonutil.h \
 	src/strbuf.c src/strbuf.h \
 	src/fileio.c src/fileio.h \
-	src/config.c src/config_kv.c src/config_url.c src/config_secrets.c src/config_internal.h src/nsc_config.h \
+	src/config.c src/config_kv.c src/config_url.c src/config_secrets.c src/config_report.c \
+	src/config_internal.h src/nsc_config.h \
 	src/settings.c \
 	src/source.h src/output.h \
 	src/engine/timers.c src/engine/timers.h \

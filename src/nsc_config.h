@@ -12,9 +12,9 @@
  * whose file content (one trailing newline removed) is the value.
  *
  * Values are kept as the exact strings given (a password "0123" stays
- * "0123"). Validation happens in nsc_config_load(): the first problem is
- * returned as NSC_ERR_CONFIG with a message naming the variable and the
- * expected form.
+ * "0123"). Validation happens in nsc_config_load(): it reads on past a
+ * problem and returns NSC_ERR_CONFIG with every problem found, each naming
+ * the variable and the expected form.
  */
 #ifndef NSC_SRC_NSC_CONFIG_H
 #define NSC_SRC_NSC_CONFIG_H
@@ -175,13 +175,53 @@ const char *nsc_config_kv_lookup(void *kv, const char *name); /* an nsc_config_l
 void nsc_config_init(struct nsc_config *cfg);   /* zero + defaults */
 void nsc_config_free(struct nsc_config *cfg);   /* frees strings; cfg reusable after init */
 
+/* One problem of a configuration: what is wrong, never a secret's value. */
+struct nsc_config_problem {
+	const char *setting; /* static text: the variable it is about, e.g. "CONNECT_SHARE_PASSWORD" */
+	char *message;       /* names the variable and the expected form */
+};
+
+/* Every problem one load found, in the order the loader met them. */
+struct nsc_config_report {
+	size_t count, cap;
+	struct nsc_config_problem *problems;
+};
+void nsc_config_report_init(struct nsc_config_report *rep);
+void nsc_config_report_free(struct nsc_config_report *rep); /* rep reusable after init */
+
 /*
- * Reads and validates every setting. On failure returns NSC_ERR_CONFIG (or
- * NSC_ERR_NOMEM) and err->msg names the variable and the expected form, e.g.
- * "CONNECT_SHARE_PASSWORD is not set; it is required when CONNECT_SOURCE=dexcomshare".
+ * Reads and validates every setting; a problem does not stop the reading.
+ * Found in this order: each malformed value (bad choice, number, URL,
+ * unreadable NAME_FILE, NAME and NAME_FILE both set, ...) as its setting
+ * is read, then each setting the source or the output needs that is not
+ * set. What depends on a refused setting is not checked (an invalid
+ * CONNECT_SOURCE has no requirements to miss), and a setting that is set
+ * but refused is never also reported missing.
+ *
+ * On failure returns NSC_ERR_CONFIG and err->msg holds every problem: one
+ * as it is, e.g. "CONNECT_SHARE_PASSWORD is not set; it is required when
+ * CONNECT_SOURCE=dexcomshare", several as "2 settings need fixing: A; B",
+ * ending "; … and N more" when the rest do not fit. NSC_ERR_NOMEM or
+ * NSC_ERR_INTERNAL stop the load at once. cfg changes only on success.
  */
 nsc_rc nsc_config_load(struct nsc_config *cfg, nsc_config_lookup_fn lookup, void *ctx,
 		       struct nsc_error *err);
+
+/*
+ * nsc_config_load() that also hands back the problems one by one (for a
+ * terminal, one a line): rep (may be NULL) is emptied first, then holds
+ * every problem found, whatever fits into err->msg.
+ */
+nsc_rc nsc_config_load_report(struct nsc_config *cfg, nsc_config_lookup_fn lookup, void *ctx,
+			      struct nsc_config_report *rep, struct nsc_error *err);
+
+/*
+ * Joins rep's problems into err (code NSC_ERR_CONFIG) as nsc_config_load()
+ * reports them, within NSC_ERROR_MSG_MAX: whole problems, then "; … and N
+ * more" for those that do not fit (only a first problem longer than the
+ * whole message is cut, before a word, ending "…").
+ */
+void nsc_config_report_join(const struct nsc_config_report *rep, struct nsc_error *err);
 
 /*
  * Normalises a vendor server setting: a bare host ("share2.dexcom.com"),

@@ -45,8 +45,11 @@ extern "C" {
 typedef enum nsc_rc { NSC_RC_LIST(NSC_RC_ENUM_) } nsc_rc;
 #undef NSC_RC_ENUM_
 
-/* A failure's code plus a human message (like bson_error_t). */
-#define NSC_ERROR_MSG_MAX 512
+/*
+ * A failure's code plus a human message (like bson_error_t). Room for a
+ * configuration's several problems in one message (nsc_embed_validate).
+ */
+#define NSC_ERROR_MSG_MAX 1024
 struct nsc_error {
 	nsc_rc code;
 	char msg[NSC_ERROR_MSG_MAX];
@@ -73,7 +76,7 @@ NSC_API const char *nsc_version(void);          /* package version */
  *     nsc_embed_set(e, "CONNECT_LINK_UP_USERNAME", "me@example.com");
  *     ...
  *     if (nsc_embed_start(e, &err) != NSC_OK)
- *             fprintf(stderr, "%s\n", err.msg);  // names the bad setting
+ *             fprintf(stderr, "%s\n", err.msg);  // names every bad setting
  *     ...
  *     nsc_embed_stop(e);
  *     nsc_embed_free(e);
@@ -137,13 +140,17 @@ NSC_API void nsc_embed_on_problem(nsc_embed *e, nsc_embed_problem_fn fn, void *a
  * Checks the settings exactly as nsc_embed_start would (values, and whether
  * this build has the source and output), without starting anything: a
  * host can refuse a bad configuration at its own start. NSC_OK, or the
- * code with err->msg naming the variable and the expected form.
+ * code with err->msg naming every missing or malformed variable and the
+ * expected form, e.g. "2 settings need fixing: CONNECT_SHARE_ACCOUNT_NAME
+ * is not set; ...; CONNECT_SHARE_PASSWORD is not set; ..." (ending
+ * "; … and N more" when they do not all fit).
  */
 NSC_API nsc_rc nsc_embed_validate(nsc_embed *e, struct nsc_error *err);
 /*
  * Validates the settings, opens the output and starts the engine thread.
- * NSC_ERR_CONFIG with err->msg naming the variable and the expected form;
- * NSC_ERR_STATE when already running. After a failure nothing runs.
+ * NSC_ERR_CONFIG with err->msg naming every bad variable and the expected
+ * form, as nsc_embed_validate; NSC_ERR_STATE when already running. After
+ * a failure nothing runs.
  */
 NSC_API nsc_rc nsc_embed_start(nsc_embed *e, struct nsc_error *err);
 /* Stops the engine and waits for its thread; the output is flushed and closed. Idempotent. */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Configuration: the settings table, per-source requirements, value checks,
- * URL normalisation, NAME_FILE secrets, output resolution, the kv layer,
- * and that secrets never reach the log. Settings come from a kv lookup with
- * no fallback, never from the real environment.
+ * URL normalisation, NAME_FILE secrets, output resolution, every problem
+ * reported at once, the kv layer, and that secrets never reach the log.
+ * Settings come from a kv lookup with no fallback, never from the real
+ * environment.
  */
 #include "config.h"
 
@@ -932,6 +933,282 @@ START_TEST(test_mongo_precedence)
 }
 END_TEST
 
+/* ---- every problem at once ---------------------------------------------- */
+
+static struct nsc_config_report rep;
+
+static nsc_rc load_report(void)
+{
+	return nsc_config_load_report(&cfg, nsc_config_kv_lookup, &kv, &rep, &err);
+}
+
+/* The load was refused with exactly these settings' problems, in this order. */
+static void assert_problems(const char *const *settings, size_t n)
+{
+	nsc_rc rc = load_report();
+
+	ck_assert_msg(rc == NSC_ERR_CONFIG, "expected NSC_ERR_CONFIG, got %s", nsc_rc_name(rc));
+	ck_assert_int_eq(err.code, NSC_ERR_CONFIG);
+	ck_assert_msg(rep.count == n, "%zu problems, expected %zu: %s", rep.count, n, err.msg);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_msg(strcmp(rep.problems[i].setting, settings[i]) == 0,
+			      "problem %zu is about %s, expected %s: %s", i, rep.problems[i].setting,
+			      settings[i], err.msg);
+		/* each names its setting first, as the single message always did */
+		ck_assert_msg(strncmp(rep.problems[i].message, settings[i], strlen(settings[i])) == 0,
+			      "\"%s\" does not start with %s", rep.problems[i].message, settings[i]);
+	}
+}
+
+static void report_teardown(void)
+{
+	nsc_config_report_free(&rep);
+	teardown();
+}
+
+START_TEST(test_two_missing_named)
+{
+	static const char *const want[] = { "CONNECT_SHARE_ACCOUNT_NAME", "CONNECT_SHARE_PASSWORD" };
+
+	put("CONNECT_SOURCE", "dexcomshare");
+	assert_problems(want, COUNT(want));
+	ck_assert_str_eq(err.msg,
+			 "2 settings need fixing: CONNECT_SHARE_ACCOUNT_NAME is not set; it is required "
+			 "when CONNECT_SOURCE=dexcomshare; CONNECT_SHARE_PASSWORD is not set; it is "
+			 "required when CONNECT_SOURCE=dexcomshare (or set CONNECT_SHARE_PASSWORD_FILE "
+			 "to a file that holds it)");
+	/* nsc_config_load says the same without a report */
+	assert_refused("CONNECT_SHARE_ACCOUNT_NAME is not set");
+	assert_refused("CONNECT_SHARE_PASSWORD is not set");
+}
+END_TEST
+
+START_TEST(test_malformed_and_missing_named)
+{
+	static const char *const want[] = { "CONNECT_LOOKBACK_HOURS", "CONNECT_LINK_UP_PASSWORD" };
+
+	put("CONNECT_SOURCE", "linkup");
+	put("CONNECT_LOOKBACK_HOURS", "12x");
+	put("CONNECT_LINK_UP_USERNAME", "me@example.com");
+	assert_problems(want, COUNT(want));
+	ck_assert_str_eq(err.msg,
+			 "2 settings need fixing: CONNECT_LOOKBACK_HOURS=\"12x\" is not valid; expected "
+			 "a whole number of hours from 1 to 2160; CONNECT_LINK_UP_PASSWORD is not set; "
+			 "it is required when CONNECT_SOURCE=linkup (or set "
+			 "CONNECT_LINK_UP_PASSWORD_FILE to a file that holds it)");
+}
+END_TEST
+
+/* Malformed values in the order they are read, then what is missing. */
+START_TEST(test_problems_in_reading_order)
+{
+	static const char *const want[] = {
+		"CONNECT_OUTPUT",	    "CONNECT_LOG_LEVEL",  "CONNECT_LOOKBACK_HOURS",
+		"CONNECT_SIMULATOR_SEED",   "CONNECT_SHARE_REGION", "CONNECT_COUNTRY_CODE",
+		"CONNECT_GLOOKO_TIMEZONE_OFFSET", "MONGODB_URI", "CONNECT_GLOOKO_EMAIL",
+	};
+
+	put("MONGODB_URI", "db.example.com");
+	put("CONNECT_GLOOKO_TIMEZONE_OFFSET", "15");
+	put("CONNECT_COUNTRY_CODE", "deu");
+	put("CONNECT_SHARE_REGION", "mars");
+	put("CONNECT_SIMULATOR_SEED", "x");
+	put("CONNECT_LOOKBACK_HOURS", "0");
+	put("CONNECT_LOG_LEVEL", "loud");
+	put("CONNECT_OUTPUT", "stdout");
+	put("CONNECT_GLOOKO_PASSWORD", "pw-1234");
+	put("CONNECT_SOURCE", "glooko");
+	assert_problems(want, COUNT(want));
+	ck_assert_ptr_nonnull(strstr(err.msg, "9 settings need fixing: CONNECT_OUTPUT=\"stdout\""));
+	/* the URI is a secret: named, never shown */
+	ck_assert_ptr_null(strstr(err.msg, "db.example.com"));
+}
+END_TEST
+
+/* With CONNECT_SOURCE unset or unknown, no source's requirements are known. */
+START_TEST(test_refused_source_has_no_requirements)
+{
+	static const char *const unset[] = { "CONNECT_SOURCE", "CONNECT_SHARE_REGION" };
+	static const char *const unknown[] = { "CONNECT_SOURCE" };
+
+	put("CONNECT_SHARE_REGION", "mars");
+	assert_problems(unset, COUNT(unset));
+	put("CONNECT_SHARE_REGION", NULL);
+	put("CONNECT_SOURCE", "dexcom");
+	assert_problems(unknown, COUNT(unknown));
+	/* one problem: today's message as it was, no count in front */
+	ck_assert_str_eq(err.msg, "CONNECT_SOURCE=\"dexcom\" is not valid; expected one of "
+				  "simulator, dexcomshare, linkup, nightscout, glooko, "
+				  "minimedcarelink");
+}
+END_TEST
+
+/* A setting that is set but refused is not also reported missing. */
+START_TEST(test_refused_setting_not_missing)
+{
+	static const char *const share[] = { "CONNECT_SHARE_PASSWORD", "CONNECT_SHARE_ACCOUNT_NAME" };
+	static const char *const uri[] = { "MONGO_CONNECTION" };
+	static const char *const rest[] = { "CONNECT_NIGHTSCOUT_ENDPOINT", "CONNECT_API_SECRET" };
+	static const char *const output[] = { "CONNECT_OUTPUT" };
+	static const char *const secret[] = { "CONNECT_API_SECRET" };
+	char path[64];
+
+	put("CONNECT_SOURCE", "dexcomshare");
+	put("CONNECT_SHARE_PASSWORD_FILE", "/nonexistent/nsc/password");
+	assert_problems(share, COUNT(share));
+	ck_assert_ptr_null(strstr(err.msg, "CONNECT_SHARE_PASSWORD is not set"));
+	temp_file(path, sizeof(path), "pw\n", 3);
+	put("CONNECT_SHARE_PASSWORD_FILE", path);
+	put("CONNECT_SHARE_PASSWORD", "pw-1234");
+	assert_problems(share, COUNT(share));
+	ck_assert_ptr_nonnull(strstr(err.msg, "are both set"));
+	ck_assert_ptr_null(strstr(err.msg, "CONNECT_SHARE_PASSWORD is not set"));
+	unlink(path);
+
+	nsc_config_kv_free(&kv);
+	nsc_config_kv_init(&kv, NULL, NULL);
+	put("CONNECT_SOURCE", "simulator");
+	put("CONNECT_OUTPUT", "mongo");
+	put("MONGO_CONNECTION", "db.example.com");
+	assert_problems(uri, COUNT(uri));
+	ck_assert_ptr_null(strstr(err.msg, "MONGODB_URI is not set"));
+
+	/* a refused endpoint still chooses rest, which needs a secret */
+	put("CONNECT_OUTPUT", NULL);
+	put("MONGO_CONNECTION", NULL);
+	put("CONNECT_NIGHTSCOUT_ENDPOINT", "ftp://ns.example.com");
+	assert_problems(rest, COUNT(rest));
+	ck_assert_ptr_null(strstr(err.msg, "CONNECT_NIGHTSCOUT_ENDPOINT is not set"));
+	put("CONNECT_API_SECRET_FILE", "/nonexistent/nsc/secret");
+	put("CONNECT_NIGHTSCOUT_ENDPOINT", "ns.example.com");
+	assert_problems(secret, COUNT(secret));
+	ck_assert_ptr_null(strstr(err.msg, "is not set"));
+
+	/* with CONNECT_OUTPUT refused, the output's needs are unknown */
+	put("CONNECT_API_SECRET_FILE", NULL);
+	put("CONNECT_OUTPUT", "stdout");
+	assert_problems(output, COUNT(output));
+}
+END_TEST
+
+/* Walks `msg` past items[0..], each followed by "; ": how many it holds whole. */
+static size_t whole_items(const char *msg, const struct nsc_config_report *r, const char **rest)
+{
+	size_t i = 0;
+
+	while (i < r->count) {
+		size_t n = strlen(r->problems[i].message);
+		if (strncmp(msg, r->problems[i].message, n) != 0)
+			break;
+		msg += n;
+		i++;
+		if (strncmp(msg, "; ", 2) != 0)
+			break;
+		msg += 2;
+	}
+	*rest = msg;
+	return i;
+}
+
+START_TEST(test_overflow_form)
+{
+	static const char *const bad[][2] = {
+		{ "CONNECT_LOG_LEVEL", "loud" },	  { "CONNECT_LOOKBACK_HOURS", "0" },
+		{ "CONNECT_SPOOL_MAX_MB", "0" },	  { "CONNECT_SIMULATOR_INTERVAL", "0" },
+		{ "CONNECT_POLL_INTERVAL", "0" },	  { "CONNECT_HTTP_TIMEOUT", "0" },
+		{ "CONNECT_SIMULATOR_SEED", "x" },	  { "CONNECT_SHARE_REGION", "xx" },
+		{ "CONNECT_LINK_UP_REGION", "XX" },	  { "CONNECT_LINK_UP_VERSION", "v4" },
+		{ "CONNECT_GLOOKO_ENV", "staging" },	  { "CONNECT_CARELINK_REGION", "asia" },
+		{ "CONNECT_COUNTRY_CODE", "deu" },
+	};
+	const char *rest;
+	char head[64], tail[64];
+	size_t total = 0, shown;
+
+	put("CONNECT_SOURCE", "simulator");
+	for (size_t i = 0; i < COUNT(bad); i++)
+		put(bad[i][0], bad[i][1]);
+	ck_assert_int_eq(load_report(), NSC_ERR_CONFIG);
+	ck_assert_uint_eq(rep.count, COUNT(bad));
+	for (size_t i = 0; i < rep.count; i++) {
+		ck_assert_str_eq(rep.problems[i].setting, bad[i][0]);
+		total += strlen(rep.problems[i].message) + 2;
+	}
+	ck_assert_uint_gt(total, NSC_ERROR_MSG_MAX); /* they cannot all fit */
+
+	snprintf(head, sizeof(head), "%zu settings need fixing: ", COUNT(bad));
+	ck_assert_msg(strncmp(err.msg, head, strlen(head)) == 0, "%s", err.msg);
+	shown = whole_items(err.msg + strlen(head), &rep, &rest);
+	ck_assert_uint_ge(shown, 1);
+	ck_assert_uint_lt(shown, rep.count);
+	/* whole problems, then how many are left: no word cut */
+	snprintf(tail, sizeof(tail), "\xe2\x80\xa6 and %zu more", rep.count - shown);
+	ck_assert_str_eq(rest, tail);
+	ck_assert_uint_lt(strlen(err.msg), NSC_ERROR_MSG_MAX);
+	/* and as many as fit: the next one with its own tail would not have */
+	snprintf(tail, sizeof(tail), "; \xe2\x80\xa6 and %zu more", rep.count - shown - 1);
+	ck_assert_uint_ge(strlen(err.msg) - strlen(rest) + strlen(rep.problems[shown].message) +
+				  (shown + 1 < rep.count ? strlen(tail) : 0),
+			  NSC_ERROR_MSG_MAX);
+}
+END_TEST
+
+/* Only a first problem longer than the whole message is cut: before a word. */
+START_TEST(test_overflow_first_problem_cut)
+{
+	char long_text[3 * NSC_ERROR_MSG_MAX];
+	struct nsc_config_problem items[2] = {
+		{ "CONNECT_SHARE_REGION", long_text },
+		{ "CONNECT_LINK_UP_REGION", (char *)"CONNECT_LINK_UP_REGION is wrong" },
+	};
+	struct nsc_config_report two = { .count = 2, .cap = 2, .problems = items };
+	const char *cut;
+	size_t kept;
+
+	snprintf(long_text, sizeof(long_text), "CONNECT_SHARE_REGION=\"");
+	while (strlen(long_text) + 8 < sizeof(long_text))
+		strcat(long_text, "word ");
+	strcat(long_text, "\"");
+	nsc_config_report_join(&two, &err);
+	ck_assert_int_eq(err.code, NSC_ERR_CONFIG);
+	ck_assert_uint_lt(strlen(err.msg), NSC_ERROR_MSG_MAX);
+	ck_assert_uint_gt(strlen(err.msg), NSC_ERROR_MSG_MAX - 16);
+	ck_assert_msg(strncmp(err.msg, "2 settings need fixing: CONNECT_SHARE_REGION=\"word ", 51) == 0,
+		      "%s", err.msg);
+	cut = strstr(err.msg, "\xe2\x80\xa6; \xe2\x80\xa6 and 1 more");
+	ck_assert_ptr_nonnull(cut);
+	ck_assert_str_eq(cut, "\xe2\x80\xa6; \xe2\x80\xa6 and 1 more");
+	kept = (size_t)(cut - err.msg) - strlen("2 settings need fixing: ");
+	ck_assert(strncmp(err.msg + strlen("2 settings need fixing: "), long_text, kept) == 0);
+	ck_assert_int_eq(long_text[kept], ' '); /* cut before a word, not inside one */
+
+	/* one problem alone: cut the same way, nothing after it */
+	two.count = 1;
+	nsc_config_report_join(&two, &err);
+	ck_assert_uint_lt(strlen(err.msg), NSC_ERROR_MSG_MAX);
+	kept = strlen(err.msg) - strlen("\xe2\x80\xa6");
+	ck_assert_str_eq(err.msg + kept, "\xe2\x80\xa6");
+	ck_assert(strncmp(err.msg, long_text, kept) == 0);
+	ck_assert_int_eq(long_text[kept], ' ');
+}
+END_TEST
+
+/* A good load empties the report; a refused one changes nothing in cfg. */
+START_TEST(test_report_reused)
+{
+	put("CONNECT_SOURCE", "dexcomshare");
+	ck_assert_int_eq(load_report(), NSC_ERR_CONFIG);
+	ck_assert_uint_eq(rep.count, 2);
+	ck_assert_int_eq(cfg.source, NSC_SOURCE_NONE);
+	put("CONNECT_SHARE_ACCOUNT_NAME", "alice");
+	put("CONNECT_SHARE_PASSWORD", "pw-1234");
+	ck_assert_int_eq(load_report(), NSC_OK);
+	ck_assert_uint_eq(rep.count, 0);
+	ck_assert_str_eq(err.msg, "");
+	ck_assert_int_eq(cfg.source, NSC_SOURCE_DEXCOMSHARE);
+}
+END_TEST
+
 /* ---- kv layer ----------------------------------------------------------- */
 
 static const char *fallback_lookup(void *ctx, const char *name)
@@ -1162,6 +1439,18 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_output_auto);
 	tcase_add_test(tc, test_output_explicit);
 	tcase_add_test(tc, test_mongo_precedence);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("report");
+	tcase_add_checked_fixture(tc, setup, report_teardown);
+	tcase_add_test(tc, test_two_missing_named);
+	tcase_add_test(tc, test_malformed_and_missing_named);
+	tcase_add_test(tc, test_problems_in_reading_order);
+	tcase_add_test(tc, test_refused_source_has_no_requirements);
+	tcase_add_test(tc, test_refused_setting_not_missing);
+	tcase_add_test(tc, test_overflow_form);
+	tcase_add_test(tc, test_overflow_first_problem_cut);
+	tcase_add_test(tc, test_report_reused);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("kv");

@@ -237,6 +237,27 @@ START_TEST(bad_settings_start_nothing)
 }
 END_TEST
 
+START_TEST(validate_names_every_problem)
+{
+	struct host h;
+	host_init(&h);
+	ck_assert_int_eq(nsc_embed_set(h.e, "CONNECT_SOURCE", "dexcomshare"), NSC_OK);
+	struct nsc_error err, started;
+	ck_assert_int_eq(nsc_embed_validate(h.e, &err), NSC_ERR_CONFIG);
+	ck_assert_msg(strncmp(err.msg, "2 settings need fixing: ", 24) == 0, "%s", err.msg);
+	ck_assert_msg(strstr(err.msg, "CONNECT_SHARE_ACCOUNT_NAME is not set") != NULL, "%s", err.msg);
+	ck_assert_msg(strstr(err.msg, "; CONNECT_SHARE_PASSWORD is not set") != NULL, "%s", err.msg);
+	/* start refuses with the same whole list, and starts nothing */
+	ck_assert_int_eq(nsc_embed_start(h.e, &started), NSC_ERR_CONFIG);
+	ck_assert_str_eq(started.msg, err.msg);
+	struct nsc_embed_status st;
+	nsc_embed_status(h.e, &st);
+	ck_assert_int_eq(st.running, 0);
+	ck_assert_int_eq(stored_lines(&h), -1);
+	host_fini(&h);
+}
+END_TEST
+
 START_TEST(problem_is_reported_once_without_secrets)
 {
 	struct host h;
@@ -316,6 +337,7 @@ static Suite *embed_suite(void)
 	tcase_add_test(tc, runs_reports_and_stops);
 	tcase_add_test(tc, restart_after_stop_continues);
 	tcase_add_test(tc, bad_settings_start_nothing);
+	tcase_add_test(tc, validate_names_every_problem);
 	tcase_add_test(tc, problem_is_reported_once_without_secrets);
 	tcase_add_test(tc, secret_never_reaches_the_host_log);
 	tcase_add_test(tc, environment_is_opt_in);

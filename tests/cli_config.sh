@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Configuration errors at start: exit status 2 and a message naming the setting.
 . "${NSC_SRCDIR:-$(dirname "$0")/..}/tests/lib.sh"
-plan 17
+plan 19
 
 O=$SCRATCH/out E=$SCRATCH/err
 
@@ -23,6 +23,21 @@ expect_missing linkup CONNECT_LINK_UP_PASSWORD CONNECT_LINK_UP_USERNAME=me@examp
 expect_missing nightscout CONNECT_SOURCE_ENDPOINT
 expect_missing glooko CONNECT_GLOOKO_PASSWORD CONNECT_GLOOKO_EMAIL=me@example.com
 expect_missing minimedcarelink CONNECT_CARELINK_USERNAME CONNECT_CARELINK_PASSWORD=pw123
+
+env CONNECT_SOURCE=dexcomshare "$NSC" capture >"$O" 2>"$E"
+rc=$?
+ok $([ $rc -eq 2 ] && grep -q "^nightscout-connect: 2 settings need fixing:$" "$E" &&
+	grep -q "^nightscout-connect: CONNECT_SHARE_ACCOUNT_NAME is not set; it is required when CONNECT_SOURCE=dexcomshare$" "$E" &&
+	grep -q "^nightscout-connect: CONNECT_SHARE_PASSWORD is not set; it is required when CONNECT_SOURCE=dexcomshare" "$E"
+	echo $?) "dexcomshare without account and password is refused naming both, one a line"
+
+env CONNECT_SOURCE=linkup CONNECT_LOOKBACK_HOURS=12x CONNECT_LINK_UP_USERNAME=me@example.com \
+	"$NSC" capture >"$O" 2>"$E"
+rc=$?
+ok $([ $rc -eq 2 ] && [ "$(wc -l <"$E")" -eq 3 ] &&
+	grep -q '^nightscout-connect: CONNECT_LOOKBACK_HOURS="12x" is not valid' "$E" &&
+	grep -q "^nightscout-connect: CONNECT_LINK_UP_PASSWORD is not set" "$E"
+	echo $?) "a malformed number and a missing password are both named"
 
 env CONNECT_SOURCE=dexcomshare CONNECT_SHARE_ACCOUNT_NAME=me CONNECT_SHARE_PASSWORD=pw123 \
 	CONNECT_SHARE_REGION=mars "$NSC" capture >"$O" 2>"$E"

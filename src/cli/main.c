@@ -140,6 +140,27 @@ static int parse_args(struct cli *c, int argc, char **argv)
 	return 0;
 }
 
+/* Configuration messages name settings, never their secret values; redacted all the same. */
+static void print_config_line(struct nsc_log *log, const char *text)
+{
+	char *safe = nsc_log_redact(log, text);
+	fprintf(stderr, "nightscout-connect: %s\n", safe ? safe : "invalid configuration");
+	free(safe);
+}
+
+/* A refused configuration: one problem a line, after a count when there are several. */
+static void print_config_problems(struct nsc_log *log, const struct nsc_config_report *rep)
+{
+	char head[64];
+
+	if (rep->count > 1) {
+		snprintf(head, sizeof(head), "%zu settings need fixing:", rep->count);
+		print_config_line(log, head);
+	}
+	for (size_t i = 0; i < rep->count; i++)
+		print_config_line(log, rep->problems[i].message);
+}
+
 static void on_bridge_finished(void *arg, struct nsc_bridge *b)
 {
 	(void)b;
@@ -256,11 +277,13 @@ int main(int argc, char **argv)
 	struct cli c = { .cmd = CMD_NONE };
 	struct nsc_config cfg;
 	struct nsc_error err;
+	struct nsc_config_report problems;
 	struct nsc_log *log = NULL;
 	int status = NSC_EXIT_USAGE;
 
 	nsc_config_kv_init(&c.flags, nsc_config_lookup_env, NULL);
 	nsc_config_init(&cfg);
+	nsc_config_report_init(&problems);
 	nsc_error_clear(&err);
 
 	if (parse_args(&c, argc, argv) != 0)
@@ -289,14 +312,15 @@ int main(int argc, char **argv)
 		status = NSC_EXIT_INTERNAL;
 		goto out_curl;
 	}
-	nsc_rc rc = nsc_config_load(&cfg, nsc_config_kv_lookup, &c.flags, &err);
+	nsc_rc rc = nsc_config_load_report(&cfg, nsc_config_kv_lookup, &c.flags, &problems, &err);
+	if (rc == NSC_ERR_CONFIG && problems.count > 0) {
+		print_config_problems(log, &problems);
+		goto out_curl;
+	}
 	if (rc == NSC_OK)
 		rc = nsc_config_register_secrets(&cfg, log);
 	if (rc != NSC_OK) {
-		/* Configuration messages name settings, never their secret values. */
-		char *safe = nsc_log_redact(log, err.msg[0] ? err.msg : nsc_strerror(rc));
-		fprintf(stderr, "nightscout-connect: %s\n", safe ? safe : "invalid configuration");
-		free(safe);
+		print_config_line(log, err.msg[0] ? err.msg : nsc_strerror(rc));
 		status = rc == NSC_ERR_NOMEM ? NSC_EXIT_INTERNAL : NSC_EXIT_USAGE;
 		goto out_curl;
 	}
@@ -309,6 +333,7 @@ int main(int argc, char **argv)
 out_curl:
 	curl_global_cleanup();
 out:
+	nsc_config_report_free(&problems);
 	nsc_config_free(&cfg);
 	nsc_config_kv_free(&c.flags);
 	nsc_log_free(log);

@@ -148,6 +148,10 @@ test('invalid settings: a plain message in bootErrors naming the variable, nothi
   const cases = [
     { connect: { simulatorInterval: 'often' }, names: /CONNECT_SIMULATOR_INTERVAL/, uri: dbUri() },
     { connect: {}, names: /MONGODB_URI/, uri: undefined },
+    // Every problem at once, not only the first.
+    { connect: { source: 'dexcomshare' },
+      names: /2 settings need fixing: CONNECT_SHARE_ACCOUNT_NAME is not set.*; CONNECT_SHARE_PASSWORD is not set/,
+      uri: dbUri() },
   ];
   for (const c of cases) {
     const lines = captureLogger();
@@ -159,6 +163,7 @@ test('invalid settings: a plain message in bootErrors naming the variable, nothi
     assert.match(desc, /^nightscout-connect: /);
     assert.match(desc, c.names);
     assert.ok(err instanceof Error);
+    assert.match(err.message, c.names, 'the thrown Error carries the whole message');
     assert.ok(lines.error.some((l) => c.names.test(l)), 'the message is logged too');
     ctx.bus.emit('data-processed', {});
     await sleep(c.uri ? 1500 : 100);
