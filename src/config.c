@@ -23,6 +23,7 @@
 
 #include "config_internal.h"
 #include "nsc_config.h"
+#include "secret.h"
 
 #define ZONEINFO_DIR "/usr/share/zoneinfo"
 #define LOOKBACK_HOURS_MAX 2160
@@ -195,9 +196,10 @@ void nsc_config_free(struct nsc_config *cfg)
 {
 	if (!cfg)
 		return;
+	/* Passwords, tokens and the MongoDB URI's credentials among them. */
 	for (size_t i = 0; i < NSC_CFG_COUNT(fields); i++)
-		free(*field_slot(cfg, &fields[i]));
-	free(cfg->mongodb_uri);
+		nsc_secret_free(*field_slot(cfg, &fields[i]));
+	nsc_secret_free(cfg->mongodb_uri);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

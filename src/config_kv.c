@@ -18,6 +18,7 @@
 
 #include "config_internal.h"
 #include "nsc_config.h"
+#include "secret.h"
 
 const char *nsc_config_lookup_env(void *ctx, const char *name)
 {
@@ -53,7 +54,7 @@ nsc_rc nsc_config_kv_set(struct nsc_config_kv *kv, const char *name, const char 
 	if (kv_find(kv, name, &i)) {
 		if (!value) {
 			free(kv->keys[i]);
-			free(kv->values[i]);
+			nsc_secret_free(kv->values[i]);
 			memmove(&kv->keys[i], &kv->keys[i + 1], (kv->count - i - 1) * sizeof(char *));
 			memmove(&kv->values[i], &kv->values[i + 1],
 				(kv->count - i - 1) * sizeof(char *));
@@ -63,7 +64,7 @@ nsc_rc nsc_config_kv_set(struct nsc_config_kv *kv, const char *name, const char 
 		char *v = nsc_cfg_dup_str(value);
 		if (!v)
 			return NSC_ERR_NOMEM;
-		free(kv->values[i]);
+		nsc_secret_free(kv->values[i]);
 		kv->values[i] = v;
 		return NSC_OK;
 	}
@@ -87,7 +88,7 @@ nsc_rc nsc_config_kv_set(struct nsc_config_kv *kv, const char *name, const char 
 	char *v = nsc_cfg_dup_str(value);
 	if (!k || !v) {
 		free(k);
-		free(v);
+		nsc_secret_free(v);
 		return NSC_ERR_NOMEM;
 	}
 	kv->keys[kv->count] = k;
@@ -102,7 +103,7 @@ void nsc_config_kv_free(struct nsc_config_kv *kv)
 		return;
 	for (size_t i = 0; i < kv->count; i++) {
 		free(kv->keys[i]);
-		free(kv->values[i]);
+		nsc_secret_free(kv->values[i]); /* the settings' values hold passwords */
 	}
 	free(kv->keys);
 	free(kv->values);

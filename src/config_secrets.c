@@ -19,6 +19,7 @@
 #include "config_internal.h"
 #include "log.h"
 #include "nsc_config.h"
+#include "secret.h"
 
 #define COMP "config"
 
@@ -76,18 +77,24 @@ static nsc_rc read_secret_file(const char *var, const char *path, char **out,
 		if (len + 1 == cap) {
 			if (cap > SECRET_FILE_MAX) {
 				fclose(f);
+				nsc_secret_wipe(buf, cap);
 				free(buf);
 				return nsc_error_set(err, NSC_ERR_CONFIG,
 						     "%s=\"%s\" is larger than %d bytes; expected a "
 						     "file that holds only the value",
 						     var, path, SECRET_FILE_MAX);
 			}
-			char *nbuf = realloc(buf, cap * 2);
+			/* Not realloc: it would leave a copy of the secret behind, unwiped. */
+			char *nbuf = malloc(cap * 2);
 			if (!nbuf) {
 				fclose(f);
+				nsc_secret_wipe(buf, cap);
 				free(buf);
 				return nsc_cfg_nomem(err);
 			}
+			memcpy(nbuf, buf, len);
+			nsc_secret_wipe(buf, cap);
+			free(buf);
 			buf = nbuf;
 			cap *= 2;
 		}
@@ -98,6 +105,7 @@ static nsc_rc read_secret_file(const char *var, const char *path, char **out,
 			if (ferror(f)) {
 				int e = errno ? errno : EIO;
 				fclose(f);
+				nsc_secret_wipe(buf, cap);
 				free(buf);
 				return nsc_error_set(err, NSC_ERR_CONFIG,
 						     "%s=\"%s\" cannot be read: %s; expected a "
@@ -109,6 +117,7 @@ static nsc_rc read_secret_file(const char *var, const char *path, char **out,
 	}
 	fclose(f);
 	if (len > SECRET_FILE_MAX) {
+		nsc_secret_wipe(buf, cap);
 		free(buf);
 		return nsc_error_set(err, NSC_ERR_CONFIG,
 				     "%s=\"%s\" is larger than %d bytes; expected a file that holds "
@@ -116,6 +125,7 @@ static nsc_rc read_secret_file(const char *var, const char *path, char **out,
 				     var, path, SECRET_FILE_MAX);
 	}
 	if (memchr(buf, '\0', len)) {
+		nsc_secret_wipe(buf, cap);
 		free(buf);
 		return nsc_error_set(err, NSC_ERR_CONFIG,
 				     "%s=\"%s\" contains a NUL byte; expected a text file that "
@@ -128,6 +138,7 @@ static nsc_rc read_secret_file(const char *var, const char *path, char **out,
 		len -= 1;
 	buf[len] = '\0';
 	if (len == 0) {
+		nsc_secret_wipe(buf, cap);
 		free(buf);
 		return nsc_error_set(err, NSC_ERR_CONFIG,
 				     "%s=\"%s\" is an empty file; expected a file that holds the "
@@ -213,9 +224,9 @@ static nsc_rc add_secret_span(struct nsc_log *log, const char *s, size_t n)
 			rc = NSC_ERR_NOMEM;
 		else if (strcmp(decoded, raw) != 0)
 			rc = nsc_log_add_secret(log, decoded);
-		free(decoded);
+		nsc_secret_free(decoded);
 	}
-	free(raw);
+	nsc_secret_free(raw);
 	return rc;
 }
 
