@@ -6,7 +6,10 @@
  */
 #include "config.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "nsc_check.h"
@@ -122,6 +125,31 @@ START_TEST(post_sends_headers_and_body)
 	ck_assert_ptr_null(tsrv_header(r, "Expect"));
 	ck_assert_str_eq(tsrv_arg(r, "sessionId"), "abc");
 	ck_assert_str_eq(tsrv_arg(r, "minutes"), "5");
+	vh_fini(&t);
+}
+END_TEST
+
+/* A server setting that names another protocol is refused by curl, not read. */
+START_TEST(only_http_and_https)
+{
+	struct vh t;
+	vh_init(&t);
+	char path[] = "/tmp/nsc-vendor-http-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "{\"secret\":1}", 12), 12);
+	close(fd);
+	char url[64];
+	snprintf(url, sizeof(url), "file://%s", path);
+	struct nsc_vendor_request rq = { .method = "GET", .url = url };
+	struct nsc_error err;
+	ck_assert_int_eq(nsc_vendor_call_start(&t.call, &rq, on_done, &t, &err), NSC_OK);
+	harness_run_for(&t.h, 1000);
+	unlink(path);
+	ck_assert_int_eq(t.done_calls, 1);
+	ck_assert_int_eq(t.transport, CURLE_UNSUPPORTED_PROTOCOL);
+	ck_assert_str_eq(t.body, "");
+	ck_assert_int_eq(t.rc, NSC_ERR_RETRY);
 	vh_fini(&t);
 }
 END_TEST
@@ -288,6 +316,7 @@ static Suite *vendor_http_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, post_sends_headers_and_body);
 	tcase_add_test(tc, empty_post_and_get);
+	tcase_add_test(tc, only_http_and_https);
 	tcase_add_test(tc, retry_after_and_content_type);
 	tcase_add_test(tc, redirect_is_not_followed);
 	tcase_add_test(tc, no_answer_times_out_as_retry);

@@ -218,8 +218,11 @@ nsc_rc nsc_vendor_call_start(struct nsc_vendor_call *c, const struct nsc_vendor_
 	SETOPT(h, CURLOPT_HEADERFUNCTION, on_header);
 	SETOPT(h, CURLOPT_HEADERDATA, c);
 	SETOPT(h, CURLOPT_ERRORBUFFER, c->resp.transport_error);
-#ifdef CURLOPT_PROTOCOLS_STR
+	/* Only http and https, whatever a configured server or a vendor's answer names. */
+#if LIBCURL_VERSION_NUM >= 0x075500 /* CURLOPT_PROTOCOLS_STR is an enum value, not a macro */
 	SETOPT(h, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	SETOPT(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
 	if (strcmp(rq->method, "POST") == 0) {
 		size_t len = rq->body ? rq->body_len : 0;
