@@ -146,6 +146,16 @@ static nsc_rc ensure_identifier(struct json_object *doc, int64_t date_ms, const 
 	return NSC_OK;
 }
 
+/* `app` names the uploader, as API v3 requires; a document that names one keeps it. */
+static nsc_rc ensure_app(struct json_object *doc)
+{
+	struct json_object *v = NULL;
+	if (json_object_object_get_ex(doc, "app", &v) && json_object_is_type(v, json_type_string) &&
+	    json_object_get_string_len(v) > 0)
+		return NSC_OK;
+	return set_string(doc, "app", NSC_DOC_APP);
+}
+
 static nsc_rc complete_entry(struct json_object *doc, struct nsc_error *err)
 {
 	struct json_object *v = NULL;
@@ -185,6 +195,18 @@ static nsc_rc complete_entry(struct json_object *doc, struct nsc_error *err)
 		rc = set_string(doc, "dateString", iso);
 	if (rc == NSC_OK && field_missing(doc, "utcOffset"))
 		rc = set_int64(doc, "utcOffset", offset);
+	/* What API v3 adds on create: created_at from `date` (UTC), and the app. */
+	if (rc == NSC_OK && field_missing(doc, "created_at")) {
+		rc = nsc_time_format_iso(date_ms, iso, sizeof(iso)) == NSC_OK
+			     ? set_string(doc, "created_at", iso)
+			     : NSC_ERR_RANGE;
+		if (rc == NSC_ERR_RANGE)
+			return nsc_error_set(err, rc,
+					     "entries document date %lld ms is outside years 0000..9999",
+					     (long long)date_ms);
+	}
+	if (rc == NSC_OK)
+		rc = ensure_app(doc);
 	if (rc != NSC_OK)
 		return nsc_error_set(err, rc, "out of memory completing entry");
 	return ensure_identifier(doc, date_ms, NULL, err);
@@ -219,6 +241,11 @@ static nsc_rc complete_timed_doc(enum nsc_collection c, struct json_object *doc,
 	rc = set_string(doc, "created_at", iso);
 	if (rc == NSC_OK && field_missing(doc, "utcOffset"))
 		rc = set_int64(doc, "utcOffset", offset);
+	/* What API v3 adds on create: `date` in epoch ms, and the app. */
+	if (rc == NSC_OK && field_missing(doc, "date"))
+		rc = set_int64(doc, "date", t_ms);
+	if (rc == NSC_OK)
+		rc = ensure_app(doc);
 	if (rc != NSC_OK)
 		return nsc_error_set(err, rc, "out of memory completing %s document",
 				     nsc_collection_name(c));

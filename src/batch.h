@@ -4,10 +4,17 @@
  * Documents are json-c objects shaped as Nightscout stores them; outputs map
  * them to their own form (BSON, REST bodies, JSON lines).
  *
- * nsc_batch_add() completes each document before it is stored: it sets
- * `identifier` (identity.h) when missing, and for entries it sets `sysTime`
- * = `dateString` (UTC ISO from `date`) and `utcOffset` (0 unless given), as
- * Nightscout's own storage code does.
+ * nsc_batch_add() completes each document before it is stored, with the
+ * union of what Nightscout's two create paths (API v1 and v3) store, so
+ * readers of either API find it:
+ * - every document: `identifier` (identity.h) when missing, `utcOffset`
+ *   (0 unless given or taken from the time's own offset) and `app`
+ *   (NSC_DOC_APP unless the document names one);
+ * - entries: `sysTime` = `dateString` (UTC ISO of the time) as v1 does, and
+ *   `created_at` (UTC ISO of `date`) as v3 does;
+ * - treatments, devicestatus, profile: `created_at` as UTC ISO, as v1
+ *   does, and `date` (epoch ms) as v3 does.
+ * Nothing Nightscout computes when it reads (e.g. `subject`) is added.
  */
 #ifndef NSC_SRC_BATCH_H
 #define NSC_SRC_BATCH_H
@@ -18,6 +25,9 @@
 #include <json-c/json.h>
 
 #include "error.h"
+
+/* The `app` of the documents nsconnect makes (API v3 requires one). */
+#define NSC_DOC_APP "nsconnect"
 
 enum nsc_collection {
 	NSC_COLL_ENTRIES = 0,

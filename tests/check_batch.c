@@ -74,6 +74,9 @@ START_TEST(test_entry_from_date)
 	ck_assert_int_eq(int_field(doc, "date"), INT64_C(1704103200000));
 	/* reference/nightscout.md §5.3 */
 	ck_assert_str_eq(str_field(doc, "identifier"), "9ddf8112-c049-594e-a7fe-cbf9d69067d6");
+	/* What API v3 stores too (§5.5): created_at from date, and the app. */
+	ck_assert_str_eq(str_field(doc, "created_at"), "2024-01-01T10:00:00.000Z");
+	ck_assert_str_eq(str_field(doc, "app"), "nsconnect");
 	/* Untouched fields survive. */
 	ck_assert_int_eq(int_field(doc, "sgv"), 120);
 	ck_assert_str_eq(str_field(doc, "direction"), "Flat");
@@ -219,6 +222,9 @@ START_TEST(test_treatment_normalised)
 	ck_assert_int_eq(int_field(doc, "utcOffset"), 60);
 	/* Python uuid5 of "undefined_1704103200000_Meal Bolus". */
 	ck_assert_str_eq(str_field(doc, "identifier"), "8920c1ed-2a06-5d22-b3fd-99b244bf8ded");
+	/* API v3's `date` (epoch ms of created_at) and `app`, so v3 date$gte finds it. */
+	ck_assert_int_eq(int_field(doc, "date"), INT64_C(1704103200000));
+	ck_assert_str_eq(str_field(doc, "app"), "nsconnect");
 	ck_assert_uint_eq(nsc_batch_count(&b, NSC_COLL_TREATMENTS), 1);
 	ck_assert_uint_eq(nsc_batch_count(&b, NSC_COLL_ENTRIES), 0);
 	nsc_batch_clear(&b);
@@ -243,6 +249,24 @@ START_TEST(test_treatment_aaps_identifier)
 	ck_assert_str_eq(str_field(doc, "created_at"), "2021-02-11T15:30:04.186Z");
 	ck_assert_int_eq(int_field(doc, "utcOffset"), 0);
 	nsc_batch_clear(&b);
+
+	/* A document that names its app, date or created_at keeps them. */
+	ck_assert_int_eq(nsc_batch_add(&b, NSC_COLL_TREATMENTS,
+				       parse("{\"eventType\":\"Note\",\"app\":\"AndroidAPS\",\"date\":1613057404186,"
+					     "\"created_at\":\"2021-02-11T15:30:04.186Z\"}"),
+				       NULL),
+			 NSC_OK);
+	doc = nsc_batch_get(&b, NSC_COLL_TREATMENTS, 0);
+	ck_assert_str_eq(str_field(doc, "app"), "AndroidAPS");
+	ck_assert_int_eq(int_field(doc, "date"), INT64_C(1613057404186));
+	ck_assert_int_eq(nsc_batch_add(&b, NSC_COLL_ENTRIES,
+				       parse("{\"type\":\"sgv\",\"sgv\":100,\"date\":1704103200000,"
+					     "\"created_at\":\"2024-01-01T10:00:00.000Z\",\"app\":\"xDrip\"}"),
+				       NULL),
+			 NSC_OK);
+	doc = nsc_batch_get(&b, NSC_COLL_ENTRIES, 0);
+	ck_assert_str_eq(str_field(doc, "app"), "xDrip");
+	nsc_batch_clear(&b);
 }
 END_TEST
 
@@ -261,6 +285,8 @@ START_TEST(test_devicestatus_and_profile)
 	doc = nsc_batch_get(&b, NSC_COLL_DEVICESTATUS, 0);
 	ck_assert_str_eq(str_field(doc, "created_at"), "2024-01-01T10:00:00.123Z");
 	ck_assert_int_eq(int_field(doc, "utcOffset"), 0);
+	ck_assert_int_eq(int_field(doc, "date"), INT64_C(1704103200123));
+	ck_assert_str_eq(str_field(doc, "app"), "nsconnect");
 	ck_assert_int_eq(strlen(str_field(doc, "identifier")), 36);
 
 	ck_assert_int_eq(nsc_batch_add(&b, NSC_COLL_PROFILE,
@@ -271,6 +297,7 @@ START_TEST(test_devicestatus_and_profile)
 	doc = nsc_batch_get(&b, NSC_COLL_PROFILE, 0);
 	ck_assert_str_eq(str_field(doc, "created_at"), "2024-01-01T10:00:00.000Z");
 	ck_assert_int_eq(int_field(doc, "utcOffset"), 120);
+	ck_assert_int_eq(int_field(doc, "date"), INT64_C(1704103200000));
 	/* Same instant and no device/eventType as a bare entry: uuid5("undefined_1704103200000"). */
 	ck_assert_str_eq(str_field(doc, "identifier"), "01b35ca6-849e-587a-995b-4250f0dfbf14");
 	ck_assert_uint_eq(nsc_batch_total(&b), 2);

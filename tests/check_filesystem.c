@@ -246,6 +246,12 @@ START_TEST(test_write_then_reopen_last_known)
 	ck_assert_uint_eq(count_json_lines(path), 2);
 	text = slurp(path, NULL);
 	ck_assert_ptr_nonnull(strstr(text, "\"insulin\":4.5"));
+	/* The fields API v3 readers need, as Nightscout's v3 create stores them. */
+	char want[64];
+	snprintf(want, sizeof(want), "\"date\":%lld", (long long)(T0 - 20 * MIN));
+	ck_assert_ptr_nonnull(strstr(text, want));
+	ck_assert_ptr_nonnull(strstr(text, "\"app\":\"nsconnect\""));
+	ck_assert_ptr_nonnull(strstr(text, "\"utcOffset\":0"));
 	free(text);
 
 	/* A fresh open learns the same from the files alone. */

@@ -304,8 +304,11 @@ START_TEST(test_round_trip_types)
 	/* entries (§1.5, §10) */
 	bson_t *d = find_one(&e, "entries", NULL);
 	sorted_keys(d, keys, sizeof(keys));
-	ck_assert_str_eq(keys, "_id,date,dateString,device,direction,identifier,sgv,srvCreated,"
-			       "srvModified,sysTime,trend,type,utcOffset");
+	ck_assert_str_eq(keys, "_id,app,created_at,date,dateString,device,direction,identifier,sgv,"
+			       "srvCreated,srvModified,sysTime,trend,type,utcOffset");
+	/* What API v3 stores besides v1's fields (issue: v3 readers found none). */
+	ck_assert_str_eq(str_at(d, "created_at"), "2024-01-01T10:00:00.000Z");
+	ck_assert_str_eq(str_at(d, "app"), "nsconnect");
 	ck_assert_int_eq(type_at(d, "_id"), BSON_TYPE_OID);
 	ck_assert(double_at(d, "date") == 1704103200000.0);
 	ck_assert_str_eq(str_at(d, "dateString"), "2024-01-01T10:00:00.000Z");
@@ -325,8 +328,10 @@ START_TEST(test_round_trip_types)
 	/* treatments (§1.6's verified Meal Bolus) */
 	d = find_one(&e, "treatments", NULL);
 	sorted_keys(d, keys, sizeof(keys));
-	ck_assert_str_eq(keys, "_id,carbs,created_at,enteredBy,eventType,identifier,insulin,"
+	ck_assert_str_eq(keys, "_id,app,carbs,created_at,date,enteredBy,eventType,identifier,insulin,"
 			       "srvCreated,srvModified,utcOffset");
+	ck_assert(double_at(d, "date") == 1704103200000.0); /* v3's date$gte finds it */
+	ck_assert_str_eq(str_at(d, "app"), "nsconnect");
 	ck_assert_int_eq(type_at(d, "_id"), BSON_TYPE_OID);
 	ck_assert_str_eq(str_at(d, "eventType"), "Meal Bolus");
 	ck_assert_str_eq(str_at(d, "created_at"), "2024-01-01T10:00:00.000Z");
@@ -341,8 +346,10 @@ START_TEST(test_round_trip_types)
 	/* devicestatus (§1.7's verified example) */
 	d = find_one(&e, "devicestatus", NULL);
 	sorted_keys(d, keys, sizeof(keys));
-	ck_assert_str_eq(keys, "_id,created_at,device,identifier,pump,srvCreated,srvModified,"
+	ck_assert_str_eq(keys, "_id,app,created_at,date,device,identifier,pump,srvCreated,srvModified,"
 			       "uploader,utcOffset");
+	ck_assert(double_at(d, "date") == 1704103200000.0);
+	ck_assert_str_eq(str_at(d, "app"), "nsconnect");
 	ck_assert_str_eq(str_at(d, "device"), "openaps://host");
 	ck_assert_str_eq(str_at(d, "created_at"), "2024-01-01T10:00:00.000Z");
 	ck_assert_int_eq(int32_at(d, "pump.battery.percent"), 80);
@@ -361,6 +368,9 @@ START_TEST(test_round_trip_types)
 	ck_assert_str_eq(str_at(d, "defaultProfile"), "Default");
 	ck_assert_str_eq(str_at(d, "startDate"), "2024-01-01T00:00:00.000Z");
 	ck_assert_str_eq(str_at(d, "created_at"), "2024-01-01T00:00:05.000Z");
+	ck_assert(double_at(d, "date") == 1704067205000.0);
+	ck_assert_int_eq(int32_at(d, "utcOffset"), 0);
+	ck_assert_str_eq(str_at(d, "app"), "nsconnect");
 	ck_assert_str_eq(str_at(d, "units"), "mg/dl");
 	ck_assert_int_eq(type_at(d, "store"), BSON_TYPE_DOCUMENT);
 	ck_assert_int_eq(int32_at(d, "store.Default.dia"), 3);

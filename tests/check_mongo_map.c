@@ -426,8 +426,10 @@ START_TEST(test_treatment_meal_bolus)
 			 "\"enteredBy\": \"me\", \"notes\": \"\"}",
 			 &t);
 	keys_of(&t, keys, sizeof(keys));
-	ck_assert_str_eq(keys, "eventType,created_at,carbs,insulin,enteredBy,utcOffset,identifier,"
-			       "srvModified,srvCreated");
+	ck_assert_str_eq(keys, "eventType,created_at,carbs,insulin,enteredBy,utcOffset,date,app,"
+			       "identifier,srvModified,srvCreated");
+	ck_assert(double_at(&t, "date") == 1704103200000.0);
+	ck_assert_str_eq(str_at(&t, "app"), "nsconnect");
 	ck_assert_str_eq(str_at(&t, "eventType"), "Meal Bolus");
 	ck_assert_str_eq(str_at(&t, "created_at"), "2024-01-01T10:00:00.000Z");
 	ck_assert_int_eq(int32_at(&t, "carbs"), 20);
