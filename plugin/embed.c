@@ -5,16 +5,21 @@
  * snapshot and callbacks. The Node plugin (plugin/addon.c) is one host.
  *
  * Threads: the host calls in on its thread; the engine thread runs the
- * loop and the bridge; the snapshot in `status` is the only state both
- * touch, under `lock`. Callbacks run on the engine thread without the lock.
+ * loop and the bridge of one run (struct nsc_embed_run). The snapshot in
+ * `status` is the only state of the handle both touch, under `lock`.
+ * Callbacks run on the engine thread under the run's `mu`, and only while
+ * the run still has its host: stop never waits more than
+ * NSC_EMBED_STOP_WAIT_MS, then lets a busy engine thread finish alone.
  */
 #include "config.h"
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -27,6 +32,34 @@
 #include "source.h"
 
 #define COMP "embed"
+/*
+ * How long stop waits for the engine thread. Node's event loop waits with
+ * it, so it is short; a thread still busy after it is let go.
+ */
+#define NSC_EMBED_STOP_WAIT_MS 500
+
+/*
+ * One start of the engine: what start builds and the engine thread uses.
+ * Normally stop joins the thread and frees it. When the thread does not
+ * finish in time (a MongoDB write waiting for its socket timeout), stop
+ * lets go of it instead: the thread frees the run itself when the write
+ * returns, and touches the host's handle no more.
+ */
+struct nsc_embed_run {
+	pthread_mutex_t mu;     /* guards host, done and orphan */
+	pthread_cond_t done_cv; /* done became true */
+	nsc_embed *host;        /* NULL once the host let go: no callback, no status */
+	bool done;              /* the loop has returned */
+	bool orphan;            /* nobody joins: the thread frees the run */
+
+	struct nsc_config cfg;
+	bool cfg_loaded;
+	struct nsc_log *log;
+	struct nsc_loop *loop;
+	struct nsc_bridge *bridge;
+	pthread_t thread;
+	char last_problem[NSC_ERROR_MSG_MAX]; /* engine thread only */
+};
 
 struct nsc_embed {
 	struct nsc_config_kv settings;
@@ -38,18 +71,10 @@ struct nsc_embed {
 	nsc_embed_problem_fn on_problem;
 	void *problem_arg;
 
-	/* While running (created by start, freed by stop). */
-	struct nsc_config cfg;
-	bool cfg_loaded;
-	struct nsc_log *log;
-	struct nsc_loop *loop;
-	struct nsc_bridge *bridge;
-	pthread_t thread;
-	bool thread_started;
+	struct nsc_embed_run *run; /* while running */
 
 	pthread_mutex_t lock;
 	struct nsc_embed_status status;
-	char last_problem[NSC_ERROR_MSG_MAX]; /* engine thread only */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -107,7 +132,7 @@ nsc_rc nsc_embed_set(nsc_embed *e, const char *name, const char *value)
 {
 	if (!e || !name || !value)
 		return NSC_ERR_INTERNAL;
-	if (e->thread_started)
+	if (e->run)
 		return NSC_ERR_STATE;
 	if (!known_setting(name))
 		return NSC_ERR_CONFIG;
@@ -142,20 +167,19 @@ void nsc_embed_on_problem(nsc_embed *e, nsc_embed_problem_fn fn, void *arg)
 	e->problem_arg = arg;
 }
 
+/* Log lines reach the host while it holds the run (any thread that logs). */
 static void log_to_host(void *ctx, enum nsc_log_level level, const char *line)
 {
-	nsc_embed *e = ctx;
-	e->on_log(e->log_arg, (enum nsc_embed_log_level)level, line);
+	struct nsc_embed_run *run = ctx;
+	pthread_mutex_lock(&run->mu);
+	nsc_embed *e = run->host;
+	if (e && e->on_log)
+		e->on_log(e->log_arg, (enum nsc_embed_log_level)level, line);
+	pthread_mutex_unlock(&run->mu);
 }
 
-/* Runs on the engine thread after each poll. */
-static void on_frame(void *arg, struct nsc_bridge *b, const struct nsc_frame_result *r)
+static void copy_status(struct nsc_embed_status *s, const struct nsc_bridge_stats *st)
 {
-	nsc_embed *e = arg;
-	const struct nsc_bridge_stats *st = nsc_bridge_stats(b);
-
-	pthread_mutex_lock(&e->lock);
-	struct nsc_embed_status *s = &e->status;
 	s->last_rc = st->last_rc;
 	snprintf(s->last_error, sizeof(s->last_error), "%s", st->last_error);
 	s->polls_ok = st->frames_ok;
@@ -169,10 +193,13 @@ static void on_frame(void *arg, struct nsc_bridge *b, const struct nsc_frame_res
 	s->last_success_ms = st->last_success_ms;
 	s->newest_entry_ms = st->newest_entry_ms;
 	s->next_poll_in_ms = st->next_frame_in_ms;
-	pthread_mutex_unlock(&e->lock);
+}
 
+/* The host's callbacks for one poll (run->mu held, run->host set). */
+static void tell_host(struct nsc_embed_run *run, nsc_embed *e, const struct nsc_frame_result *r)
+{
 	if (r->verdict == NSC_VERDICT_OK) {
-		e->last_problem[0] = '\0';
+		run->last_problem[0] = '\0';
 		size_t total = 0;
 		for (int c = 0; c < NSC_COLL_COUNT; c++)
 			total += r->written.stored[c];
@@ -190,44 +217,92 @@ static void on_frame(void *arg, struct nsc_bridge *b, const struct nsc_frame_res
 		return;
 	}
 	/* A problem is told once until it changes or a poll succeeds. */
-	if (strcmp(e->last_problem, r->message) == 0)
+	if (strcmp(run->last_problem, r->message) == 0)
 		return;
-	snprintf(e->last_problem, sizeof(e->last_problem), "%s", r->message);
+	snprintf(run->last_problem, sizeof(run->last_problem), "%s", r->message);
 	if (e->on_problem)
 		e->on_problem(e->problem_arg, r->rc, r->message);
 }
 
+/* Runs on the engine thread after each poll. */
+static void on_frame(void *arg, struct nsc_bridge *b, const struct nsc_frame_result *r)
+{
+	struct nsc_embed_run *run = arg;
+	pthread_mutex_lock(&run->mu);
+	nsc_embed *e = run->host;
+	if (e) {
+		pthread_mutex_lock(&e->lock);
+		copy_status(&e->status, nsc_bridge_stats(b));
+		pthread_mutex_unlock(&e->lock);
+		tell_host(run, e, r);
+	}
+	pthread_mutex_unlock(&run->mu);
+}
+
+/* Frees what start built; the engine thread must be gone or be this one. */
+static void run_free(struct nsc_embed_run *run)
+{
+	nsc_bridge_free(run->bridge); /* closes (and flushes) the output */
+	nsc_loop_free(run->loop);
+	nsc_log_free(run->log);
+	if (run->cfg_loaded)
+		nsc_config_free(&run->cfg);
+	pthread_cond_destroy(&run->done_cv);
+	pthread_mutex_destroy(&run->mu);
+	free(run);
+}
+
 static void *engine_main(void *arg)
 {
-	nsc_embed *e = arg;
-	nsc_rc rc = nsc_loop_run(e->loop);
+	struct nsc_embed_run *run = arg;
+	nsc_rc rc = nsc_loop_run(run->loop);
 	if (rc != NSC_OK)
-		nsc_err(e->log, COMP, "event=engine_stopped msg=\"the event loop failed: %s\"", nsc_strerror(rc));
-	pthread_mutex_lock(&e->lock);
-	e->status.running = 0;
-	pthread_mutex_unlock(&e->lock);
+		nsc_err(run->log, COMP, "event=engine_stopped msg=\"the event loop failed: %s\"",
+			nsc_strerror(rc));
+	pthread_mutex_lock(&run->mu);
+	run->done = true;
+	pthread_cond_broadcast(&run->done_cv);
+	if (run->host) {
+		pthread_mutex_lock(&run->host->lock);
+		run->host->status.running = 0;
+		pthread_mutex_unlock(&run->host->lock);
+	}
+	bool orphan = run->orphan;
+	pthread_mutex_unlock(&run->mu);
+	if (orphan) {
+		/* The host stopped waiting for this thread: clean up here. */
+		nsc_bridge_stop(run->bridge);
+		run_free(run);
+	}
 	return NULL;
 }
 
-/* Frees what start built; the engine thread must be gone. */
-static void teardown(nsc_embed *e)
+static nsc_rc run_new(struct nsc_embed_run **out)
 {
-	nsc_bridge_free(e->bridge); /* closes (and flushes) the output */
-	e->bridge = NULL;
-	nsc_loop_free(e->loop);
-	e->loop = NULL;
-	nsc_log_free(e->log);
-	e->log = NULL;
-	if (e->cfg_loaded)
-		nsc_config_free(&e->cfg);
-	e->cfg_loaded = false;
-}
-
-/* Configuration messages name settings, never their secret values (config.c). */
-static nsc_rc start_failed(nsc_embed *e, nsc_rc rc)
-{
-	teardown(e);
-	return rc;
+	struct nsc_embed_run *run = calloc(1, sizeof(*run));
+	pthread_condattr_t ca;
+	*out = NULL;
+	if (!run)
+		return NSC_ERR_NOMEM;
+	if (pthread_condattr_init(&ca) != 0) {
+		free(run);
+		return NSC_ERR_NOMEM;
+	}
+	int cv = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	if (cv == 0)
+		cv = pthread_cond_init(&run->done_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (cv != 0) {
+		free(run);
+		return NSC_ERR_NOMEM;
+	}
+	if (pthread_mutex_init(&run->mu, NULL) != 0) {
+		pthread_cond_destroy(&run->done_cv);
+		free(run);
+		return NSC_ERR_NOMEM;
+	}
+	*out = run;
+	return NSC_OK;
 }
 
 /*
@@ -272,72 +347,121 @@ nsc_rc nsc_embed_validate(nsc_embed *e, struct nsc_error *err)
 	return rc;
 }
 
+/* Configuration messages name settings, never their secret values (config.c). */
+static nsc_rc start_failed(struct nsc_embed_run *run, nsc_rc rc)
+{
+	run_free(run);
+	return rc;
+}
+
 nsc_rc nsc_embed_start(nsc_embed *e, struct nsc_error *err)
 {
 	struct nsc_error local;
 	const struct nsc_source_driver *src;
 	const struct nsc_output_driver *out;
+	struct nsc_embed_run *run;
 	if (!err)
 		err = &local;
 	nsc_error_clear(err);
-	if (e->thread_started)
+	if (e->run)
 		return nsc_error_set(err, NSC_ERR_STATE, "nsconnect is already running");
-
-	e->log = nsc_log_new(NSC_LOG_INFO);
-	if (!e->log)
+	if (run_new(&run) != NSC_OK)
 		return nsc_error_set(err, NSC_ERR_NOMEM, "out of memory");
+	run->host = e;
+	run->log = nsc_log_new(NSC_LOG_INFO);
+	if (!run->log)
+		return start_failed(run, nsc_error_set(err, NSC_ERR_NOMEM, "out of memory"));
 	if (e->on_log)
-		nsc_log_set_sink(e->log, log_to_host, e);
-	nsc_config_init(&e->cfg);
-	e->cfg_loaded = true;
-	nsc_rc rc = load_settings(e, &e->cfg, e->log, &src, &out, err);
+		nsc_log_set_sink(run->log, log_to_host, run);
+	nsc_config_init(&run->cfg);
+	run->cfg_loaded = true;
+	nsc_rc rc = load_settings(e, &run->cfg, run->log, &src, &out, err);
 	if (rc != NSC_OK)
-		return start_failed(e, rc);
-	nsc_log_set_level(e->log, e->cfg.log_level);
+		return start_failed(run, rc);
+	nsc_log_set_level(run->log, run->cfg.log_level);
 
-	if (nsc_loop_new(NULL, &e->loop) != NSC_OK)
-		return start_failed(e, nsc_error_set(err, NSC_ERR_NOMEM, "cannot create the event loop"));
-	struct nsc_bridge_options opts = { .frame_done = on_frame, .frame_done_arg = e };
-	rc = nsc_bridge_new_with(e->loop, &e->cfg, e->log, &opts, src, out, &e->bridge, err);
+	if (nsc_loop_new(NULL, &run->loop) != NSC_OK)
+		return start_failed(run, nsc_error_set(err, NSC_ERR_NOMEM, "cannot create the event loop"));
+	struct nsc_bridge_options opts = { .frame_done = on_frame, .frame_done_arg = run };
+	rc = nsc_bridge_new_with(run->loop, &run->cfg, run->log, &opts, src, out, &run->bridge, err);
 	if (rc != NSC_OK)
-		return start_failed(e, rc);
-	rc = nsc_bridge_start(e->bridge);
+		return start_failed(run, rc);
+	rc = nsc_bridge_start(run->bridge);
 	if (rc != NSC_OK)
-		return start_failed(e, nsc_error_set(err, rc, "cannot start the bridge"));
+		return start_failed(run, nsc_error_set(err, rc, "cannot start the bridge"));
 
 	pthread_mutex_lock(&e->lock);
 	memset(&e->status, 0, sizeof(e->status));
 	e->status.next_poll_in_ms = -1;
 	e->status.running = 1;
 	pthread_mutex_unlock(&e->lock);
-	e->last_problem[0] = '\0';
-	if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
+	if (pthread_create(&run->thread, NULL, engine_main, run) != 0) {
 		pthread_mutex_lock(&e->lock);
 		e->status.running = 0;
 		pthread_mutex_unlock(&e->lock);
-		return start_failed(e, nsc_error_set(err, NSC_ERR_INTERNAL, "cannot start the engine thread"));
+		return start_failed(run, nsc_error_set(err, NSC_ERR_INTERNAL, "cannot start the engine thread"));
 	}
-	e->thread_started = true;
-	nsc_info(e->log, COMP, "event=started version=%s source=%s output=%s%s", nsc_version(),
-		 nsc_source_kind_name(e->cfg.source), nsc_output_kind_name(e->cfg.output),
+	e->run = run;
+	nsc_info(run->log, COMP, "event=started version=%s source=%s output=%s%s", nsc_version(),
+		 nsc_source_kind_name(run->cfg.source), nsc_output_kind_name(run->cfg.output),
 		 e->direct ? " spool=off" : "");
 	return NSC_OK;
 }
 
+/* Waits up to wait_ms until the run's loop has returned; true when it has. */
+static bool wait_done(struct nsc_embed_run *run, int64_t wait_ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(wait_ms / 1000);
+	ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&run->mu);
+	while (!run->done && pthread_cond_timedwait(&run->done_cv, &run->mu, &ts) == 0)
+		;
+	bool done = run->done;
+	pthread_mutex_unlock(&run->mu);
+	return done;
+}
+
 void nsc_embed_stop(nsc_embed *e)
 {
-	if (!e || !e->thread_started)
+	if (!e || !e->run)
 		return;
-	nsc_loop_stop(e->loop);
-	pthread_join(e->thread, NULL);
-	e->thread_started = false;
-	/* Stopped on the host thread now that the loop's own thread is gone. */
-	nsc_bridge_stop(e->bridge);
-	nsc_info(e->log, COMP, "event=stopped");
-	teardown(e);
+	struct nsc_embed_run *run = e->run;
+	e->run = NULL;
 	pthread_mutex_lock(&e->lock);
 	e->status.running = 0;
 	pthread_mutex_unlock(&e->lock);
+
+	nsc_loop_stop(run->loop);
+	bool done = wait_done(run, NSC_EMBED_STOP_WAIT_MS);
+	if (!done)
+		nsc_warn(run->log, COMP,
+			 "event=stop_pending msg=\"the output is still busy (a database write that does "
+			 "not answer); it is left to finish in the background and nothing is reported "
+			 "from it\"");
+	pthread_mutex_lock(&run->mu);
+	done = run->done; /* it may have finished meanwhile */
+	pthread_t thread = run->thread;
+	if (!done) {
+		run->orphan = true;
+		run->host = NULL;
+	}
+	pthread_mutex_unlock(&run->mu);
+	if (!done) {
+		/* From here the engine thread owns the run and frees it. */
+		pthread_detach(thread);
+		return;
+	}
+	pthread_join(thread, NULL);
+	/* Stopped on the host thread now that the loop's own thread is gone. */
+	nsc_bridge_stop(run->bridge);
+	nsc_info(run->log, COMP, "event=stopped");
+	run_free(run);
 }
 
 void nsc_embed_status(nsc_embed *e, struct nsc_embed_status *out)

@@ -66,8 +66,8 @@ NSC_API const char *nsc_version(void);          /* package version */
  * configures it with the same settings the command line reads (environment
  * names: "CONNECT_SOURCE", "CONNECT_SHARE_PASSWORD", "MONGODB_URI", ...),
  * starts it, reads its status, and stops it. The engine runs on a thread
- * of its own: no call here blocks for longer than a stop takes (the engine
- * wakes at once; a write already under way is finished first).
+ * of its own: no call here blocks for more than about half a second (a
+ * stop waits that long at most for a write already under way).
  *
  *     nsc_embed *e;
  *     struct nsc_error err;
@@ -153,7 +153,13 @@ NSC_API nsc_rc nsc_embed_validate(nsc_embed *e, struct nsc_error *err);
  * a failure nothing runs.
  */
 NSC_API nsc_rc nsc_embed_start(nsc_embed *e, struct nsc_error *err);
-/* Stops the engine and waits for its thread; the output is flushed and closed. Idempotent. */
+/*
+ * Stops the engine. Idempotent. It waits up to half a second for the
+ * engine thread, which then flushes and closes the output. A thread still
+ * busy after that (a database write that does not answer) is left to
+ * finish on its own: it calls no callback any more and frees what it
+ * holds when the write returns. A new start may follow at once.
+ */
 NSC_API void nsc_embed_stop(nsc_embed *e);
 NSC_API void nsc_embed_status(nsc_embed *e, struct nsc_embed_status *out);
 /* Stops (if running) and frees. NULL is fine. */
