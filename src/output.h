@@ -40,11 +40,20 @@ struct nsc_output_driver {
 
 	/*
 	 * Optional, for outputs that accept data before it reaches the store
-	 * (spooled.h): waits up to timeout_ms until everything written has
-	 * arrived. NSC_OK when it has; NSC_ERR_RETRY with the store's last
-	 * error when data still waits. NULL means write() already stored it.
+	 * (spooled.h): waits until everything written has arrived, as long as
+	 * something arrives at least every idle_ms. NSC_OK when it has;
+	 * NSC_ERR_RETRY with the store's last error when data still waits.
+	 * NULL means write() already stored it.
 	 */
-	nsc_rc (*flush)(void *ctx, int64_t timeout_ms, struct nsc_error *err);
+	nsc_rc (*flush)(void *ctx, int64_t idle_ms, struct nsc_error *err);
+
+	/*
+	 * Optional, for backends that store a batch in many requests: `fn(arg)`
+	 * is to be called (on the thread running write) each time a part of
+	 * the batch reached the store, so a waiter tells a slow upload from a
+	 * stuck one. The spool sets it once after open.
+	 */
+	void (*set_progress)(void *ctx, void (*fn)(void *arg), void *arg);
 };
 
 const struct nsc_output_driver *nsc_output_driver_for(enum nsc_output_kind kind);

@@ -32,6 +32,7 @@
 #include <json-c/json.h>
 
 #include "batch.h"
+#include "clock.h"
 #include "log.h"
 #include "nsc_check.h"
 #include "test_docs.h"
@@ -61,6 +62,11 @@ struct store {
 	int64_t order[MAX_ORDER]; /* first entry date of each batch stored, in arrival order */
 	size_t norder;
 	size_t write_calls, down_answers, opens, closes, duplicates;
+	const struct nsc_clock *clock; /* when set, the time of each write call is noted */
+	int64_t write_at[MAX_ORDER];
+	int64_t per_doc_ms;            /* write takes this long per document (a slow store) */
+	void (*progress)(void *arg);   /* set by the spool: called per document stored */
+	void *progress_arg;
 };
 
 static struct store store;
@@ -164,6 +170,8 @@ static nsc_rc sb_write(void *ctx, const struct nsc_batch *b, struct nsc_write_re
 
 	memset(res, 0, sizeof(*res));
 	pthread_mutex_lock(&st->mu);
+	if (st->write_calls < MAX_ORDER)
+		st->write_at[st->write_calls] = st->clock ? nsc_clock_mono(st->clock) : 0;
 	st->write_calls++;
 	while (st->gate_closed) {
 		st->in_write = true;
@@ -209,6 +217,14 @@ static nsc_rc sb_write(void *ctx, const struct nsc_batch *b, struct nsc_write_re
 			res->stored[c]++;
 			if (nsc_doc_time_ms(doc, &t) == NSC_OK && t > st->lk.ms[c])
 				st->lk.ms[c] = t;
+			if (st->per_doc_ms > 0) {
+				/* A remote store, one request per document. */
+				pthread_mutex_unlock(&st->mu);
+				sleep_ms(st->per_doc_ms);
+				if (st->progress)
+					st->progress(st->progress_arg);
+				pthread_mutex_lock(&st->mu);
+			}
 		}
 	}
 	if (st->norder < MAX_ORDER)
@@ -218,12 +234,22 @@ out:
 	return rc;
 }
 
+static void sb_set_progress(void *ctx, void (*fn)(void *arg), void *arg)
+{
+	struct store *st = ctx;
+	pthread_mutex_lock(&st->mu);
+	st->progress = fn;
+	st->progress_arg = arg;
+	pthread_mutex_unlock(&st->mu);
+}
+
 static const struct nsc_output_driver store_backend = {
 	.name = "scripted",
 	.open = sb_open,
 	.close = sb_close,
 	.last_known = sb_last_known,
 	.write = sb_write,
+	.set_progress = sb_set_progress,
 };
 
 /* ---- suite directory, clock, log capture ----------------------------- */
@@ -1125,6 +1151,99 @@ START_TEST(test_one_spool_per_directory)
 }
 END_TEST
 
+
+/* The writer's waits are the engine's backoff, on the clock it is given. */
+START_TEST(test_retry_backoff_on_virtual_clock)
+{
+	struct env e;
+	struct nsc_fake_clock fc;
+	struct nsc_clock clock;
+	env_setup(&e);
+	nsc_fake_clock_init(&fc, T0, &clock);
+	e.opts.clock = &clock;
+	e.opts.retry_min_ms = 2000;
+	e.opts.retry_max_ms = 60000;
+	e.opts.rng_seed = 7;
+	store.clock = &clock;
+	store_set_down(true);
+	struct nsc_spooled *s = open_ok(&e);
+	write_entry(s, T0);
+	/* Let 40 virtual seconds pass in 50 ms steps, giving the writer real time after each. */
+	for (int i = 0; i < 800; i++) {
+		pthread_mutex_lock(&store.mu);
+		nsc_fake_clock_advance(&fc, 50);
+		pthread_mutex_unlock(&store.mu);
+		sleep_ms(1);
+	}
+	size_t calls = store_get(&store.write_calls);
+	/* Attempts at 0, 2, 6, 14, 30 s nominal (jitter adds at most 20 % each). */
+	ck_assert_uint_ge(calls, 4);
+	ck_assert_uint_le(calls, 5);
+	bool jittered = false;
+	for (size_t k = 1; k < calls; k++) {
+		int64_t gap = store.write_at[k] - store.write_at[k - 1];
+		int64_t nominal = 2000LL << (k - 1);
+		ck_assert_msg(gap >= nominal && gap <= nominal * 12 / 10 + 100,
+			      "retry %zu came %lld ms after the one before (nominal %lld)", k,
+			      (long long)gap, (long long)nominal);
+		jittered |= gap > nominal + 100;
+	}
+	ck_assert_msg(jittered, "the waits carry jitter");
+	store_set_down(false);
+	for (int i = 0; i < 1300 && store_get(&store.write_calls) == calls; i++) {
+		pthread_mutex_lock(&store.mu);
+		nsc_fake_clock_advance(&fc, 50);
+		pthread_mutex_unlock(&store.mu);
+		sleep_ms(1);
+	}
+	ck_assert_int_eq(nsc_spooled_wait_empty(s, 2000), NSC_OK);
+	nsc_spooled_close(s);
+	env_teardown(&e);
+}
+END_TEST
+
+/* Waiting for the spool: as long as parts of a batch get through, without a fixed end. */
+START_TEST(test_wait_follows_progress)
+{
+	struct env e;
+	env_setup(&e);
+	store.per_doc_ms = 25;
+	struct nsc_spooled *s = open_ok(&e);
+	struct nsc_batch b;
+	struct nsc_write_result res;
+	struct nsc_error err = { 0 };
+	nsc_batch_init(&b);
+	for (int i = 0; i < 24; i++)
+		add(&b, NSC_COLL_ENTRIES, test_entry(T0 - i * 5 * MIN, 100 + i));
+	ck_assert_int_eq(nsc_spooled_write(s, &b, &res, &err), NSC_OK);
+	nsc_batch_clear(&b);
+	/* 24 documents at 25 ms each: 600 ms in all, never 150 ms without one getting through. */
+	int64_t t0 = now_ms();
+	ck_assert_int_eq(nsc_spooled_wait_empty(s, 150), NSC_OK);
+	ck_assert_int_ge(now_ms() - t0, 500);
+	ck_assert_uint_eq(json_object_object_length(store.docs), 24);
+	struct nsc_spooled_status st;
+	nsc_spooled_status(s, &st);
+	ck_assert_uint_ge(st.progress, 25); /* each document, and the batch */
+
+	/* A store that does not answer: the wait gives up once nothing moved for its bound. */
+	store_set_gate(true);
+	write_entry(s, T0 + 5 * MIN);
+	WAIT_FOR(store_in_write(), 2000);
+	t0 = now_ms();
+	ck_assert_int_eq(nsc_spooled_wait_empty(s, 150), NSC_ERR_RETRY);
+	int64_t waited = now_ms() - t0;
+	ck_assert_int_ge(waited, 140);
+	ck_assert_int_lt(waited, 1000);
+	ck_assert_int_eq(nsc_spooled_driver_flush(s, 100, &err), NSC_ERR_RETRY);
+	ck_assert_ptr_nonnull(strstr(err.msg, "nothing got through"));
+	store_set_gate(false);
+	ck_assert_int_eq(nsc_spooled_wait_empty(s, 2000), NSC_OK);
+	nsc_spooled_close(s);
+	env_teardown(&e);
+}
+END_TEST
+
 START_TEST(test_options_from_config)
 {
 	struct nsc_config cfg;
@@ -1205,6 +1324,8 @@ static Suite *spooled_suite(void)
 	tcase_add_test(tc, test_backend_open_failure_surfaces);
 	tcase_add_test(tc, test_one_spool_per_directory);
 	tcase_add_test(tc, test_options_from_config);
+	tcase_add_test(tc, test_retry_backoff_on_virtual_clock);
+	tcase_add_test(tc, test_wait_follows_progress);
 	tcase_add_test(tc, test_driver_macro);
 	suite_add_tcase(s, tc);
 	return s;

@@ -28,8 +28,11 @@ struct cli {
 	struct nsc_config_kv flags;
 };
 
-/* How long capture waits for a spooled output to deliver before it exits. */
-#define NSC_CAPTURE_FLUSH_MS 15000
+/*
+ * capture waits for a spooled output as long as it delivers; it gives up
+ * when nothing got through for as long as one request may take, plus this.
+ */
+#define NSC_CAPTURE_IDLE_SLACK_MS 5000
 
 /* The one process-wide pointer: signal handlers can reach nothing else. */
 static struct nsc_loop *signal_loop;
@@ -211,6 +214,13 @@ static int capture_status(const struct nsc_bridge_stats *st)
 	return NSC_EXIT_INTERNAL;
 }
 
+/* How long capture waits without any delivery: a stuck request's timeout, plus slack. */
+static int64_t capture_idle_ms(const struct nsc_config *cfg)
+{
+	int64_t request_ms = cfg->http_timeout_ms > 0 ? cfg->http_timeout_ms : 30000;
+	return request_ms + NSC_CAPTURE_IDLE_SLACK_MS;
+}
+
 static int run(struct cli *c, struct nsc_config *cfg, struct nsc_log *log)
 {
 	struct nsc_loop *loop = NULL;
@@ -255,7 +265,7 @@ static int run(struct cli *c, struct nsc_config *cfg, struct nsc_log *log)
 		print_capture_summary(st);
 		status = nsc_bridge_finished(bridge) ? capture_status(st) : NSC_EXIT_OK;
 		/* Data accepted by a spool is not stored yet: say so if it cannot get through. */
-		if (nsc_bridge_flush(bridge, NSC_CAPTURE_FLUSH_MS, &err) != NSC_OK) {
+		if (nsc_bridge_flush(bridge, capture_idle_ms(cfg), &err) != NSC_OK) {
 			printf("not yet delivered: %s\n", err.msg);
 			if (status == NSC_EXIT_OK || status == NSC_EXIT_NO_DATA)
 				status = NSC_EXIT_TEMPFAIL;

@@ -266,11 +266,11 @@ void nsc_bridge_free(struct nsc_bridge *b)
 	free(b);
 }
 
-nsc_rc nsc_bridge_flush(struct nsc_bridge *b, int64_t timeout_ms, struct nsc_error *err)
+nsc_rc nsc_bridge_flush(struct nsc_bridge *b, int64_t idle_ms, struct nsc_error *err)
 {
 	if (!b->output->flush)
 		return NSC_OK;
-	return b->output->flush(b->output_ctx, timeout_ms, err);
+	return b->output->flush(b->output_ctx, idle_ms, err);
 }
 
 void nsc_bridge_set_max_retries(struct nsc_bridge *b, int max_retries)

@@ -71,11 +71,12 @@ void nsc_bridge_stop(struct nsc_bridge *b);
 void nsc_bridge_free(struct nsc_bridge *b);
 
 /*
- * Waits up to timeout_ms until the output holds everything the bridge
- * wrote (a spooled output may still be sending). NSC_OK, or NSC_ERR_RETRY
- * with err saying what still waits and why.
+ * Waits until the output holds everything the bridge wrote (a spooled
+ * output may still be sending), as long as something gets through at
+ * least every idle_ms. NSC_OK, or NSC_ERR_RETRY with err saying what
+ * still waits and why.
  */
-nsc_rc nsc_bridge_flush(struct nsc_bridge *b, int64_t timeout_ms, struct nsc_error *err);
+nsc_rc nsc_bridge_flush(struct nsc_bridge *b, int64_t idle_ms, struct nsc_error *err);
 
 /* Retries inside one frame (the source's own number by default; 0 = one attempt). */
 void nsc_bridge_set_max_retries(struct nsc_bridge *b, int max_retries);

@@ -29,6 +29,8 @@
 
 #include <json-c/json.h>
 
+#include "clock.h"
+#include "engine/backoff.h"
 #include "outputs/spool_files.h"
 #include "outputs/spooled.h"
 
@@ -44,6 +46,8 @@
  * backend is slow to answer, the engine goes on with what the spool holds.
  */
 #define SP_FIRST_QUERY_WAIT_MS 5000
+/* With a virtual clock, how often (real ms) a waiting thread looks at it again. */
+#define SP_VIRTUAL_POLL_MS 2
 
 
 struct nsc_spooled {
@@ -55,7 +59,10 @@ struct nsc_spooled {
 	int dfd; /* the spool directory, flock'd while open */
 	int rfd; /* <dir>/rejected */
 	uint64_t max_bytes;
-	int64_t drain_timeout_ms, retry_min_ms, retry_max_ms;
+	int64_t drain_timeout_ms;
+	const struct nsc_clock *clock; /* the engine's: virtual in tests */
+	struct nsc_backoff retry;      /* after a failed backend call (jittered) */
+	struct nsc_rng rng;            /* writer thread only */
 	void (*stored)(void *arg, const struct nsc_write_result *res);
 	void *stored_arg;
 	pthread_t thread;
@@ -74,6 +81,8 @@ struct nsc_spooled {
 	uint64_t replayed, rejected;
 	nsc_rc last_rc;
 	char last_err[NSC_ERROR_MSG_MAX];
+	uint64_t progress;      /* batches and parts of batches that reached the backend */
+	int64_t progress_ms;    /* monotonic time of the last progress */
 	int64_t backend_lk[NSC_COLL_COUNT];
 	bool lk_known;     /* the backend answered last_known once */
 	bool lk_attempted; /* the first query has finished, either way */
@@ -99,11 +108,9 @@ enum sp_outcome {
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static int64_t sp_now_ms(void)
+static int64_t sp_now_ms(const struct nsc_spooled *s)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return nsc_clock_mono(s->clock);
 }
 
 static int64_t sp_min64(int64_t a, int64_t b)
@@ -111,10 +118,24 @@ static int64_t sp_min64(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
-/* Waits on cv (mu held) until the monotonic time until_ms at the latest. */
+/*
+ * Waits on cv (mu held) until the clock reads until_ms at the latest. A
+ * virtual clock moves only when a test advances it, so then the wait is
+ * a short real one and the caller looks at the clock again.
+ */
 static void sp_wait_until(struct nsc_spooled *s, pthread_cond_t *cv, int64_t until_ms)
 {
 	struct timespec ts;
+	if (nsc_clock_is_virtual(s->clock)) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += SP_VIRTUAL_POLL_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(cv, &s->mu, &ts);
+		return;
+	}
 	if (until_ms < 0)
 		until_ms = 0;
 	ts.tv_sec = (time_t)(until_ms / 1000);
@@ -150,6 +171,23 @@ static bool sp_retryable(nsc_rc rc)
 	return v == NSC_VERDICT_RETRY || v == NSC_VERDICT_AUTH || rc == NSC_ERR_NOMEM;
 }
 
+/* Something reached the backend: a waiter's deadline moves (mu held). */
+static void sp_note_progress_locked(struct nsc_spooled *s)
+{
+	s->progress++;
+	s->progress_ms = sp_now_ms(s);
+	pthread_cond_broadcast(&s->changed);
+}
+
+/* The backend's own report of a part of a batch delivered (writer thread, mu not held). */
+static void sp_backend_progress(void *arg)
+{
+	struct nsc_spooled *s = arg;
+	pthread_mutex_lock(&s->mu);
+	sp_note_progress_locked(s);
+	pthread_mutex_unlock(&s->mu);
+}
+
 static void sp_outage_fail(struct nsc_spooled *s, struct sp_outage *o, const char *op, nsc_rc rc,
 			   const char *msg)
 {
@@ -158,7 +196,7 @@ static void sp_outage_fail(struct nsc_spooled *s, struct sp_outage *o, const cha
 	o->down = true;
 	o->contacted = false;
 	o->replayed = 0;
-	o->since_ms = sp_now_ms();
+	o->since_ms = sp_now_ms(s);
 	nsc_warn(s->log, SP_COMP,
 		 "event=output_down output=%s op=%s rc=%s dir=\"%s\" msg=\"%s; batches are kept in the spool and replayed in order when it is back\"",
 		 s->backend->name, op, nsc_rc_name(rc), s->dir, msg);
@@ -171,7 +209,7 @@ static void sp_outage_check(struct nsc_spooled *s, struct sp_outage *o, size_t p
 		return;
 	o->down = false;
 	nsc_info(s->log, SP_COMP, "event=output_recovered output=%s replayed=%" PRIu64 " down_ms=%" PRId64,
-		 s->backend->name, o->replayed, sp_now_ms() - o->since_ms);
+		 s->backend->name, o->replayed, sp_now_ms(s) - o->since_ms);
 }
 
 /* Asks the backend for its last-known times (mu held; released during the call). */
@@ -286,6 +324,7 @@ static enum sp_outcome sp_replay_head(struct nsc_spooled *s, struct sp_outage *o
 		sp_note_backend(s, rc, &err);
 	switch (out) {
 	case SP_DONE:
+		sp_note_progress_locked(s);
 		for (int c = 0; c < NSC_COLL_COUNT; c++) {
 			if (f.newest[c] > s->backend_lk[c])
 				s->backend_lk[c] = f.newest[c];
@@ -315,40 +354,37 @@ static enum sp_outcome sp_replay_head(struct nsc_spooled *s, struct sp_outage *o
 	return out;
 }
 
-static int64_t sp_next_delay(const struct nsc_spooled *s, int64_t delay)
+/* The wait after the n-th failure in a row: the engine's backoff, with jitter. */
+static int64_t sp_retry_delay(struct nsc_spooled *s, unsigned failures)
 {
-	if (delay <= 0)
-		return s->retry_min_ms;
-	return delay > s->retry_max_ms / 2 ? s->retry_max_ms : delay * 2;
+	return nsc_backoff_delay(&s->retry, failures, &s->rng);
 }
 
 static void *sp_writer_main(void *arg)
 {
 	struct nsc_spooled *s = arg;
 	struct sp_outage o = { 0 };
-	int64_t lk_delay = 0, lk_next = 0, w_delay = 0, w_next = 0;
+	unsigned lk_failures = 0, w_failures = 0;
+	int64_t lk_next = 0, w_next = 0;
 
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
-		int64_t now = sp_now_ms();
+		int64_t now = sp_now_ms(s);
 		if (s->closing && (s->q.len == 0 || now >= s->deadline_ms))
 			break;
 		if (!s->lk_known && !s->closing && now >= lk_next) {
-			if (sp_query_last_known(s, &o)) {
-				lk_delay = 0;
-			} else {
-				lk_delay = sp_next_delay(s, lk_delay);
-				lk_next = sp_now_ms() + lk_delay;
-			}
+			if (sp_query_last_known(s, &o))
+				lk_failures = 0;
+			else
+				lk_next = sp_now_ms(s) + sp_retry_delay(s, ++lk_failures);
 			continue;
 		}
 		if (s->q.len > 0 && now >= w_next) {
 			enum sp_outcome r = sp_replay_head(s, &o);
 			if (r == SP_RETRY || r == SP_LOCAL) {
-				w_delay = sp_next_delay(s, w_delay);
-				w_next = sp_now_ms() + w_delay;
+				w_next = sp_now_ms(s) + sp_retry_delay(s, ++w_failures);
 			} else {
-				w_delay = 0;
+				w_failures = 0;
 				w_next = 0;
 				/* The backend answers again: ask for what it holds now, not after a backoff. */
 				if (r == SP_DONE && !s->lk_known)
@@ -449,6 +485,7 @@ void nsc_spooled_options_from_config(struct nsc_spooled_options *o, const struct
 	o->drain_timeout_ms = SP_DEFAULT_DRAIN_MS;
 	o->retry_min_ms = SP_DEFAULT_RETRY_MIN_MS;
 	o->retry_max_ms = SP_DEFAULT_RETRY_MAX_MS;
+	o->clock = &nsc_clock_system;
 }
 
 nsc_rc nsc_spooled_open(const struct nsc_output_driver *backend, const struct nsc_config *cfg,
@@ -467,10 +504,17 @@ nsc_rc nsc_spooled_open(const struct nsc_output_driver *backend, const struct ns
 	s->log = log;
 	s->max_bytes = opts->max_bytes > 0 ? opts->max_bytes : SP_DEFAULT_MAX_BYTES;
 	s->drain_timeout_ms = opts->drain_timeout_ms > 0 ? opts->drain_timeout_ms : 0;
-	s->retry_min_ms = opts->retry_min_ms > 0 ? opts->retry_min_ms : SP_DEFAULT_RETRY_MIN_MS;
-	s->retry_max_ms = opts->retry_max_ms > 0 ? opts->retry_max_ms : SP_DEFAULT_RETRY_MAX_MS;
-	if (s->retry_max_ms < s->retry_min_ms)
-		s->retry_max_ms = s->retry_min_ms;
+	s->clock = opts->clock ? opts->clock : &nsc_clock_system;
+	s->retry = (struct nsc_backoff){
+		.base_ms = opts->retry_min_ms > 0 ? opts->retry_min_ms : SP_DEFAULT_RETRY_MIN_MS,
+		.cap_ms = opts->retry_max_ms > 0 ? opts->retry_max_ms : SP_DEFAULT_RETRY_MAX_MS,
+		.factor = 2.0,
+		.jitter = 0.2,
+	};
+	if (s->retry.cap_ms < s->retry.base_ms)
+		s->retry.cap_ms = s->retry.base_ms;
+	nsc_rng_seed(&s->rng, opts->rng_seed ? opts->rng_seed
+					     : (uint64_t)nsc_clock_wall(&nsc_clock_system) ^ (uint64_t)(uintptr_t)s);
 	s->stored = opts->stored;
 	s->stored_arg = opts->stored_arg;
 	s->last_rc = NSC_OK;
@@ -494,6 +538,8 @@ nsc_rc nsc_spooled_open(const struct nsc_output_driver *backend, const struct ns
 	rc = backend->open(cfg, log, &s->bctx, err);
 	if (rc != NSC_OK)
 		goto fail;
+	if (backend->set_progress)
+		backend->set_progress(s->bctx, sp_backend_progress, s);
 	rc = sp_start_thread(s, err);
 	if (rc != NSC_OK) {
 		backend->close(s->bctx);
@@ -516,7 +562,7 @@ void nsc_spooled_close(struct nsc_spooled *s)
 		return;
 	pthread_mutex_lock(&s->mu);
 	s->closing = true;
-	s->deadline_ms = sp_now_ms() + s->drain_timeout_ms;
+	s->deadline_ms = sp_now_ms(s) + s->drain_timeout_ms;
 	pthread_cond_signal(&s->wake);
 	pthread_cond_broadcast(&s->changed);
 	pthread_mutex_unlock(&s->mu);
@@ -543,8 +589,8 @@ nsc_rc nsc_spooled_last_known(struct nsc_spooled *s, struct nsc_last_known *out,
 	if (s == NULL || out == NULL)
 		return nsc_error_set(err, NSC_ERR_INTERNAL, "spooled output is not open");
 	pthread_mutex_lock(&s->mu);
-	int64_t until = sp_now_ms() + SP_FIRST_QUERY_WAIT_MS;
-	while (!s->lk_attempted && !s->closing && sp_now_ms() < until)
+	int64_t until = sp_now_ms(s) + SP_FIRST_QUERY_WAIT_MS;
+	while (!s->lk_attempted && !s->closing && sp_now_ms(s) < until)
 		sp_wait_until(s, &s->changed, until);
 	for (int c = 0; c < NSC_COLL_COUNT; c++) {
 		int64_t v = s->backend_lk[c];
@@ -640,18 +686,27 @@ void nsc_spooled_status(struct nsc_spooled *s, struct nsc_spooled_status *out)
 	out->replayed_batches = s->replayed;
 	out->rejected_batches = s->rejected;
 	out->last_backend_rc = s->last_rc;
+	out->progress = s->progress;
 	snprintf(out->last_backend_error, sizeof(out->last_backend_error), "%s", s->last_err);
 	pthread_mutex_unlock(&s->mu);
 }
 
-nsc_rc nsc_spooled_wait_empty(struct nsc_spooled *s, int64_t timeout_ms)
+nsc_rc nsc_spooled_wait_empty(struct nsc_spooled *s, int64_t idle_ms)
 {
 	if (s == NULL)
 		return NSC_ERR_INTERNAL;
+	if (idle_ms < 0)
+		idle_ms = 0;
 	pthread_mutex_lock(&s->mu);
-	int64_t until = sp_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
-	while (s->q.len > 0 && sp_now_ms() < until)
-		sp_wait_until(s, &s->changed, until);
+	/* The deadline moves with every part of a batch that gets through. */
+	int64_t since = sp_now_ms(s);
+	for (;;) {
+		if (s->progress_ms > since)
+			since = s->progress_ms;
+		if (s->q.len == 0 || sp_now_ms(s) >= since + idle_ms)
+			break;
+		sp_wait_until(s, &s->changed, since + idle_ms);
+	}
 	nsc_rc rc = s->q.len == 0 ? NSC_OK : NSC_ERR_RETRY;
 	pthread_mutex_unlock(&s->mu);
 	return rc;
@@ -675,13 +730,15 @@ nsc_rc nsc_spooled_driver_write(void *ctx, const struct nsc_batch *b, struct nsc
 	return nsc_spooled_write(ctx, b, res, err);
 }
 
-nsc_rc nsc_spooled_driver_flush(void *ctx, int64_t timeout_ms, struct nsc_error *err)
+nsc_rc nsc_spooled_driver_flush(void *ctx, int64_t idle_ms, struct nsc_error *err)
 {
-	if (nsc_spooled_wait_empty(ctx, timeout_ms) == NSC_OK)
+	if (nsc_spooled_wait_empty(ctx, idle_ms) == NSC_OK)
 		return NSC_OK;
 	struct nsc_spooled_status st;
 	nsc_spooled_status(ctx, &st);
 	return nsc_error_set(err, NSC_ERR_RETRY,
-			     "%zu batch(es) still wait in the spool; the output's last error: %s",
-			     st.pending_batches, st.last_backend_error[0] ? st.last_backend_error : "none yet");
+			     "%zu batch(es) still wait in the spool and nothing got through for %lld s; "
+			     "the output's last error: %s",
+			     st.pending_batches, (long long)(idle_ms / 1000),
+			     st.last_backend_error[0] ? st.last_backend_error : "none yet");
 }

@@ -13,8 +13,9 @@
  *   returns NSC_ERR_RETRY ("spool full"), so the engine backs off and the data
  *   stays at the vendor.
  * - One writer thread replays spool files in order (oldest first) through
- *   backend->write(). A RETRY verdict leaves the file and waits (backoff
- *   2 s doubling to 60 s); success deletes it; DROP/FATAL verdicts move it to
+ *   backend->write(). A RETRY verdict leaves the file and waits (the
+ *   engine's backoff: 2 s doubling to 60 s, with up to 20 % jitter, on the
+ *   clock the caller gives, so tests drive it on a virtual one); success deletes it; DROP/FATAL verdicts move it to
  *   <spool>/rejected/ with a logged error, so one bad batch cannot block the
  *   rest.
  * - The spool survives restarts: open() finds the files left by an earlier
@@ -37,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "output.h"
 
 struct nsc_spooled;
@@ -47,6 +49,8 @@ struct nsc_spooled_options {
 	int64_t drain_timeout_ms;  /* how long close() keeps draining */
 	int64_t retry_min_ms;      /* first wait after a backend RETRY (default 2000) */
 	int64_t retry_max_ms;      /* longest wait (default 60000) */
+	const struct nsc_clock *clock; /* NULL: the system clock */
+	uint64_t rng_seed;         /* for the backoff's jitter; 0: from time and address */
 	/* Called on the writer thread after a batch reached the backend (may be NULL). */
 	void (*stored)(void *arg, const struct nsc_write_result *res);
 	void *stored_arg;
@@ -68,12 +72,18 @@ struct nsc_spooled_status {
 	uint64_t pending_bytes;
 	uint64_t replayed_batches;  /* reached the backend */
 	uint64_t rejected_batches;  /* moved to rejected/ */
+	uint64_t progress;          /* batches, and parts the backend reported, delivered */
 	nsc_rc last_backend_rc;
 	char last_backend_error[NSC_ERROR_MSG_MAX];
 };
 void nsc_spooled_status(struct nsc_spooled *s, struct nsc_spooled_status *out);
-/* Blocks until the spool is empty or timeout_ms passes; NSC_OK when empty. */
-nsc_rc nsc_spooled_wait_empty(struct nsc_spooled *s, int64_t timeout_ms);
+/*
+ * Blocks until the spool is empty, as long as it makes progress: it gives
+ * up (NSC_ERR_RETRY) once nothing reached the backend for idle_ms, and
+ * every batch or part of one that gets through starts that wait afresh.
+ * NSC_OK when empty.
+ */
+nsc_rc nsc_spooled_wait_empty(struct nsc_spooled *s, int64_t idle_ms);
 
 /*
  * An engine-facing driver over a backend, using cfg->spool_dir and
