@@ -42,6 +42,8 @@ struct nsc_mongo {
 	size_t write_chunk;     /* 1..NSC_MONGO_WRITE_CHUNK; tests lower it to cross chunk edges */
 	bool indexes_done;      /* every index exists (or was refused for good) */
 	bool auth_error_logged; /* the credentials message was logged since the last success */
+	void (*progress)(void *arg); /* told after each chunk written (may be NULL) */
+	void *progress_arg;
 };
 
 /* client.c */

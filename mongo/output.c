@@ -92,12 +92,20 @@ static nsc_rc mongo_write(void *ctx, const struct nsc_batch *b, struct nsc_write
 	return NSC_OK;
 }
 
+static void mongo_set_progress(void *ctx, void (*fn)(void *arg), void *arg)
+{
+	struct nsc_mongo *m = ctx;
+	m->progress = fn;
+	m->progress_arg = arg;
+}
+
 const struct nsc_output_driver nsc_mongo_backend = {
 	.name = "mongo",
 	.open = mongo_open,
 	.close = mongo_close,
 	.last_known = mongo_last_known,
 	.write = mongo_write,
+	.set_progress = mongo_set_progress,
 };
 
 NSC_SPOOLED_DRIVER(nsc_output_mongo, "mongo", &nsc_mongo_backend);

@@ -342,6 +342,8 @@ nsc_rc nsc_mongo_write_collection(struct nsc_mongo *m, enum nsc_collection c,
 			rc = write_chunk(m, c, docs, n, now_ms, res, &cs, err);
 		for (size_t i = 0; i < n; i++)
 			json_object_put(docs[i]);
+		if (rc == NSC_OK && m->progress)
+			m->progress(m->progress_arg); /* this part of the batch is in */
 		if (rc == NSC_ERR_DROP) {
 			/* The server refused a document (the ordered bulk stopped there): next chunk. */
 			if (cs.refused++ == 0)

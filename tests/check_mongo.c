@@ -735,8 +735,14 @@ START_TEST(test_last_known)
 }
 END_TEST
 
+static void count_progress(void *arg)
+{
+	(*(int *)arg)++;
+}
+
 START_TEST(test_batch_in_chunks)
 {
+	int parts = 0;
 	struct env e;
 	struct nsc_batch b;
 	struct nsc_write_result res;
@@ -747,6 +753,8 @@ START_TEST(test_batch_in_chunks)
 	void *ctx = backend_open(&e);
 	/* Small chunks, so that full and partial chunks are crossed with few documents. */
 	((struct nsc_mongo *)ctx)->write_chunk = 5;
+	ck_assert_ptr_nonnull(backend->set_progress);
+	backend->set_progress(ctx, count_progress, &parts);
 	nsc_batch_init(&b);
 	for (size_t i = 0; i < n_entries; i++) {
 		snprintf(json, sizeof(json),
@@ -764,6 +772,8 @@ START_TEST(test_batch_in_chunks)
 	write_ok(ctx, &b, &res);
 	ck_assert_uint_eq(res.stored[NSC_COLL_ENTRIES], n_entries);
 	ck_assert_uint_eq(res.stored[NSC_COLL_TREATMENTS], n_treatments);
+	/* Each chunk in is progress a waiter sees: 5 of entries, 4 of treatments. */
+	ck_assert_int_eq(parts, 9);
 	/* The last treatment is in the last, partial chunk. */
 	bson_t *last = BCON_NEW("created_at", BCON_UTF8("2024-01-01T16:00:00.000Z"));
 	bson_t *before = find_one(&e, "treatments", last);
