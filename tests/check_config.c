@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "logline.h"
 #include "nsc_check.h"
 #include "nsc_config.h"
 
@@ -1324,6 +1325,7 @@ static void capture_sink(void *ctx, enum nsc_log_level level, const char *line)
 	struct captured *c = ctx;
 
 	(void)level;
+	logline_assert(line);
 	if (c->count < 64)
 		snprintf(c->lines[c->count++], sizeof(c->lines[0]), "%s", line);
 }

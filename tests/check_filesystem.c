@@ -22,6 +22,7 @@
 
 #include "batch.h"
 #include "log.h"
+#include "log_capture.h"
 #include "nsc_check.h"
 #include "test_docs.h"
 #include "nsc_config.h"
@@ -65,30 +66,12 @@ static void suite_teardown(void)
 
 /* ---- fixtures -------------------------------------------------------- */
 
-struct captured {
-	char *text;
-	size_t len;
-};
-
-static void capture_sink(void *ctx, enum nsc_log_level level, const char *line)
-{
-	struct captured *c = ctx;
-	size_t n = strlen(line);
-	char *p = realloc(c->text, c->len + n + 2);
-	ck_assert_ptr_nonnull(p);
-	memcpy(p + c->len, line, n);
-	p[c->len + n] = '\n';
-	p[c->len + n + 1] = '\0';
-	c->text = p;
-	c->len += n + 1;
-}
-
 struct env {
 	char root[128];    /* mkdtemp directory below suite_root */
 	char dir[160];     /* root/out: the output directory (created by open) */
 	struct nsc_config cfg;
 	struct nsc_log *log;
-	struct captured out;
+	struct log_capture out;
 };
 
 static void env_setup(struct env *e)
@@ -103,7 +86,7 @@ static void env_setup(struct env *e)
 	ck_assert_ptr_nonnull(e->cfg.output_dir);
 	e->log = nsc_log_new(NSC_LOG_DEBUG);
 	ck_assert_ptr_nonnull(e->log);
-	nsc_log_set_sink(e->log, capture_sink, &e->out);
+	nsc_log_set_sink(e->log, log_capture_sink, &e->out);
 }
 
 static void env_path(const struct env *e, const char *name, char *buf, size_t size)

@@ -33,6 +33,7 @@
 #include "mongo/mongo_output.h"
 #include "mongo/mongoc_compat.h"
 #include "bson_assert.h"
+#include "log_capture.h"
 #include "nsc_check.h"
 #include "nsc_config.h"
 #include "output.h"
@@ -57,26 +58,6 @@ struct env {
 	mongoc_client_t *client; /* the test's own view of the database */
 	mongoc_database_t *database;
 };
-
-struct captured {
-	char *text;
-	size_t len;
-};
-
-static void capture_sink(void *ctx, enum nsc_log_level level, const char *line)
-{
-	struct captured *c = ctx;
-	size_t n = strlen(line);
-	char *p = realloc(c->text, c->len + n + 2);
-
-	(void)level;
-	ck_assert_ptr_nonnull(p);
-	memcpy(p + c->len, line, n);
-	p[c->len + n] = '\n';
-	p[c->len + n + 1] = '\0';
-	c->text = p;
-	c->len += n + 1;
-}
 
 /* base_uri with its database replaced by db. */
 static char *uri_with_db(const char *uri, const char *db)
@@ -886,7 +867,7 @@ START_TEST(test_refused_credentials_retry_logged_once)
 	struct nsc_batch b;
 	struct nsc_write_result res;
 	struct nsc_error err = { 0 };
-	struct captured cap = { NULL, 0 };
+	struct log_capture cap = { NULL, 0 };
 
 	env_open(&e);
 	/* Credentials no server accepts (no such user). */
@@ -898,7 +879,7 @@ START_TEST(test_refused_credentials_retry_logged_once)
 	snprintf(e.cfg.mongodb_uri, len, "mongodb://nsc_nobody:Wr0ngPassw0rd@%s", hosts);
 	free(good);
 	nsc_log_set_level(e.log, NSC_LOG_DEBUG);
-	nsc_log_set_sink(e.log, capture_sink, &cap);
+	nsc_log_set_sink(e.log, log_capture_sink, &cap);
 
 	void *ctx = backend_open(&e);
 	full_batch(&b);
@@ -1020,11 +1001,11 @@ START_TEST(test_open_log_names_hosts_not_password)
 {
 	struct nsc_config cfg;
 	struct nsc_error err = { 0 };
-	struct captured cap = { NULL, 0 };
+	struct log_capture cap = { NULL, 0 };
 	struct nsc_log *log = nsc_log_new(NSC_LOG_DEBUG);
 	void *ctx = NULL;
 
-	nsc_log_set_sink(log, capture_sink, &cap);
+	nsc_log_set_sink(log, log_capture_sink, &cap);
 	nsc_config_init(&cfg);
 	cfg.mongodb_uri = strdup("mongodb://ns:s3cretPassw0rd@127.0.0.1:1,127.0.0.2:2/"
 				 "?serverSelectionTimeoutMS=200&authSource=admin");

@@ -29,6 +29,7 @@
 #include "mongo/mongoc_compat.h"
 #include "mongo/treatment_prepare.h"
 #include "bson_assert.h"
+#include "log_capture.h"
 #include "nsc_check.h"
 
 #define NOW INT64_C(1704103260000) /* 2024-01-01T10:01:00.000Z */
@@ -805,26 +806,6 @@ START_TEST(test_failure_classes)
 }
 END_TEST
 
-struct captured {
-	char *text;
-	size_t len;
-};
-
-static void capture_sink(void *ctx, enum nsc_log_level level, const char *line)
-{
-	struct captured *c = ctx;
-	size_t n = strlen(line);
-	char *p = realloc(c->text, c->len + n + 2);
-
-	(void)level;
-	ck_assert_ptr_nonnull(p);
-	memcpy(p + c->len, line, n);
-	p[c->len + n] = '\n';
-	p[c->len + n + 1] = '\0';
-	c->text = p;
-	c->len += n + 1;
-}
-
 static int occurrences(const char *text, const char *needle)
 {
 	int n = 0;
@@ -838,7 +819,7 @@ START_TEST(test_failure_messages)
 {
 	static const char refused[] = "MongoDB refused the credentials in MONGODB_URI";
 	char where[] = "db.example.net:27017/nightscout", db[] = "nightscout";
-	struct captured cap = { NULL, 0 };
+	struct log_capture cap = { NULL, 0 };
 	struct nsc_mongo m;
 	struct nsc_error err = { 0 };
 	bson_error_t e;
@@ -848,7 +829,7 @@ START_TEST(test_failure_messages)
 	memset(&m, 0, sizeof(m));
 	m.log = nsc_log_new(NSC_LOG_INFO);
 	ck_assert_ptr_nonnull(m.log);
-	nsc_log_set_sink(m.log, capture_sink, &cap);
+	nsc_log_set_sink(m.log, log_capture_sink, &cap);
 	/* The logger holds back identical errors for a minute; its time is ours. */
 	nsc_fake_clock_init(&fc, 1704103200000LL, &clock);
 	nsc_log_set_clock(m.log, &clock);

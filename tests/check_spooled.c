@@ -34,6 +34,7 @@
 #include "batch.h"
 #include "clock.h"
 #include "log.h"
+#include "log_capture.h"
 #include "nsc_check.h"
 #include "test_docs.h"
 #include "nsc_config.h"
@@ -302,34 +303,11 @@ static void sleep_ms(int64_t ms)
 		}                                                                            \
 	} while (0)
 
-/* Log lines from every thread, kept under a lock. */
-struct capture {
-	pthread_mutex_t mu;
-	char *text;
-	size_t len;
-};
-
-static void capture_sink(void *ctx, enum nsc_log_level level, const char *line)
-{
-	struct capture *c = ctx;
-	size_t n = strlen(line);
-	pthread_mutex_lock(&c->mu);
-	char *p = realloc(c->text, c->len + n + 2);
-	if (p != NULL) {
-		memcpy(p + c->len, line, n);
-		p[c->len + n] = '\n';
-		p[c->len + n + 1] = '\0';
-		c->text = p;
-		c->len += n + 1;
-	}
-	pthread_mutex_unlock(&c->mu);
-}
-
 struct env {
 	char root[128]; /* mkdtemp directory below suite_root */
 	char dir[160];  /* root/spool: the spool directory (created by open) */
 	struct nsc_log *log;
-	struct capture cap;
+	struct log_capture cap;
 	struct nsc_spooled_options opts;
 };
 
@@ -340,10 +318,9 @@ static void env_setup(struct env *e)
 	snprintf(e->root, sizeof(e->root), "%s/t-XXXXXX", suite_root);
 	ck_assert_ptr_nonnull(mkdtemp(e->root));
 	snprintf(e->dir, sizeof(e->dir), "%s/spool", e->root);
-	ck_assert_int_eq(pthread_mutex_init(&e->cap.mu, NULL), 0);
 	e->log = nsc_log_new(NSC_LOG_DEBUG);
 	ck_assert_ptr_nonnull(e->log);
-	nsc_log_set_sink(e->log, capture_sink, &e->cap);
+	nsc_log_set_sink(e->log, log_capture_sink, &e->cap);
 	e->opts.dir = e->dir;
 	e->opts.max_bytes = 1u << 20;
 	e->opts.drain_timeout_ms = 2000;
@@ -354,8 +331,7 @@ static void env_setup(struct env *e)
 static void env_teardown(struct env *e)
 {
 	nsc_log_free(e->log);
-	free(e->cap.text);
-	pthread_mutex_destroy(&e->cap.mu);
+	log_capture_free(&e->cap);
 	nftw(e->root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	store_free();
 }
@@ -363,21 +339,7 @@ static void env_teardown(struct env *e)
 /* Number of captured lines containing every one of needle and needle2 (NULL: any). */
 static int log_count(struct env *e, const char *needle, const char *needle2)
 {
-	int n = 0;
-	pthread_mutex_lock(&e->cap.mu);
-	const char *p = e->cap.text;
-	while (p != NULL && *p != '\0') {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		char *line = strndup(p, len);
-		ck_assert_ptr_nonnull(line);
-		if (strstr(line, needle) != NULL && (needle2 == NULL || strstr(line, needle2) != NULL))
-			n++;
-		free(line);
-		p = nl ? nl + 1 : p + len;
-	}
-	pthread_mutex_unlock(&e->cap.mu);
-	return n;
+	return log_capture_count(&e->cap, needle, needle2);
 }
 
 static struct nsc_spooled *open_ok(struct env *e)

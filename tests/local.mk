@@ -28,6 +28,8 @@ NSC_ENGINE_TEST_SOURCES = tests/fake_source.c tests/fake_source.h tests/harness.
 	$(NSC_LOGLINE_SOURCES)
 # Every captured log line must parse as key=value.
 NSC_LOGLINE_SOURCES = tests/logline.c tests/logline.h tests/logline_check.c
+# A capturing log sink that checks each line, for the output suites.
+NSC_LOG_CAPTURE_SOURCES = tests/log_capture.c tests/log_capture.h $(NSC_LOGLINE_SOURCES)
 
 # The embedding API through the shared library: only exported symbols are reachable.
 tests_check_embed_SOURCES = tests/check_embed.c
@@ -46,7 +48,7 @@ tests_check_batch_LDADD = $(NSC_CHECK_LDADD)
 tests_check_log_SOURCES = tests/check_log.c $(NSC_LOGLINE_SOURCES)
 tests_check_log_CFLAGS = $(NSC_CHECK_CFLAGS)
 tests_check_log_LDADD = $(NSC_CHECK_LDADD)
-tests_check_config_SOURCES = tests/check_config.c
+tests_check_config_SOURCES = tests/check_config.c $(NSC_LOGLINE_SOURCES)
 tests_check_config_CFLAGS = $(NSC_CHECK_CFLAGS)
 tests_check_config_LDADD = $(NSC_CHECK_LDADD)
 tests_check_backoff_SOURCES = tests/check_backoff.c
@@ -70,7 +72,7 @@ tests_check_schedule_LDADD = $(NSC_CHECK_LDADD)
 tests_check_simulator_SOURCES = tests/check_simulator.c
 tests_check_simulator_CFLAGS = $(NSC_CHECK_CFLAGS)
 tests_check_simulator_LDADD = $(NSC_CHECK_LDADD)
-tests_check_filesystem_SOURCES = tests/check_filesystem.c tests/test_docs.c tests/test_docs.h
+tests_check_filesystem_SOURCES = tests/check_filesystem.c $(NSC_LOG_CAPTURE_SOURCES) tests/test_docs.c tests/test_docs.h
 tests_check_filesystem_CFLAGS = $(NSC_CHECK_CFLAGS)
 tests_check_filesystem_LDADD = $(NSC_CHECK_LDADD)
 endif
