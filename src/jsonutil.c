@@ -4,6 +4,9 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "jsonutil.h"
 
@@ -105,14 +108,44 @@ int nsc_json_add_int64(struct json_object *obj, const char *key, int64_t v)
 	return add_member(obj, key, json_object_new_int64(v));
 }
 
+struct json_object *nsc_json_new_double(double v)
+{
+	char text[40];
+	int prec = 1;
+
+	if (!isfinite(v))
+		return json_object_new_double(v);
+	for (; prec < 17; prec++) {
+		snprintf(text, sizeof(text), "%.*g", prec, v);
+		if (strtod(text, NULL) == v)
+			break;
+	}
+	if (prec == 17)
+		snprintf(text, sizeof(text), "%.17g", v);
+	/* Still a JSON fraction when integral, as json-c writes it: 177 as 177.0. */
+	if (strpbrk(text, ".e") == NULL)
+		strcat(text, ".0");
+	return json_object_new_double_s(v, text);
+}
+
 int nsc_json_add_double(struct json_object *obj, const char *key, double v)
 {
-	return add_member(obj, key, json_object_new_double(v));
+	return add_member(obj, key, nsc_json_new_double(v));
 }
 
 int nsc_json_add_string(struct json_object *obj, const char *key, const char *v)
 {
 	return add_member(obj, key, json_object_new_string(v));
+}
+
+int nsc_json_add_bool(struct json_object *obj, const char *key, bool v)
+{
+	return add_member(obj, key, json_object_new_boolean(v));
+}
+
+int nsc_json_add_child(struct json_object *obj, const char *key, struct json_object *child)
+{
+	return add_member(obj, key, child);
 }
 
 int nsc_json_push(struct json_object *arr, struct json_object *item)

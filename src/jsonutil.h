@@ -38,10 +38,20 @@ bool nsc_json_get_number(struct json_object *obj, const char *key, double *out);
 /* obj[key] as a boolean. */
 bool nsc_json_get_bool(struct json_object *obj, const char *key, bool *out);
 
+/*
+ * A double written with the fewest digits that read back as the same value
+ * (0.95, not json-c's 0.94999999999999996), as JavaScript writes it; NULL
+ * when memory ran out.
+ */
+struct json_object *nsc_json_new_double(double v);
+
 /* Each returns 0, or -1 when memory ran out (obj is left without the key). */
 int nsc_json_add_int64(struct json_object *obj, const char *key, int64_t v);
 int nsc_json_add_double(struct json_object *obj, const char *key, double v);
 int nsc_json_add_string(struct json_object *obj, const char *key, const char *v);
+int nsc_json_add_bool(struct json_object *obj, const char *key, bool v);
+/* Adds child (an object or array) as obj[key]; ownership moves (freed on failure); -1 for a NULL child. */
+int nsc_json_add_child(struct json_object *obj, const char *key, struct json_object *child);
 
 /* Appends item to arr (ownership moves; freed on failure). -1 when item is NULL or on failure. */
 int nsc_json_push(struct json_object *arr, struct json_object *item);

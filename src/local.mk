@@ -31,6 +31,8 @@ src_libnsconnect_la_SOURCES = \
 	src/engine/bridge.c src/engine/bridge.h \
 	src/sources/registry.c \
 	src/sources/simulator.c src/sources/simulator.h \
+	src/sources/simulator_model.c src/sources/simulator_model.h \
+	src/sources/simulator_docs.c src/sources/simulator_docs.h \
 	src/sources/vendor_http.c src/sources/vendor_http.h \
 	$(NSC_DEXCOM_SOURCES) $(NSC_LINKUP_SOURCES) \
 	$(NSC_EMBED_SOURCES) \

@@ -100,8 +100,8 @@ enum nsc_embed_log_level {
 /* One poll that stored new documents. */
 struct nsc_embed_batch {
 	uint64_t stored_entries, stored_treatments, stored_devicestatus, stored_profile;
-	int64_t oldest_ms; /* time of the oldest document in the batch (epoch ms) */
-	int64_t newest_ms; /* time of the newest */
+	int64_t oldest_ms; /* time of the oldest entry, treatment or devicestatus (epoch ms) */
+	int64_t newest_ms; /* time of the newest (profiles have no part in either) */
 };
 
 struct nsc_embed_status {

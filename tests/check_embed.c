@@ -24,7 +24,8 @@ struct host {
 	char dir[64];
 	pthread_mutex_t mu;
 	int batches;
-	uint64_t batch_entries;
+	uint64_t batch_entries, batch_devicestatus, batch_profile;
+	int batches_with_entries;
 	int64_t first_oldest_ms, first_newest_ms;
 	int problems;
 	char problem[NSC_ERROR_MSG_MAX];
@@ -42,6 +43,9 @@ static void on_batch(void *arg, const struct nsc_embed_batch *b)
 	}
 	h->batches++;
 	h->batch_entries += b->stored_entries;
+	h->batch_devicestatus += b->stored_devicestatus;
+	h->batch_profile += b->stored_profile;
+	h->batches_with_entries += b->stored_entries > 0;
 	pthread_mutex_unlock(&h->mu);
 }
 
@@ -130,11 +134,11 @@ static bool has_problem(struct host *h)
 	return yes;
 }
 
-/* Lines in the filesystem output's entries file. */
-static long stored_lines(const struct host *h)
+/* Lines in one of the filesystem output's files, -1 when there is none. */
+static long file_lines(const struct host *h, const char *collection)
 {
 	char path[128];
-	snprintf(path, sizeof(path), "%s/entries.jsonl", h->dir);
+	snprintf(path, sizeof(path), "%s/%s.jsonl", h->dir, collection);
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return -1;
@@ -144,6 +148,12 @@ static long stored_lines(const struct host *h)
 		n += c == '\n';
 	fclose(f);
 	return n;
+}
+
+/* Lines in the entries file. */
+static long stored_lines(const struct host *h)
+{
+	return file_lines(h, "entries");
 }
 
 START_TEST(runs_reports_and_stops)
@@ -177,8 +187,17 @@ START_TEST(runs_reports_and_stops)
 	ck_assert_uint_eq(st.stored_entries, h.batch_entries);
 	ck_assert_int_eq(stored_lines(&h), (long)st.stored_entries);
 	ck_assert_uint_ge(st.stored_entries, 3600 + 2);
-	/* The first batch is the backfill: it spans (almost) the whole lookback hour. */
+	/* One pump status per poll that stored readings, and the profile once. */
+	ck_assert_uint_eq(st.stored_devicestatus, h.batch_devicestatus);
+	ck_assert_uint_eq(h.batch_devicestatus, (uint64_t)h.batches_with_entries);
+	ck_assert_int_eq(file_lines(&h, "devicestatus"), (long)st.stored_devicestatus);
+	ck_assert_uint_eq(st.stored_profile, 1);
+	ck_assert_uint_eq(h.batch_profile, 1);
+	ck_assert_int_eq(file_lines(&h, "profile"), 1);
+	/* The first batch is the backfill: it spans (almost) the whole lookback hour,
+	 * and no more (its profile, valid since 2020, has no part in the span). */
 	ck_assert_int_ge(h.first_newest_ms - h.first_oldest_ms, 3590 * 1000LL);
+	ck_assert_int_le(h.first_newest_ms - h.first_oldest_ms, 3600 * 1000LL);
 	ck_assert_int_eq(st.newest_entry_ms > h.first_newest_ms, 1);
 	ck_assert_int_gt(h.log_lines, 0);
 	nsc_embed_stop(h.e); /* twice is harmless */
@@ -203,6 +222,8 @@ START_TEST(restart_after_stop_continues)
 	long after = stored_lines(&h);
 	ck_assert_int_gt(after, before);
 	ck_assert_int_lt(after - before, 60);
+	/* The restart does not store the profile again. */
+	ck_assert_int_eq(file_lines(&h, "profile"), 1);
 	host_fini(&h);
 }
 END_TEST

@@ -5,9 +5,10 @@
  * with the field names, values and BSON types of reference/nightscout.md
  * §1.5–1.8; writing a batch twice changes nothing (srvCreated kept);
  * documents Nightscout itself stored are updated, not duplicated; the
- * indexes of §1.3 exist; last-known times come from the database; a down
- * server is a quick RETRY and an unusable URI a configuration error that
- * does not echo it. Each test uses its own database, dropped at the end.
+ * indexes of §1.3 exist; last-known times come from the database; the
+ * simulator's devicestatus and profile land with those types and are not
+ * stored twice; a down server is a quick RETRY and an unusable URI a
+ * configuration error that does not echo it. Each test uses its own database, dropped at the end.
  *
  * Without NSC_TEST_MONGODB_URI the binary exits 77 (skipped), unless
  * NSC_REQUIRE_MONGO=1, when it fails.
@@ -38,6 +39,8 @@
 #include "nsc_config.h"
 #include "output.h"
 #include "outputs/spooled.h"
+#include "source.h"
+#include "sources/simulator.h"
 
 #define T0 INT64_C(1704103200000) /* 2024-01-01T10:00:00.000Z */
 #define MIN INT64_C(60000)
@@ -929,6 +932,154 @@ START_TEST(test_spooled_output_writes_through)
 }
 END_TEST
 
+/* ---- the simulator's documents ------------------------------------------------ */
+
+#define T_SIM INT64_C(1710085633123) /* 2024-03-10T15:47:13.123Z */
+
+static void sim_done(void *arg, nsc_rc rc, const char *msg)
+{
+	(void)msg;
+	*(nsc_rc *)arg = rc;
+}
+
+/* What the simulator (seed 5) produces for the window. */
+static void simulator_batch(struct env *e, const struct nsc_fetch_window *w, struct nsc_batch *b)
+{
+	struct nsc_config cfg;
+	struct nsc_source_env senv = { .config = &cfg, .log = e->log };
+	struct nsc_payload p = { 0 };
+	struct nsc_error err = { 0 };
+	nsc_rc rc = NSC_ERR_INTERNAL;
+	size_t skipped = 0;
+	void *src = NULL;
+
+	nsc_config_init(&cfg);
+	cfg.simulator_seed = 5;
+	ck_assert_int_eq(nsc_source_simulator.create(&senv, &src, &err), NSC_OK);
+	nsc_source_simulator.fetch(src, w, &p, sim_done, &rc);
+	ck_assert_int_eq(rc, NSC_OK);
+	nsc_batch_init(b);
+	ck_assert_int_eq(nsc_source_simulator.transform(src, &p, w, b, &skipped, &err), NSC_OK);
+	ck_assert_uint_eq(skipped, 0);
+	nsc_payload_free(&p);
+	nsc_source_simulator.destroy(src);
+	nsc_config_free(&cfg);
+}
+
+/* One poll as the engine makes it: the window starts at what MongoDB holds. */
+static void simulator_poll(struct env *e, void *ctx, int64_t to, struct nsc_write_result *res)
+{
+	struct nsc_fetch_window w = { .to_ms = to };
+	struct nsc_error err = { 0 };
+	struct nsc_batch b;
+
+	ck_assert_int_eq(backend->last_known(ctx, &w.last_known, &err), NSC_OK);
+	w.from_ms = w.last_known.ms[NSC_COLL_ENTRIES] > to - 3600000 ? w.last_known.ms[NSC_COLL_ENTRIES]
+								     : to - 3600000;
+	simulator_batch(e, &w, &b);
+	write_ok(ctx, &b, res);
+	nsc_batch_clear(&b);
+}
+
+START_TEST(test_simulator_documents)
+{
+	struct env e;
+	struct nsc_write_result res;
+	struct nsc_last_known lk;
+	struct nsc_error err = { 0 };
+	char keys[512];
+
+	env_open(&e);
+	void *ctx = backend_open(&e);
+	simulator_poll(&e, ctx, T_SIM, &res);
+	ck_assert_uint_eq(res.stored[NSC_COLL_ENTRIES], 12);
+	ck_assert_uint_eq(res.stored[NSC_COLL_DEVICESTATUS], 1);
+	ck_assert_uint_eq(res.stored[NSC_COLL_PROFILE], 1);
+
+	/* devicestatus with the types Nightscout's pump and upbat plugins read (§1.4, §1.7). */
+	bson_t *d = find_one(&e, "devicestatus", NULL);
+	sorted_keys(d, keys, sizeof(keys));
+	ck_assert_str_eq(keys, "_id,created_at,device,identifier,pump,srvCreated,srvModified,"
+			       "uploader,utcOffset");
+	ck_assert_int_eq(type_at(d, "_id"), BSON_TYPE_OID);
+	ck_assert_str_eq(str_at(d, "device"), "nsconnect-simulator");
+	ck_assert_str_eq(str_at(d, "created_at"), "2024-03-10T15:45:00.000Z");
+	ck_assert_int_eq(int32_at(d, "utcOffset"), 0);
+	ck_assert_int_eq(strlen(str_at(d, "identifier")), 36);
+	ck_assert_int_eq(int32_at(d, "uploader.battery"), 64);
+	ck_assert_str_eq(str_at(d, "pump.clock"), "2024-03-10T15:45:00.000Z");
+	ck_assert_int_eq(int32_at(d, "pump.battery.percent"), 85);
+	ck_assert(double_at(d, "pump.reservoir") == 137.5);
+	ck_assert(double_at(d, "pump.iob.iob") == 2.07);
+	ck_assert(double_at(d, "pump.iob.bolusiob") == 2.07);
+	ck_assert_str_eq(str_at(d, "pump.iob.timestamp"), "2024-03-10T15:45:00.000Z");
+	ck_assert_str_eq(str_at(d, "pump.status.status"), "normal");
+	ck_assert(!bool_at(d, "pump.status.bolusing"));
+	ck_assert(!bool_at(d, "pump.status.suspended"));
+	ck_assert_str_eq(str_at(d, "pump.status.timestamp"), "2024-03-10T15:45:00.000Z");
+	ck_assert_int_eq(type_at(d, "srvCreated"), BSON_TYPE_DOUBLE);
+	bson_destroy(d);
+
+	/* profile as the profile editor stores it (§1.8): strings for times, numbers as js-bson. */
+	d = find_one(&e, "profile", NULL);
+	sorted_keys(d, keys, sizeof(keys));
+	ck_assert_str_eq(keys, "_id,created_at,defaultProfile,identifier,mills,srvCreated,"
+			       "srvModified,startDate,store,units,utcOffset");
+	ck_assert_str_eq(str_at(d, "defaultProfile"), "Simulator");
+	ck_assert_str_eq(str_at(d, "startDate"), "2020-01-01T00:00:00.000Z");
+	ck_assert_str_eq(str_at(d, "created_at"), "2020-01-01T00:00:00.000Z");
+	ck_assert(double_at(d, "mills") == 1577836800000.0);
+	ck_assert_str_eq(str_at(d, "units"), "mg/dl");
+	ck_assert_int_eq(int32_at(d, "utcOffset"), 0);
+	ck_assert_int_eq(type_at(d, "store.Simulator"), BSON_TYPE_DOCUMENT);
+	ck_assert_int_eq(int32_at(d, "store.Simulator.dia"), 4);
+	ck_assert_int_eq(int32_at(d, "store.Simulator.carbs_hr"), 20);
+	ck_assert_int_eq(int32_at(d, "store.Simulator.delay"), 20);
+	ck_assert_str_eq(str_at(d, "store.Simulator.timezone"), "UTC");
+	ck_assert_str_eq(str_at(d, "store.Simulator.units"), "mg/dl");
+	ck_assert_int_eq(type_at(d, "store.Simulator.basal"), BSON_TYPE_ARRAY);
+	ck_assert_str_eq(str_at(d, "store.Simulator.basal.1.time"), "03:00");
+	ck_assert_int_eq(int32_at(d, "store.Simulator.basal.1.timeAsSeconds"), 10800);
+	ck_assert(double_at(d, "store.Simulator.basal.1.value") == 0.95);
+	ck_assert(!has(d, "store.Simulator.basal.3"));
+	ck_assert_int_eq(int32_at(d, "store.Simulator.carbratio.0.value"), 10);
+	ck_assert_int_eq(int32_at(d, "store.Simulator.sens.0.value"), 36);
+	ck_assert_int_eq(int32_at(d, "store.Simulator.target_low.0.value"), 100);
+	ck_assert_int_eq(int32_at(d, "store.Simulator.target_high.0.value"), 120);
+	bson_destroy(d);
+
+	/* Where the next poll starts: the status and the profile as stored. */
+	ck_assert_int_eq(backend->last_known(ctx, &lk, &err), NSC_OK);
+	ck_assert_int_eq(lk.ms[NSC_COLL_DEVICESTATUS], INT64_C(1710085500000));
+	ck_assert_int_eq(lk.ms[NSC_COLL_PROFILE], INT64_C(1577836800000));
+
+	/* Ten minutes on: two readings, their status, no second profile. */
+	simulator_poll(&e, ctx, T_SIM + 10 * MIN, &res);
+	ck_assert_uint_eq(res.stored[NSC_COLL_ENTRIES], 2);
+	ck_assert_uint_eq(res.stored[NSC_COLL_DEVICESTATUS], 1);
+	ck_assert_uint_eq(res.stored[NSC_COLL_PROFILE] + res.duplicates[NSC_COLL_PROFILE], 0);
+	ck_assert_int_eq(count_docs(&e, "devicestatus", NULL), 2);
+	ck_assert_int_eq(count_docs(&e, "profile", NULL), 1);
+
+	/* The first poll's batch again, as a bridge that lost its place would make it:
+	 * the same identifiers, so MongoDB holds nothing new. */
+	struct nsc_fetch_window again = { .from_ms = T_SIM - 3600000, .to_ms = T_SIM };
+	struct nsc_batch b;
+	simulator_batch(&e, &again, &b);
+	write_ok(ctx, &b, &res);
+	nsc_batch_clear(&b);
+	for (int c = 0; c < NSC_COLL_COUNT; c++)
+		ck_assert_uint_eq(res.stored[c], 0);
+	ck_assert_uint_eq(res.duplicates[NSC_COLL_DEVICESTATUS], 1);
+	ck_assert_uint_eq(res.duplicates[NSC_COLL_PROFILE], 1);
+	ck_assert_int_eq(count_docs(&e, "devicestatus", NULL), 2);
+	ck_assert_int_eq(count_docs(&e, "profile", NULL), 1);
+
+	backend->close(ctx);
+	env_close(&e);
+}
+END_TEST
+
 /* ---- no server needed (but run with the others) ------------------------------- */
 
 START_TEST(test_down_server_is_quick_retry)
@@ -1064,6 +1215,7 @@ static Suite *mongo_suite(void)
 	tcase_add_test(tc, test_refused_document_drops_batch_keeps_rest);
 	tcase_add_test(tc, test_refused_credentials_retry_logged_once);
 	tcase_add_test(tc, test_spooled_output_writes_through);
+	tcase_add_test(tc, test_simulator_documents);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("connection");

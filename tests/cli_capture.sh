@@ -3,7 +3,10 @@
 # capture on the simulator into the filesystem output: counts, newest
 # reading, exit statuses, and no duplicates when run again.
 . "${NSC_SRCDIR:-$(dirname "$0")/..}/tests/lib.sh"
-plan 12
+plan 20
+
+# stored COLLECTION: the count the last run's summary reports for it.
+stored() { sed -n "s/^stored:.* $1=\\([0-9]*\\) .*/\\1/p" "$O"; }
 
 O=$SCRATCH/out E=$SCRATCH/err D=$SCRATCH/data
 export CONNECT_SOURCE=simulator CONNECT_OUTPUT_DIR="$D"
@@ -17,12 +20,17 @@ ok $(grep -Eq '^newest reading: 20[0-9-]+T[0-9:]+\.[0-9]{3}Z sgv=[0-9]+ mg/dL di
 lines=$(wc -l <"$D/entries.jsonl")
 ok $([ "$lines" -eq "$entries" ]; echo $?) "entries.jsonl holds what was reported ($lines lines)"
 ok $([ -s "$D/treatments.jsonl" ]; echo $?) "treatments were stored"
+# One pump status for the poll (at the newest reading) and the one profile.
+ok $([ "$(stored devicestatus)" = 1 ] && [ "$(wc -l <"$D/devicestatus.jsonl")" -eq 1 ]; echo $?) "one devicestatus stored ($(stored devicestatus))"
+ok $([ "$(stored profile)" = 1 ] && [ "$(wc -l <"$D/profile.jsonl")" -eq 1 ]; echo $?) "one profile stored ($(stored profile))"
 
 run_nsc "$O" "$E" capture
 second=$(sed -n 's/^stored: entries=\([0-9]*\) .*/\1/p' "$O")
 # A new reading may appear if a 5-minute slot passed between the two runs.
 ok $({ [ $rc -eq 3 ] && [ "$second" -eq 0 ]; } || { [ $rc -eq 0 ] && [ "$second" -le 1 ]; }; echo $?) "second capture finds no new data (rc=$rc, entries=$second)"
-for c in entries treatments; do
+ok $([ "$(stored devicestatus)" = "$second" ]; echo $?) "a devicestatus only with a new reading ($(stored devicestatus))"
+ok $([ "$(stored profile)" = 0 ] && [ "$(wc -l <"$D/profile.jsonl")" -eq 1 ]; echo $?) "the profile is not stored again"
+for c in entries treatments devicestatus profile; do
 	total=$(wc -l <"$D/$c.jsonl")
 	uniq=$(count_unique "$D/$c.jsonl")
 	ok $([ "$total" -eq "$uniq" ]; echo $?) "no duplicate $c after two runs ($total lines, $uniq identifiers)"
@@ -33,10 +41,13 @@ head -n $((lines - 10)) "$D/entries.jsonl" >"$SCRATCH/trimmed" && mv "$SCRATCH/t
 run_nsc "$O" "$E" capture
 refill=$(sed -n 's/^stored: entries=\([0-9]*\) .*/\1/p' "$O")
 ok $([ "${refill:-0}" -ge 10 ] && [ "${refill:-0}" -le 11 ]; echo $?) "a restart fetches only the gap (stored ${refill:-none})"
+ds=$(stored devicestatus)
+ok $([ "$(stored profile)" = 0 ] && [ "${ds:-9}" -le 1 ] && [ "$(count_unique "$D/devicestatus.jsonl")" -eq "$(wc -l <"$D/devicestatus.jsonl")" ]; echo $?) "the refill repeats no devicestatus or profile (devicestatus=$ds)"
 
 run_nsc "$O" "$E" --lookback-hours 2 --output-dir "$SCRATCH/short" capture --once
 short=$(sed -n 's/^stored: entries=\([0-9]*\) .*/\1/p' "$O")
 ok $([ $rc -eq 0 ] && [ "${short:-0}" -ge 23 ] && [ "${short:-0}" -le 25 ]; echo $?) "flags set the lookback and directory (stored ${short:-none})"
+ok $([ "$(stored devicestatus)" = 1 ] && [ "$(stored profile)" = 1 ]; echo $?) "a new directory gets its devicestatus and profile"
 
 env CONNECT_SIMULATOR_USERNAME=alice CONNECT_SIMULATOR_PASSWORD=wrong-password \
 	"$NSC" --output-dir "$SCRATCH/rej" capture >"$O" 2>"$E"

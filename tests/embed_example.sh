@@ -5,7 +5,7 @@
 # (plugin/example/embed_example.c) with nothing but `pkg-config --cflags
 # --libs nsconnect`, and run it on the simulator into a scratch directory.
 . "${NSC_SRCDIR:-$(dirname "$0")/..}/tests/lib.sh"
-plan 5
+plan 6
 
 ROOT=$SCRATCH/root
 make -s -C "$NSC_BUILDDIR" install-libLTLIBRARIES install-includeHEADERS install-pkgconfigDATA \
@@ -25,7 +25,9 @@ LD_LIBRARY_PATH="$libdir" "$SCRATCH/embed_example" 3 CONNECT_SOURCE=simulator \
 	CONNECT_SIMULATOR_INTERVAL=1 CONNECT_LOOKBACK_HOURS=1 CONNECT_OUTPUT=filesystem \
 	CONNECT_OUTPUT_DIR="$SCRATCH/out" >"$SCRATCH/out.txt" 2>"$SCRATCH/err.txt"
 rc=$?
-ok $([ $rc -eq 0 ] && grep -q '^batch: entries=3600 ' "$SCRATCH/out.txt"; echo $?) "it runs: a first batch of the hour's 3600 readings (rc=$rc)"
+ok $([ $rc -eq 0 ] && head -n 1 "$SCRATCH/out.txt" | grep -Eq '^batch: entries=3600 treatments=[0-9]+ devicestatus=1 profile=1$'; echo $?) "it runs: a first batch of the hour's 3600 readings, a pump status and the profile (rc=$rc)"
+later=$(sed -n '2,$p' "$SCRATCH/out.txt" | grep -c '^batch: entries=[1-9][0-9]* treatments=[0-9]* devicestatus=1 profile=0$')
+ok $([ "$later" -ge 1 ] && [ "$later" -eq "$(sed -n '2,$p' "$SCRATCH/out.txt" | grep -c '^batch:')" ]; echo $?) "each later batch: new readings, one pump status, no second profile ($later batches)"
 stored=$(sed -n 's/.*stored_entries=\([0-9]*\).*/\1/p' "$SCRATCH/out.txt")
 lines=$(wc -l <"$SCRATCH/out/entries.jsonl" 2>/dev/null || echo 0)
 ok $([ -n "$stored" ] && [ "$stored" -eq "$lines" ] && [ "$stored" -gt 3600 ]; echo $?) "its status matches what the output holds ($stored reported, $lines stored)"

@@ -26,8 +26,9 @@ static void on_batch(void *arg, const struct nsc_embed_batch *b)
 {
 	(void)arg;
 	/* Runs on the engine's thread: keep it short. */
-	printf("batch: entries=%llu treatments=%llu\n", (unsigned long long)b->stored_entries,
-	       (unsigned long long)b->stored_treatments);
+	printf("batch: entries=%llu treatments=%llu devicestatus=%llu profile=%llu\n",
+	       (unsigned long long)b->stored_entries, (unsigned long long)b->stored_treatments,
+	       (unsigned long long)b->stored_devicestatus, (unsigned long long)b->stored_profile);
 	fflush(stdout);
 }
 

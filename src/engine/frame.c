@@ -172,10 +172,17 @@ static void fail(struct nsc_frame *f, nsc_rc rc, const char *message)
 	}
 }
 
-/* The time span of the batch's documents, for hosts that reload after a backfill. */
+/*
+ * The time span of the batch's documents, for hosts that reload after a
+ * backfill. Profiles do not count: Nightscout reads the latest one on every
+ * reload whatever its time, and a profile's time is when its settings
+ * start (the simulator's is years old), not when data arrived.
+ */
 static void note_batch_span(struct nsc_frame *f)
 {
 	for (int c = 0; c < NSC_COLL_COUNT; c++) {
+		if (c == NSC_COLL_PROFILE)
+			continue;
 		size_t n = nsc_batch_count(&f->batch, (enum nsc_collection)c);
 		for (size_t i = 0; i < n; i++) {
 			int64_t t;

@@ -3,10 +3,12 @@
  * The built-in `simulator` source (CONNECT_SOURCE=simulator): a
  * deterministic glucose curve on the 5-minute grid of epoch time (or a
  * faster grid set by CONNECT_SIMULATOR_INTERVAL, for tests), with
- * meals, boluses and noise derived from CONNECT_SIMULATOR_SEED only. It
- * goes through the same steps as a vendor driver (optional login, a raw
- * vendor-shaped JSON payload, a transform into Nightscout documents), so
- * the whole engine path can run without a network.
+ * meals, boluses and noise derived from CONNECT_SIMULATOR_SEED only, and
+ * the pump status and therapy profile that go with them, so it fills all
+ * four collections. It goes through the same steps as a vendor driver
+ * (optional login, a raw vendor-shaped JSON payload, a transform into
+ * Nightscout documents), so the whole engine path can run without a
+ * network.
  */
 #ifndef NSC_SRC_SOURCES_SIMULATOR_H
 #define NSC_SRC_SOURCES_SIMULATOR_H

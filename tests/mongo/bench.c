@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * nsc-bench-mongo: writes 90 days of 5-minute readings (25,920 entries)
- * plus their treatments through the MongoDB output and prints documents
- * per second and peak RSS. A benchmark, not a test: it asserts nothing.
+ * plus their treatments, a pump status and the profile through the MongoDB
+ * output and prints documents per second and peak RSS. A benchmark, not a
+ * test: it asserts nothing.
  *
  *   nsc-bench-mongo URI [DAYS]   (tests/with-mongo.sh provides a URI: `make bench`)
  *
@@ -114,14 +115,18 @@ static int run_backend(struct nsc_config *cfg, struct nsc_log *log, const struct
 				rc = nsc_mongo_backend.write(ctx, &b, &res, &err);
 			nsc_batch_clear(&b);
 		}
-		for (size_t i = 0; rc == NSC_OK && i < nsc_batch_count(all, NSC_COLL_TREATMENTS); i++) {
-			struct nsc_batch b;
-			nsc_batch_init(&b);
-			rc = nsc_batch_add(&b, NSC_COLL_TREATMENTS,
-					   json_object_get(nsc_batch_get(all, NSC_COLL_TREATMENTS, i)), &err);
-			if (rc == NSC_OK)
-				rc = nsc_mongo_backend.write(ctx, &b, &res, &err);
-			nsc_batch_clear(&b);
+		/* Treatments, the pump status and the profile: one document per write. */
+		for (int c = NSC_COLL_TREATMENTS; c < NSC_COLL_COUNT; c++) {
+			for (size_t i = 0; rc == NSC_OK && i < nsc_batch_count(all, (enum nsc_collection)c); i++) {
+				struct nsc_batch b;
+				nsc_batch_init(&b);
+				rc = nsc_batch_add(&b, (enum nsc_collection)c,
+						   json_object_get(nsc_batch_get(all, (enum nsc_collection)c, i)),
+						   &err);
+				if (rc == NSC_OK)
+					rc = nsc_mongo_backend.write(ctx, &b, &res, &err);
+				nsc_batch_clear(&b);
+			}
 		}
 	}
 	double secs = now_s() - t0;

@@ -13,7 +13,7 @@ if [ -z "${NSC_OUTAGE_OWN_SERVER:-}" ]; then
 	NSC_OUTAGE_OWN_SERVER=1 exec sh "$srcdir/tests/with-mongo.sh" --own sh "$0" "$@"
 fi
 . "$srcdir/tests/lib.sh"
-plan 11
+plan 15
 
 PROBE=$NSC_BUILDDIR/tests/nsc-mongo-probe
 WITH_MONGO="$NSC_SRCDIR/tests/with-mongo.sh"
@@ -37,6 +37,7 @@ wait_for() {
 	return 1
 }
 probe() { "$PROBE" "$1" entries $((INTERVAL * 1000)) 2>/dev/null | sed -n "s/^$2=//p"; }
+probe_other() { "$PROBE" "$1" "$2" 2>/dev/null | sed -n "s/^$3=//p"; } # URI COLLECTION FACT
 count_at_least() { [ "$(probe "$1" count)" -ge "$2" ] 2>/dev/null; }
 spool_files() { ls "$1" 2>/dev/null | grep -c '\.batch$'; }
 spool_empty() { [ "$(spool_files "$1")" -eq 0 ]; }
@@ -53,6 +54,11 @@ check_stored() { # URI LABEL
 	ok $([ -n "$c" ] && [ "$c" -eq "$d" ]; echo $?) "$2: every reading stored once ($c documents, $d distinct)"
 	ok $([ "$g" = 0 ]; echo $?) "$2: no reading missing on the ${INTERVAL}-s grid (gaps=$g)"
 	ok $([ "$o" = 0 ]; echo $?) "$2: batches reached MongoDB in the order they were produced (out_of_order=$o)"
+	# A pump status per batch and the one profile: replays store neither twice.
+	c=$(probe_other "$1" devicestatus count) d=$(probe_other "$1" devicestatus distinct)
+	ok $([ -n "$c" ] && [ "$c" -ge 2 ] && [ "$c" -eq "$d" ]; echo $?) "$2: every devicestatus stored once ($c documents, $d distinct)"
+	p=$(probe_other "$1" profile count)
+	ok $([ "$p" = 1 ]; echo $?) "$2: one profile (profile=$p)"
 }
 
 # 1. Server down across several cycles while the bridge keeps running.

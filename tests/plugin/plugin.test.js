@@ -84,7 +84,12 @@ function batchesLogged(lines) {
     .filter((l) => l.includes('event=frame_ok'))
     .map((l) => {
       const n = (k) => Number((new RegExp(` ${k}=(\\d+)`).exec(l) || [0, 0])[1]);
-      return { entries: n('entries'), total: n('entries') + n('treatments') + n('devicestatus') + n('profile') };
+      return {
+        entries: n('entries'),
+        devicestatus: n('devicestatus'),
+        profile: n('profile'),
+        total: n('entries') + n('treatments') + n('devicestatus') + n('profile'),
+      };
     })
     .filter((b) => b.total > 0);
 }
@@ -224,6 +229,19 @@ test('starts on the first data-processed, stores, data-received after each batch
   assert.ok(stored > 3600, `an hour of 1-s readings backfilled (${stored})`);
   const ageMs = Date.now() - entries.min_date;
   assert.ok(ageMs > 55 * 60 * 1000, `the oldest reading is about an hour old (${ageMs} ms)`);
+
+  // The simulator fills the other two collections too: a pump status with
+  // every batch of readings, and the one profile with the first batch only.
+  const statuses = await probe(uri, 'devicestatus');
+  const profiles = await probe(uri, 'profile');
+  const status = handle.status().stored;
+  assert.ok(batches.every((b) => b.entries > 0 && b.devicestatus === 1), JSON.stringify(batches));
+  assert.strictEqual(statuses.count, batches.length, 'one devicestatus per stored batch');
+  assert.strictEqual(statuses.count, statuses.distinct, 'no duplicate devicestatus');
+  assert.strictEqual(status.devicestatus, statuses.count);
+  assert.deepStrictEqual(batches.map((b) => b.profile), [1, ...batches.slice(1).map(() => 0)]);
+  assert.strictEqual(profiles.count, 1, 'one profile');
+  assert.strictEqual(status.profile, 1);
 
   // The backfill (an hour old) flushes Nightscout's cache before its data-received;
   // later batches hold the newest readings only.
