@@ -999,9 +999,10 @@ START_TEST(test_simulator_documents)
 	/* devicestatus with the types Nightscout's pump and upbat plugins read (§1.4, §1.7). */
 	bson_t *d = find_one(&e, "devicestatus", NULL);
 	sorted_keys(d, keys, sizeof(keys));
-	ck_assert_str_eq(keys, "_id,created_at,device,identifier,pump,srvCreated,srvModified,"
+	ck_assert_str_eq(keys, "_id,app,created_at,date,device,identifier,pump,srvCreated,srvModified,"
 			       "uploader,utcOffset");
 	ck_assert_int_eq(type_at(d, "_id"), BSON_TYPE_OID);
+	ck_assert(double_at(d, "date") == 1710085500000.0);
 	ck_assert_str_eq(str_at(d, "device"), "nsconnect-simulator");
 	ck_assert_str_eq(str_at(d, "created_at"), "2024-03-10T15:45:00.000Z");
 	ck_assert_int_eq(int32_at(d, "utcOffset"), 0);
@@ -1023,8 +1024,9 @@ START_TEST(test_simulator_documents)
 	/* profile as the profile editor stores it (§1.8): strings for times, numbers as js-bson. */
 	d = find_one(&e, "profile", NULL);
 	sorted_keys(d, keys, sizeof(keys));
-	ck_assert_str_eq(keys, "_id,created_at,defaultProfile,identifier,mills,srvCreated,"
+	ck_assert_str_eq(keys, "_id,app,created_at,date,defaultProfile,identifier,mills,srvCreated,"
 			       "srvModified,startDate,store,units,utcOffset");
+	ck_assert(double_at(d, "date") == 1577836800000.0);
 	ck_assert_str_eq(str_at(d, "defaultProfile"), "Simulator");
 	ck_assert_str_eq(str_at(d, "startDate"), "2020-01-01T00:00:00.000Z");
 	ck_assert_str_eq(str_at(d, "created_at"), "2020-01-01T00:00:00.000Z");

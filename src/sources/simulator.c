@@ -31,6 +31,7 @@
 #include <json-c/json.h>
 
 #include "jsonutil.h"
+#include "secret.h"
 #include "sources/simulator.h"
 #include "sources/simulator_docs.h"
 #include "sources/simulator_model.h"
@@ -89,7 +90,7 @@ static void sim_forget_token(struct sim_ctx *ctx)
 	/* A dead token can no longer appear in output; keep the secret list short. */
 	if (ctx->token[0] != '\0')
 		nsc_log_remove_secret(ctx->log, ctx->token);
-	memset(ctx->token, 0, sizeof(ctx->token));
+	nsc_secret_wipe(ctx->token, sizeof(ctx->token));
 	ctx->has_session = false;
 }
 
@@ -110,7 +111,7 @@ static void sim_trace_body(struct sim_ctx *ctx, const char *event, struct json_o
 	const char *text = json_object_to_json_string_ext(
 		body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (text != NULL)
-		nsc_trace(ctx->log, SIM_COMP, "event=%s body=%s", event, text);
+		nsc_trace(ctx->log, SIM_COMP, "event=%s body=\"%s\"", event, text);
 }
 
 static struct json_object *sim_login_body(const char *username, const char *password)
