@@ -4,7 +4,9 @@
 
 NSC_TEST_SERVER_SOURCES = \
 	tests/server/server.c tests/server/server.h \
-	tests/server/nightscout.c tests/server/nightscout.h
+	tests/server/nightscout.c tests/server/nightscout.h \
+	tests/server/ns_find.c tests/server/ns_find.h \
+	tests/server/iso_time.c tests/server/iso_time.h
 
 if HAVE_MHD
 noinst_PROGRAMS += tests/server/nsc-test-server
