@@ -457,8 +457,11 @@ START_TEST(test_v1_secret_writes_all_collections)
 		}
 		json_object_put(body);
 	}
+	/* Before devicestatus and profile, one question each: which does Nightscout hold? */
+	ck_assert_uint_eq(tsrv_count(e.srv, "GET", "/api/v1/devicestatus.json"), 1);
+	ck_assert_uint_eq(tsrv_count(e.srv, "GET", "/api/v1/profiles.json"), 1);
 	/* Every request carries the SHA-1 hex, and the plain secret appears nowhere. */
-	ck_assert_uint_eq(tsrv_request_count(e.srv), 4);
+	ck_assert_uint_eq(tsrv_request_count(e.srv), 6);
 	for (size_t i = 0; i < tsrv_request_count(e.srv); i++) {
 		const struct tsrv_request *r = tsrv_request_at(e.srv, i);
 
@@ -522,7 +525,7 @@ START_TEST(test_v1_token_in_query)
 	write_ok(&e, &b, &res);
 	assert_counts(e.ns, 3, 2, 1, 1);
 	ck_assert_int_eq(e.drv->last_known(e.ctx, &lk, &err), NSC_OK);
-	ck_assert_uint_eq(tsrv_request_count(e.srv), 8);
+	ck_assert_uint_eq(tsrv_request_count(e.srv), 4 + 2 + 4); /* POSTs, lookups, reads */
 	for (size_t i = 0; i < tsrv_request_count(e.srv); i++) {
 		const struct tsrv_request *r = tsrv_request_at(e.srv, i);
 
@@ -672,6 +675,104 @@ START_TEST(test_v1_server_failures_retry)
 }
 END_TEST
 
+/* Every identifier of the collection once: no more documents than distinct identifiers, and `want` of them. */
+static void assert_once_each(struct tsns *ns, const char *col, size_t want)
+{
+	struct json_object *docs = tsns_docs(ns, col), *seen = json_object_new_object();
+	size_t n = json_object_array_length(docs);
+
+	ck_assert_ptr_nonnull(seen);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *id = NULL;
+
+		ck_assert(json_object_object_get_ex(json_object_array_get_idx(docs, i), "identifier",
+						    &id));
+		ck_assert_msg(!json_object_object_get_ex(seen, json_object_get_string(id), NULL),
+			      "%s holds %s twice", col, json_object_get_string(id));
+		json_object_object_add(seen, json_object_get_string(id), NULL);
+	}
+	ck_assert_uint_eq(n, want);
+	json_object_put(seen);
+	json_object_put(docs);
+}
+
+/* `nds` devicestatus and `np` profiles, minutes apart, starting `shift` after T0 - 3 days. */
+static void add_status_and_profiles(struct nsc_batch *b, int nds, int np, int64_t shift)
+{
+	int64_t t = T0 - 72 * HOUR + shift;
+
+	for (int i = 0; i < nds; i++)
+		add(b, NSC_COLL_DEVICESTATUS, devicestatus(t + i * MIN));
+	for (int i = 0; i < np; i++)
+		add(b, NSC_COLL_PROFILE, profile(t + i * MIN, T0 - 24 * HOUR * (i + 1)));
+}
+
+START_TEST(test_v1_devicestatus_and_profile_replayed_once)
+{
+	struct env e;
+	struct nsc_batch b, b2;
+	struct nsc_write_result res;
+	struct nsc_rest_tuning t = { .max_post_bytes = 700 };
+	struct tsrv_fault mid = { .status = 500, .after = 2, .times = 1 };
+	struct tsrv_fault last = { .status = 503, .times = 1 };
+
+	env_start(&e, &V1_SECRET, &nsc_rest_v1_backend);
+	nsc_rest_tune(e.ctx, &t); /* devicestatus goes in several POSTs */
+	make_batch(&b, 0);
+	add_status_and_profiles(&b, 24, 3, 0);
+	write_ok(&e, &b, &res);
+	ck_assert_uint_eq(res.stored[NSC_COLL_DEVICESTATUS], 25);
+	ck_assert_uint_eq(res.stored[NSC_COLL_PROFILE], 4);
+	assert_once_each(e.ns, "devicestatus", 25);
+	assert_once_each(e.ns, "profile", 4);
+
+	/* The same batch again, as the spool replays it: Nightscout already holds every one. */
+	write_ok(&e, &b, &res);
+	assert_once_each(e.ns, "devicestatus", 25);
+	assert_once_each(e.ns, "profile", 4);
+	ck_assert_uint_eq(res.stored[NSC_COLL_DEVICESTATUS], 0);
+	ck_assert_uint_eq(res.duplicates[NSC_COLL_DEVICESTATUS], 25);
+	ck_assert_uint_eq(res.stored[NSC_COLL_PROFILE], 0);
+	ck_assert_uint_eq(res.duplicates[NSC_COLL_PROFILE], 4);
+
+	/* New documents, failing part-way: within devicestatus, then at profile. */
+	nsc_batch_init(&b2);
+	add_status_and_profiles(&b2, 12, 2, 30 * MIN);
+	tsrv_fault_add(e.srv, "POST", "/api/v1/devicestatus", &mid);
+	write_expect_retry(&e, &b2, "500");
+	ck_assert_uint_gt(tsns_count(e.ns, "devicestatus"), 25);
+	ck_assert_uint_lt(tsns_count(e.ns, "devicestatus"), 37);
+	tsrv_fault_add(e.srv, "POST", "/api/v1/profile", &last);
+	write_expect_retry(&e, &b2, "503");
+	assert_once_each(e.ns, "devicestatus", 37);
+	write_ok(&e, &b2, &res);
+	ck_assert_uint_eq(res.stored[NSC_COLL_DEVICESTATUS], 0);
+	ck_assert_uint_eq(res.duplicates[NSC_COLL_DEVICESTATUS], 12);
+	ck_assert_uint_eq(res.stored[NSC_COLL_PROFILE], 2);
+	assert_once_each(e.ns, "devicestatus", 37);
+	assert_once_each(e.ns, "profile", 6);
+
+	/* The lookups name at most 20 identifiers each, and bound the dates. */
+	ck_assert_uint_gt(tsrv_count(e.srv, "GET", "/api/v1/devicestatus.json"), 2);
+	for (size_t i = 0; i < tsrv_request_count(e.srv); i++) {
+		const struct tsrv_request *r = tsrv_request_at(e.srv, i);
+		size_t ids = 0;
+
+		if (strcmp(r->method, "GET") != 0)
+			continue;
+		for (size_t k = 0; k < r->nargs; k++)
+			if (strcmp(r->args[k].name, "find[identifier][$in][]") == 0)
+				ids++;
+		ck_assert_uint_ge(ids, 1);
+		ck_assert_uint_le(ids, 20);
+		ck_assert_ptr_nonnull(tsrv_arg(r, "count"));
+	}
+	nsc_batch_clear(&b);
+	nsc_batch_clear(&b2);
+	env_stop(&e);
+}
+END_TEST
+
 START_TEST(test_v1_unreachable_retries)
 {
 	struct env e;
@@ -782,7 +883,8 @@ START_TEST(test_v1_endpoint_with_path_prefix)
 	write_ok(&e, &b, &res);
 	assert_counts(e.ns, 3, 2, 1, 1);
 	ck_assert_uint_eq(tsrv_count(e.srv, "POST", "/ns/api/v1/"), 4);
-	ck_assert_uint_eq(tsrv_count(e.srv, NULL, NULL), 4);
+	ck_assert_uint_eq(tsrv_count(e.srv, "GET", "/ns/api/v1/"), 2);
+	ck_assert_uint_eq(tsrv_count(e.srv, NULL, NULL), 6);
 	nsc_batch_clear(&b);
 	env_stop(&e);
 }
@@ -1208,6 +1310,7 @@ static Suite *rest_suite(void)
 	tcase_add_test(tc, test_open_refuses_missing_settings);
 	tcase_add_test(tc, test_v1_secret_writes_all_collections);
 	tcase_add_test(tc, test_v1_same_batch_twice_no_duplicates);
+	tcase_add_test(tc, test_v1_devicestatus_and_profile_replayed_once);
 	tcase_add_test(tc, test_v1_token_in_query);
 	tcase_add_test(tc, test_v1_refused_secret_retries_with_message);
 	tcase_add_test(tc, test_v1_bad_request_drops_with_message);
