@@ -5,6 +5,8 @@
  * cache), connect and total timeouts, a cap on the response size, no
  * redirects followed (a redirect is reported, so credentials never travel
  * to another host). For the REST outputs, which run on a writer thread.
+ * Each request is set up by transfer.h, which client_multi.h (several
+ * requests at once) shares.
  *
  * The host must have called curl_global_init() before the first client is
  * made (the CLI does; tests do it in their main).
@@ -34,6 +36,7 @@ struct nsc_http_response {
 	char *body;                                     /* NUL-terminated, never NULL after a call */
 	size_t body_len;
 	bool too_large;                                 /* body went past the cap; transfer aborted */
+	long elapsed_ms;                                /* how long the transfer took */
 };
 
 struct nsc_http_client *nsc_http_client_new(void); /* NULL on allocation failure */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the Nightscout REST backends (rest_v1.c, rest_v3.c) share: the
- * endpoint, the HTTP client, v1 credentials, URL building, one request
- * with logging, reading the newest document time out of a page, and the
- * last_known loop over the collections.
+ * endpoint, the HTTP clients (the blocking one, and for v3 the one that
+ * runs several requests at once), v1 credentials, URL building, one
+ * request with logging, reading the newest document time out of a page,
+ * and the last_known loop over the collections.
  *
  * Ownership & concurrency: a struct nsc_rest belongs to one backend
  * context, used by one thread at a time (the spool's writer thread after
@@ -21,6 +22,7 @@
 #include "http/auth.h"
 #include "http/classify.h"
 #include "http/client.h"
+#include "http/client_multi.h"
 #include "log.h"
 #include "nsc_config.h"
 #include "output.h"
@@ -35,6 +37,7 @@
 struct nsc_rest {
 	struct nsc_log *log;
 	struct nsc_http_client *http;
+	struct nsc_http_multi *multi;           /* v3: a write's POSTs, CONNECT_REST_CONCURRENCY at once */
 	enum nsc_rest_api api;
 	char *base;                             /* endpoint, no trailing slash */
 	char secret_hash[NSC_SHA1_HEX_BUF];     /* v1: SHA-1 hex of CONNECT_API_SECRET, or "" */
@@ -45,8 +48,8 @@ struct nsc_rest {
 
 /*
  * Test hook: a backend context (from nsc_rest_v1_backend.open or
- * nsc_rest_v3_backend.open) takes shorter timeouts or a smaller v1 POST
- * size. Zero fields keep the current value.
+ * nsc_rest_v3_backend.open) takes shorter timeouts (for both of its HTTP
+ * clients) or a smaller v1 POST size. Zero fields keep the current value.
  */
 struct nsc_rest_tuning {
 	long connect_timeout_ms;
@@ -56,9 +59,10 @@ struct nsc_rest_tuning {
 void nsc_rest_tune(void *backend_ctx, const struct nsc_rest_tuning *t);
 
 /*
- * Sets up r for cfg: checks the endpoint, makes the client, and for v1
- * hashes the API secret (registered with the logger) or prepares the token
- * query. NSC_ERR_CONFIG names the missing setting.
+ * Sets up r for cfg: checks the endpoint, makes the client (for v3 also
+ * the multi client with cfg->rest_concurrency slots), and for v1 hashes
+ * the API secret (registered with the logger) or prepares the token query.
+ * NSC_ERR_CONFIG names the missing setting.
  */
 nsc_rc nsc_rest_init(struct nsc_rest *r, enum nsc_rest_api api, const struct nsc_config *cfg,
 		     struct nsc_log *log, struct nsc_error *err);
@@ -74,6 +78,17 @@ void nsc_rest_cleanup(struct nsc_rest *r);
 nsc_rc nsc_rest_call(struct nsc_rest *r, const char *what, const char *method, const char *path,
 		     const char *query, const char *const *headers, const char *body,
 		     size_t body_len, struct nsc_http_response *resp, struct nsc_error *err);
+
+/*
+ * The URL of base + path [+ "?" query], with the v1 token query added for
+ * v1. The caller wipes (it may hold the token) and frees it in every case.
+ */
+nsc_rc nsc_rest_url(const struct nsc_rest *r, const char *what, const char *path,
+		    const char *query, struct nsc_strbuf *url, struct nsc_error *err);
+
+/* Logs one finished request at debug level (`what` holds no credential). */
+void nsc_rest_log_http(const struct nsc_rest *r, const char *what,
+		       const struct nsc_http_response *resp, size_t bytes_out);
 
 /* Newest document time (ms) of a JSON array of documents; 0 when none has a time. */
 int64_t nsc_rest_newest(struct json_object *docs);

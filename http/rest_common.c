@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "jsonutil.h"
 #include "http/rest.h"
@@ -55,8 +54,12 @@ nsc_rc nsc_rest_init(struct nsc_rest *r, enum nsc_rest_api api, const struct nsc
 	if (!r->http)
 		goto nomem;
 
-	if (api != NSC_REST_V1)
+	if (api == NSC_REST_V3) {
+		r->multi = nsc_http_multi_new(cfg->rest_concurrency);
+		if (!r->multi)
+			goto nomem;
 		return NSC_OK;
+	}
 	if (cfg->api_secret && cfg->api_secret[0]) {
 		rc = nsc_http_sha1_hex(cfg->api_secret, r->secret_hash, err);
 		if (rc != NSC_OK) {
@@ -108,6 +111,7 @@ void nsc_rest_cleanup(struct nsc_rest *r)
 	free_secret(r->secret_header);
 	free_secret(r->token_query);
 	nsc_http_client_free(r->http);
+	nsc_http_multi_free(r->multi);
 	free(r->base);
 	memset(r, 0, sizeof(*r));
 }
@@ -118,18 +122,50 @@ void nsc_rest_tune(void *backend_ctx, const struct nsc_rest_tuning *t)
 	struct nsc_rest *r = backend_ctx;
 
 	nsc_http_client_set_timeouts(r->http, t->connect_timeout_ms, t->timeout_ms);
+	if (r->multi)
+		nsc_http_multi_set_timeouts(r->multi, t->connect_timeout_ms, t->timeout_ms);
 	if (t->max_post_bytes > 0)
 		r->max_post_bytes = t->max_post_bytes;
 }
 
 /* ---- requests --------------------------------------------------------------------- */
 
-static int64_t mono_ms(void)
+nsc_rc nsc_rest_url(const struct nsc_rest *r, const char *what, const char *path,
+		    const char *query, struct nsc_strbuf *url, struct nsc_error *err)
 {
-	struct timespec ts;
+	nsc_rc rc = buf_add(url, r->base);
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (rc == NSC_OK)
+		rc = buf_add(url, path);
+	if (rc == NSC_OK && query && query[0]) {
+		rc = buf_add(url, "?");
+		if (rc == NSC_OK)
+			rc = buf_add(url, query);
+	}
+	if (rc == NSC_OK && r->api == NSC_REST_V1 && r->token_query) {
+		rc = buf_add(url, query && query[0] ? "&" : "?");
+		if (rc == NSC_OK)
+			rc = buf_add(url, r->token_query);
+	}
+	if (rc != NSC_OK)
+		return nsc_error_set(err, NSC_ERR_NOMEM, "out of memory building the URL for %s",
+				     what);
+	return NSC_OK;
+}
+
+void nsc_rest_log_http(const struct nsc_rest *r, const char *what,
+		       const struct nsc_http_response *resp, size_t bytes_out)
+{
+	nsc_dbg(r->log, NSC_REST_COMP, "event=http call=\"%s\" status=%ld curl=%d bytes_out=%zu "
+		"bytes_in=%zu ms=%ld",
+		what, resp->status, resp->transport, bytes_out, resp->body_len, resp->elapsed_ms);
+}
+
+static void wipe_url(struct nsc_strbuf *url)
+{
+	if (url->p)
+		explicit_bzero(url->p, url->len);
+	nsc_strbuf_free(url);
 }
 
 nsc_rc nsc_rest_call(struct nsc_rest *r, const char *what, const char *method, const char *path,
@@ -139,51 +175,32 @@ nsc_rc nsc_rest_call(struct nsc_rest *r, const char *what, const char *method, c
 	struct nsc_strbuf url = { 0 };
 	const char *all[8];
 	size_t n = 0;
-	int64_t t0;
-	nsc_rc rc = NSC_OK;
+	nsc_rc rc;
 
 	memset(resp, 0, sizeof(*resp));
-	rc = buf_add(&url, r->base);
-	if (rc == NSC_OK)
-		rc = buf_add(&url, path);
-	if (rc == NSC_OK && query && query[0]) {
-		rc = buf_add(&url, "?");
-		if (rc == NSC_OK)
-			rc = buf_add(&url, query);
-	}
-	if (rc == NSC_OK && r->api == NSC_REST_V1 && r->token_query) {
-		rc = buf_add(&url, query && query[0] ? "&" : "?");
-		if (rc == NSC_OK)
-			rc = buf_add(&url, r->token_query);
-	}
+	rc = nsc_rest_url(r, what, path, query, &url, err);
 	if (rc != NSC_OK) {
-		nsc_strbuf_free(&url);
-		return nsc_error_set(err, NSC_ERR_NOMEM, "out of memory building the URL for %s",
-				     what);
+		wipe_url(&url);
+		return rc;
 	}
 
 	if (r->api == NSC_REST_V1 && r->secret_header)
 		all[n++] = r->secret_header;
 	for (size_t i = 0; headers && headers[i]; i++) {
 		if (n + 1 >= sizeof(all) / sizeof(all[0])) {
-			nsc_strbuf_free(&url);
+			wipe_url(&url);
 			return nsc_error_set(err, NSC_ERR_INTERNAL, "too many headers for %s", what);
 		}
 		all[n++] = headers[i];
 	}
 	all[n] = NULL;
 
-	t0 = mono_ms();
 	rc = nsc_http_request(r->http, method, url.p, all, body, body_len, resp, err);
 	/* The URL may carry the token: wipe it. */
-	explicit_bzero(url.p, url.len);
-	nsc_strbuf_free(&url);
+	wipe_url(&url);
 	if (rc != NSC_OK)
 		return rc;
-	nsc_dbg(r->log, NSC_REST_COMP, "event=http call=\"%s\" status=%ld curl=%d bytes_out=%zu "
-		"bytes_in=%zu ms=%lld",
-		what, resp->status, resp->transport, body ? body_len : 0, resp->body_len,
-		(long long)(mono_ms() - t0));
+	nsc_rest_log_http(r, what, resp, body ? body_len : 0);
 	return NSC_OK;
 }
 

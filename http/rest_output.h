@@ -2,8 +2,9 @@
 /*
  * Nightscout REST outputs (reference/nightscout.md §4–§6): API v1 with the
  * API secret's SHA-1 or an access token, and API v3 with a JWT obtained from
- * an access token. Synchronous backends (blocking libcurl easy calls on the
- * spool's writer thread) and their spooled, engine-facing drivers.
+ * an access token. Synchronous backends (each call blocks the spool's
+ * writer thread until it is done; v3 runs several POSTs at once inside a
+ * call) and their spooled, engine-facing drivers.
  */
 #ifndef NSC_HTTP_REST_OUTPUT_H
 #define NSC_HTTP_REST_OUTPUT_H

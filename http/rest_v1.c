@@ -7,7 +7,10 @@
  * hex of CONNECT_API_SECRET) or, without a secret, `?token=` with
  * CONNECT_NIGHTSCOUT_TOKEN. Nightscout itself dedups entries on
  * {sysTime, type} and treatments on identifier / {created_at, eventType};
- * devicestatus and profile are plain inserts on its side.
+ * devicestatus and profile are plain inserts on its side, so before those
+ * are posted Nightscout is asked which of their identifiers it already
+ * holds (rest_v1_held.c), and only the others go; the held ones count as
+ * duplicates.
  *
  * Counts: v1 answers with the stored documents, and only for entries does
  * it tell new from updated (an `_id` only on inserted ones, §2.1); the
@@ -25,8 +28,8 @@
 #include <string.h>
 
 #include "jsonutil.h"
-#include "http/rest.h"
 #include "http/rest_output.h"
+#include "http/rest_v1.h"
 
 struct v1_ctx {
 	struct nsc_rest rest; /* first: nsc_rest_tune() casts the context */
@@ -62,23 +65,38 @@ static void v1_close(void *ctx)
 	free(x);
 }
 
-/*
- * One v1 request, classified; a refusal the operator must fix (credentials)
- * is logged at error level. Returns the classified code; resp holds the
- * answer (the caller frees it in every case).
- */
-static nsc_rc v1_call(struct v1_ctx *x, const char *what, const char *method, const char *path,
-		      const char *query, const char *body, size_t len,
-		      struct nsc_http_response *resp, struct nsc_error *err)
+nsc_rc nsc_rest_v1_call(struct nsc_rest *r, const char *what, const char *method,
+			const char *path, const char *query, const char *body, size_t len,
+			struct nsc_http_response *resp, struct nsc_error *err)
 {
-	nsc_rc rc = nsc_rest_call(&x->rest, what, method, path, query, NULL, body, len, resp, err);
+	nsc_rc rc = nsc_rest_call(r, what, method, path, query, NULL, body, len, resp, err);
 
 	if (rc == NSC_OK)
 		rc = nsc_http_classify(NSC_REST_V1, what, resp, err);
 	if (rc != NSC_OK && resp->transport == 0 && (resp->status == 401 || resp->status == 403))
-		nsc_err(x->rest.log, NSC_REST_COMP, "event=auth_refused api=v1 status=%ld msg=\"%s\"",
+		nsc_err(r->log, NSC_REST_COMP, "event=auth_refused api=v1 status=%ld msg=\"%s\"",
 			resp->status, err->msg);
 	return rc;
+}
+
+nsc_rc nsc_rest_v1_call_docs(struct nsc_rest *r, const char *what, const char *method,
+			     const char *path, const char *query, const char *body, size_t len,
+			     const char *unlike, struct json_object **docs, struct nsc_error *err)
+{
+	struct nsc_http_response resp;
+	nsc_rc rc = nsc_rest_v1_call(r, what, method, path, query, body, len, &resp, err);
+
+	*docs = rc == NSC_OK ? nsc_json_parse(resp.body, resp.body_len) : NULL;
+	nsc_http_response_free(&resp);
+	if (rc != NSC_OK)
+		return rc;
+	if (!json_object_is_type(*docs, json_type_array)) {
+		json_object_put(*docs);
+		*docs = NULL;
+		return nsc_error_set(err, NSC_ERR_RETRY, "Nightscout answered %s %s; will retry", what,
+				     unlike);
+	}
+	return NSC_OK;
 }
 
 /*
@@ -88,7 +106,6 @@ static nsc_rc v1_call(struct v1_ctx *x, const char *what, const char *method, co
 static nsc_rc post_chunk(struct v1_ctx *x, enum nsc_collection c, const char *body, size_t len,
 			 size_t ndocs, struct nsc_write_result *res, struct nsc_error *err)
 {
-	struct nsc_http_response resp;
 	char path[64], what[160];
 	struct json_object *answer;
 	size_t inserted = 0, n;
@@ -96,20 +113,12 @@ static nsc_rc post_chunk(struct v1_ctx *x, enum nsc_collection c, const char *bo
 
 	snprintf(path, sizeof(path), "/api/v1/%s.json", nsc_collection_name(c));
 	snprintf(what, sizeof(what), "POST %s", path);
-	rc = v1_call(x, what, "POST", path, NULL, body, len, &resp, err);
-	if (rc != NSC_OK) {
-		nsc_http_response_free(&resp);
+	rc = nsc_rest_v1_call_docs(&x->rest, what, "POST", path, NULL, body, len,
+				   "without the JSON array of stored documents (a proxy page or a "
+				   "cut-off answer?)",
+				   &answer, err);
+	if (rc != NSC_OK)
 		return rc;
-	}
-	answer = nsc_json_parse(resp.body, resp.body_len);
-	nsc_http_response_free(&resp);
-	if (!json_object_is_type(answer, json_type_array)) {
-		json_object_put(answer);
-		return nsc_error_set(err, NSC_ERR_RETRY,
-				     "Nightscout answered %s without the JSON array of stored "
-				     "documents (a proxy page or a cut-off answer?); will retry",
-				     what);
-	}
 	n = json_object_array_length(answer);
 	if (c == NSC_COLL_ENTRIES && n == ndocs) {
 		for (size_t i = 0; i < n; i++) {
@@ -127,25 +136,47 @@ static nsc_rc post_chunk(struct v1_ctx *x, enum nsc_collection c, const char *bo
 	return NSC_OK;
 }
 
-/* Writes one collection in as few POSTs as the size limit allows. */
+/*
+ * Writes one collection in as few POSTs as the size limit allows, leaving
+ * out the documents Nightscout already holds where it would not dedup
+ * them itself.
+ */
 static nsc_rc write_collection(struct v1_ctx *x, const struct nsc_batch *b, enum nsc_collection c,
 			       struct nsc_write_result *res, struct nsc_error *first_drop,
 			       struct nsc_error *err)
 {
-	size_t n = nsc_batch_count(b, c), i = 0;
+	size_t n = nsc_batch_count(b, c), i = 0, nheld = 0;
 	struct nsc_strbuf body = { 0 };
+	bool *held = NULL;
 	nsc_rc rc = NSC_OK;
 
+	if (n > 0 && !nsc_rest_v1_dedups(c)) {
+		held = calloc(n, sizeof(*held));
+		if (!held)
+			return nsc_error_set(err, NSC_ERR_NOMEM, "out of memory checking the %s documents",
+					     nsc_collection_name(c));
+		rc = nsc_rest_v1_find_held(&x->rest, b, c, held, &nheld, err);
+		if (rc != NSC_OK) {
+			free(held);
+			return rc;
+		}
+		res->duplicates[c] += nheld;
+	}
 	while (i < n) {
-		size_t ndocs = 0;
+		size_t ndocs = 0, next = i;
 
 		body.len = 0;
 		rc = nsc_strbuf_append(&body, "[", 1);
-		while (rc == NSC_OK && i + ndocs < n) {
+		while (rc == NSC_OK && next < n) {
 			size_t len = 0;
-			const char *doc = json_object_to_json_string_length(
-				nsc_batch_get(b, c, i + ndocs), NSC_JSON_WIRE, &len);
+			const char *doc;
 
+			if (held && held[next]) {
+				next++;
+				continue;
+			}
+			doc = json_object_to_json_string_length(nsc_batch_get(b, c, next),
+								NSC_JSON_WIRE, &len);
 			if (!doc) {
 				rc = NSC_ERR_NOMEM;
 				break;
@@ -158,6 +189,7 @@ static nsc_rc write_collection(struct v1_ctx *x, const struct nsc_batch *b, enum
 			if (rc == NSC_OK)
 				rc = nsc_strbuf_append(&body, doc, len);
 			ndocs++;
+			next++;
 		}
 		if (rc == NSC_OK)
 			rc = nsc_strbuf_append(&body, "]", 1);
@@ -166,6 +198,8 @@ static nsc_rc write_collection(struct v1_ctx *x, const struct nsc_batch *b, enum
 					   nsc_collection_name(c));
 			break;
 		}
+		if (ndocs == 0)
+			break; /* the rest is held already */
 
 		rc = post_chunk(x, c, body.p, body.len, ndocs, res, err);
 		if (rc != NSC_OK && nsc_rc_verdict(rc) == NSC_VERDICT_DROP) {
@@ -178,9 +212,10 @@ static nsc_rc write_collection(struct v1_ctx *x, const struct nsc_batch *b, enum
 		} else if (rc != NSC_OK) {
 			break;
 		}
-		i += ndocs;
+		i = next;
 	}
 	nsc_strbuf_free(&body);
+	free(held);
 	return rc;
 }
 
@@ -217,7 +252,9 @@ static void v1_page_url(enum nsc_collection c, char *path, size_t path_size, cha
 static nsc_rc v1_get(void *ctx, const char *what, const char *path, const char *query,
 		     struct nsc_http_response *resp, struct nsc_error *err)
 {
-	return v1_call(ctx, what, "GET", path, query, NULL, 0, resp, err);
+	struct v1_ctx *x = ctx;
+
+	return nsc_rest_v1_call(&x->rest, what, "GET", path, query, NULL, 0, resp, err);
 }
 
 /* v1 answers with the array of documents itself. */

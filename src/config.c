@@ -34,6 +34,8 @@
 #define POLL_INTERVAL_MAX_S 3600
 #define HTTP_TIMEOUT_DEFAULT_S 30
 #define HTTP_TIMEOUT_MAX_S 300
+#define REST_CONCURRENCY_DEFAULT 4
+#define REST_CONCURRENCY_MAX 16
 
 #define MONGO_FORM \
 	"a connection string mongodb://[user:password@]host[:port]/database or mongodb+srv://..."
@@ -190,6 +192,7 @@ void nsc_config_init(struct nsc_config *cfg)
 	cfg->simulator_seed = 1;
 	cfg->simulator_interval_ms = SIMULATOR_INTERVAL_DEFAULT_S * 1000;
 	cfg->http_timeout_ms = HTTP_TIMEOUT_DEFAULT_S * 1000;
+	cfg->rest_concurrency = REST_CONCURRENCY_DEFAULT;
 }
 
 void nsc_config_free(struct nsc_config *cfg)
@@ -554,6 +557,11 @@ static nsc_rc load_scalars(const struct nsc_cfg_reader *r, struct nsc_config *cf
 		return rc;
 	if (n)
 		cfg->http_timeout_ms = (int64_t)n * 1000;
+	if ((rc = load_count(r, "CONNECT_REST_CONCURRENCY", REST_CONCURRENCY_MAX, "requests", &n)) !=
+	    NSC_OK)
+		return rc;
+	if (n)
+		cfg->rest_concurrency = (unsigned)n;
 
 	value = nsc_cfg_get(r, "CONNECT_SIMULATOR_SEED");
 	if (!value)

@@ -102,6 +102,7 @@ struct nsc_config {
 	char *nightscout_endpoint;    /* CONNECT_NIGHTSCOUT_ENDPOINT, normalised base URL */
 	char *api_secret;             /* CONNECT_API_SECRET (secret) */
 	char *nightscout_token;       /* CONNECT_NIGHTSCOUT_TOKEN, access token (secret) */
+	unsigned rest_concurrency;    /* CONNECT_REST_CONCURRENCY (1..16), default 4; rest3 requests at once */
 
 	/* MongoDB output (Nightscout's own names) */
 	char *mongodb_uri;            /* MONGODB_URI, else MONGO_CONNECTION, else CUSTOMCONNSTR_mongo (secret) */

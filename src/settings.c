@@ -140,6 +140,9 @@ static const struct nsc_setting settings[] = {
 	ROW("CONNECT_NIGHTSCOUT_TOKEN", "nightscout-token", SECRET, REST_OUTPUT, NULL,
 	    "Access token of the Nightscout site to write to, like name-0123456789abcdef (or "
 	    "CONNECT_NIGHTSCOUT_TOKEN_FILE); required for rest3; no default."),
+	ROW("CONNECT_REST_CONCURRENCY", "rest-concurrency", INT, REST_OUTPUT, "4",
+	    "How many documents the rest3 output posts at once, over kept-alive connections, a "
+	    "whole number from 1 to 16; default 4 (1 sends one document at a time)."),
 
 	/* MongoDB output */
 	ROW("MONGODB_URI", "mongodb-uri", SECRET, MONGO_OUTPUT, NULL,

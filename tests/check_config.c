@@ -140,6 +140,7 @@ static const char *const every_setting[] = {
 	"CONNECT_CARELINK_USERNAME", "CONNECT_CARELINK_PASSWORD", "CONNECT_CARELINK_REGION",
 	"CONNECT_CARELINK_SERVER", "CONNECT_COUNTRY_CODE", "CONNECT_CARELINK_PATIENT_USERNAME",
 	"CONNECT_NIGHTSCOUT_ENDPOINT", "CONNECT_API_SECRET", "CONNECT_NIGHTSCOUT_TOKEN",
+	"CONNECT_REST_CONCURRENCY",
 	"MONGODB_URI", "MONGO_CONNECTION", "CUSTOMCONNSTR_mongo", "MONGO_COLLECTION",
 	"MONGO_TREATMENTS_COLLECTION", "MONGO_DEVICESTATUS_COLLECTION",
 	"MONGO_PROFILE_COLLECTION",
@@ -343,6 +344,20 @@ START_TEST(test_poll_interval_and_timeout)
 }
 END_TEST
 
+START_TEST(test_rest_concurrency)
+{
+	put("CONNECT_SOURCE", "simulator");
+	assert_loads();
+	ck_assert_uint_eq(cfg.rest_concurrency, 4);
+	put("CONNECT_REST_CONCURRENCY", "1");
+	assert_loads();
+	ck_assert_uint_eq(cfg.rest_concurrency, 1);
+	put("CONNECT_REST_CONCURRENCY", "16");
+	assert_loads();
+	ck_assert_uint_eq(cfg.rest_concurrency, 16);
+}
+END_TEST
+
 START_TEST(test_simulator_defaults)
 {
 	put("CONNECT_SOURCE", "simulator");
@@ -442,6 +457,8 @@ static const struct bad_case bad_cases[] = {
 	{ "CONNECT_POLL_INTERVAL", "1m", "CONNECT_POLL_INTERVAL" },
 	{ "CONNECT_HTTP_TIMEOUT", "301", "CONNECT_HTTP_TIMEOUT=\"301\" is not valid; expected a whole number of seconds from 1 to 300" },
 	{ "CONNECT_HTTP_TIMEOUT", "-5", "CONNECT_HTTP_TIMEOUT" },
+	{ "CONNECT_REST_CONCURRENCY", "17", "CONNECT_REST_CONCURRENCY=\"17\" is not valid; expected a whole number of requests from 1 to 16" },
+	{ "CONNECT_REST_CONCURRENCY", "0", "CONNECT_REST_CONCURRENCY" },
 	{ "CONNECT_SIMULATOR_INTERVAL", "0", "CONNECT_SIMULATOR_INTERVAL=\"0\" is not valid; expected a whole number of seconds from 1 to 3600" },
 	{ "CONNECT_SIMULATOR_INTERVAL", "3601", "CONNECT_SIMULATOR_INTERVAL=\"3601\"" },
 	{ "CONNECT_SIMULATOR_INTERVAL", "5s", "CONNECT_SIMULATOR_INTERVAL" },
@@ -1406,6 +1423,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_simulator_defaults);
 	tcase_add_test(tc, test_simulator_interval);
 	tcase_add_test(tc, test_poll_interval_and_timeout);
+	tcase_add_test(tc, test_rest_concurrency);
 	tcase_add_test(tc, test_simulator_login_pair);
 	tcase_add_test(tc, test_exact_strings);
 	suite_add_tcase(s, tc);

@@ -138,6 +138,15 @@ static void env_start(struct env *e, const struct env_opts *o, const struct nsc_
 	env_open(e, drv);
 }
 
+/* As env_start, with `concurrency` rest3 requests at once. */
+static void env_start_k(struct env *e, const struct env_opts *o,
+			const struct nsc_output_driver *drv, unsigned concurrency)
+{
+	env_init(e, o);
+	e->cfg.rest_concurrency = concurrency;
+	env_open(e, drv);
+}
+
 static void env_close_backend(struct env *e)
 {
 	if (e->ctx)
@@ -457,8 +466,11 @@ START_TEST(test_v1_secret_writes_all_collections)
 		}
 		json_object_put(body);
 	}
+	/* Before devicestatus and profile, one question each: which does Nightscout hold? */
+	ck_assert_uint_eq(tsrv_count(e.srv, "GET", "/api/v1/devicestatus.json"), 1);
+	ck_assert_uint_eq(tsrv_count(e.srv, "GET", "/api/v1/profiles.json"), 1);
 	/* Every request carries the SHA-1 hex, and the plain secret appears nowhere. */
-	ck_assert_uint_eq(tsrv_request_count(e.srv), 4);
+	ck_assert_uint_eq(tsrv_request_count(e.srv), 6);
 	for (size_t i = 0; i < tsrv_request_count(e.srv); i++) {
 		const struct tsrv_request *r = tsrv_request_at(e.srv, i);
 
@@ -522,7 +534,7 @@ START_TEST(test_v1_token_in_query)
 	write_ok(&e, &b, &res);
 	assert_counts(e.ns, 3, 2, 1, 1);
 	ck_assert_int_eq(e.drv->last_known(e.ctx, &lk, &err), NSC_OK);
-	ck_assert_uint_eq(tsrv_request_count(e.srv), 8);
+	ck_assert_uint_eq(tsrv_request_count(e.srv), 4 + 2 + 4); /* POSTs, lookups, reads */
 	for (size_t i = 0; i < tsrv_request_count(e.srv); i++) {
 		const struct tsrv_request *r = tsrv_request_at(e.srv, i);
 
@@ -672,6 +684,104 @@ START_TEST(test_v1_server_failures_retry)
 }
 END_TEST
 
+/* Every identifier of the collection once: no more documents than distinct identifiers, and `want` of them. */
+static void assert_once_each(struct tsns *ns, const char *col, size_t want)
+{
+	struct json_object *docs = tsns_docs(ns, col), *seen = json_object_new_object();
+	size_t n = json_object_array_length(docs);
+
+	ck_assert_ptr_nonnull(seen);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *id = NULL;
+
+		ck_assert(json_object_object_get_ex(json_object_array_get_idx(docs, i), "identifier",
+						    &id));
+		ck_assert_msg(!json_object_object_get_ex(seen, json_object_get_string(id), NULL),
+			      "%s holds %s twice", col, json_object_get_string(id));
+		json_object_object_add(seen, json_object_get_string(id), NULL);
+	}
+	ck_assert_uint_eq(n, want);
+	json_object_put(seen);
+	json_object_put(docs);
+}
+
+/* `nds` devicestatus and `np` profiles, minutes apart, starting `shift` after T0 - 3 days. */
+static void add_status_and_profiles(struct nsc_batch *b, int nds, int np, int64_t shift)
+{
+	int64_t t = T0 - 72 * HOUR + shift;
+
+	for (int i = 0; i < nds; i++)
+		add(b, NSC_COLL_DEVICESTATUS, devicestatus(t + i * MIN));
+	for (int i = 0; i < np; i++)
+		add(b, NSC_COLL_PROFILE, profile(t + i * MIN, T0 - 24 * HOUR * (i + 1)));
+}
+
+START_TEST(test_v1_devicestatus_and_profile_replayed_once)
+{
+	struct env e;
+	struct nsc_batch b, b2;
+	struct nsc_write_result res;
+	struct nsc_rest_tuning t = { .max_post_bytes = 700 };
+	struct tsrv_fault mid = { .status = 500, .after = 2, .times = 1 };
+	struct tsrv_fault last = { .status = 503, .times = 1 };
+
+	env_start(&e, &V1_SECRET, &nsc_rest_v1_backend);
+	nsc_rest_tune(e.ctx, &t); /* devicestatus goes in several POSTs */
+	make_batch(&b, 0);
+	add_status_and_profiles(&b, 24, 3, 0);
+	write_ok(&e, &b, &res);
+	ck_assert_uint_eq(res.stored[NSC_COLL_DEVICESTATUS], 25);
+	ck_assert_uint_eq(res.stored[NSC_COLL_PROFILE], 4);
+	assert_once_each(e.ns, "devicestatus", 25);
+	assert_once_each(e.ns, "profile", 4);
+
+	/* The same batch again, as the spool replays it: Nightscout already holds every one. */
+	write_ok(&e, &b, &res);
+	assert_once_each(e.ns, "devicestatus", 25);
+	assert_once_each(e.ns, "profile", 4);
+	ck_assert_uint_eq(res.stored[NSC_COLL_DEVICESTATUS], 0);
+	ck_assert_uint_eq(res.duplicates[NSC_COLL_DEVICESTATUS], 25);
+	ck_assert_uint_eq(res.stored[NSC_COLL_PROFILE], 0);
+	ck_assert_uint_eq(res.duplicates[NSC_COLL_PROFILE], 4);
+
+	/* New documents, failing part-way: within devicestatus, then at profile. */
+	nsc_batch_init(&b2);
+	add_status_and_profiles(&b2, 12, 2, 30 * MIN);
+	tsrv_fault_add(e.srv, "POST", "/api/v1/devicestatus", &mid);
+	write_expect_retry(&e, &b2, "500");
+	ck_assert_uint_gt(tsns_count(e.ns, "devicestatus"), 25);
+	ck_assert_uint_lt(tsns_count(e.ns, "devicestatus"), 37);
+	tsrv_fault_add(e.srv, "POST", "/api/v1/profile", &last);
+	write_expect_retry(&e, &b2, "503");
+	assert_once_each(e.ns, "devicestatus", 37);
+	write_ok(&e, &b2, &res);
+	ck_assert_uint_eq(res.stored[NSC_COLL_DEVICESTATUS], 0);
+	ck_assert_uint_eq(res.duplicates[NSC_COLL_DEVICESTATUS], 12);
+	ck_assert_uint_eq(res.stored[NSC_COLL_PROFILE], 2);
+	assert_once_each(e.ns, "devicestatus", 37);
+	assert_once_each(e.ns, "profile", 6);
+
+	/* The lookups name at most 20 identifiers each, and bound the dates. */
+	ck_assert_uint_gt(tsrv_count(e.srv, "GET", "/api/v1/devicestatus.json"), 2);
+	for (size_t i = 0; i < tsrv_request_count(e.srv); i++) {
+		const struct tsrv_request *r = tsrv_request_at(e.srv, i);
+		size_t ids = 0;
+
+		if (strcmp(r->method, "GET") != 0)
+			continue;
+		for (size_t k = 0; k < r->nargs; k++)
+			if (strcmp(r->args[k].name, "find[identifier][$in][]") == 0)
+				ids++;
+		ck_assert_uint_ge(ids, 1);
+		ck_assert_uint_le(ids, 20);
+		ck_assert_ptr_nonnull(tsrv_arg(r, "count"));
+	}
+	nsc_batch_clear(&b);
+	nsc_batch_clear(&b2);
+	env_stop(&e);
+}
+END_TEST
+
 START_TEST(test_v1_unreachable_retries)
 {
 	struct env e;
@@ -782,7 +892,8 @@ START_TEST(test_v1_endpoint_with_path_prefix)
 	write_ok(&e, &b, &res);
 	assert_counts(e.ns, 3, 2, 1, 1);
 	ck_assert_uint_eq(tsrv_count(e.srv, "POST", "/ns/api/v1/"), 4);
-	ck_assert_uint_eq(tsrv_count(e.srv, NULL, NULL), 4);
+	ck_assert_uint_eq(tsrv_count(e.srv, "GET", "/ns/api/v1/"), 2);
+	ck_assert_uint_eq(tsrv_count(e.srv, NULL, NULL), 6);
 	nsc_batch_clear(&b);
 	env_stop(&e);
 }
@@ -813,17 +924,37 @@ END_TEST
 
 /* ---- API v3 ------------------------------------------------------------------------------- */
 
+/* The POST of the document with identifier id (in whatever order they arrived); NULL if none. */
+static const struct tsrv_request *v3_post_of(struct env *e, const char *path, const char *id)
+{
+	const struct tsrv_request *r;
+
+	for (size_t i = 0; (r = tsrv_find(e->srv, "POST", path, i)) != NULL; i++) {
+		struct json_object *body = json_tokener_parse(r->body), *v = NULL;
+		bool same = json_object_object_get_ex(body, "identifier", &v) &&
+			    strcmp(json_object_get_string(v), id) == 0;
+
+		json_object_put(body);
+		if (same)
+			return r;
+	}
+	return NULL;
+}
+
 static void assert_v3_bodies(struct env *e, const struct nsc_batch *b)
 {
 	for (int c = 0; c < NSC_COLL_COUNT; c++) {
 		char path[64];
 
 		snprintf(path, sizeof(path), "/api/v3/%s", colls[c]);
+		ck_assert_uint_ge(tsrv_count(e->srv, "POST", path), nsc_batch_count(b, c));
 		for (size_t i = 0; i < nsc_batch_count(b, c); i++) {
-			const struct tsrv_request *r = tsrv_find(e->srv, "POST", path, i);
 			struct json_object *body, *want_id = NULL, *v = NULL;
+			const struct tsrv_request *r;
 			int64_t t;
 
+			json_object_object_get_ex(nsc_batch_get(b, c, i), "identifier", &want_id);
+			r = v3_post_of(e, path, json_object_get_string(want_id));
 			ck_assert_ptr_nonnull(r);
 			body = json_tokener_parse(r->body);
 			ck_assert(json_object_is_type(body, json_type_object));
@@ -835,16 +966,18 @@ static void assert_v3_bodies(struct env *e, const struct nsc_batch *b)
 			ck_assert(json_object_is_type(v, json_type_int));
 			ck_assert_int_eq(nsc_doc_time_ms(nsc_batch_get(b, c, i), &t), NSC_OK);
 			ck_assert_int_eq(json_object_get_int64(v), t);
-			json_object_object_get_ex(nsc_batch_get(b, c, i), "identifier", &want_id);
-			ck_assert(json_object_object_get_ex(body, "identifier", &v));
-			ck_assert_str_eq(json_object_get_string(v), json_object_get_string(want_id));
 			json_object_put(body);
 		}
 	}
 }
 
+/* Concurrency settings the v3 tests run with: today's one at a time, and the default. */
+static const unsigned v3_concurrency[] = { 1, 4 };
+#define V3_RUNS (sizeof(v3_concurrency) / sizeof(v3_concurrency[0]))
+
 START_TEST(test_v3_jwt_obtained_once_and_reused)
 {
+	unsigned k = v3_concurrency[_i];
 	struct env e;
 	struct nsc_batch b;
 	struct nsc_write_result res;
@@ -852,7 +985,7 @@ START_TEST(test_v3_jwt_obtained_once_and_reused)
 	struct nsc_error err = { 0 };
 	char jwt[512], bearer[600];
 
-	env_start(&e, &V3, &nsc_rest_v3_backend);
+	env_start_k(&e, &V3, &nsc_rest_v3_backend, k);
 	make_batch(&b, 0);
 	write_ok(&e, &b, &res);
 	ck_assert_uint_eq(res.stored[NSC_COLL_ENTRIES], 3);
@@ -888,9 +1021,13 @@ START_TEST(test_v3_jwt_obtained_once_and_reused)
 		ck_assert_ptr_null(tsrv_arg(r, "token"));
 	}
 	ck_assert_uint_eq(count_status(e.srv, 401), 0);
-	/* Keep-alive: 19 requests over one connection. */
+	/*
+	 * Keep-alive: 19 requests over one connection for the exchange and the
+	 * reads, and at most one per request in flight for the 14 POSTs.
+	 */
 	ck_assert_uint_eq(tsrv_request_count(e.srv), 19);
-	ck_assert_uint_eq(tsrv_connections(e.srv), 1);
+	ck_assert_uint_ge(tsrv_connections(e.srv), 2);
+	ck_assert_uint_le(tsrv_connections(e.srv), 1 + k);
 	ck_assert(!tsrv_seen_anywhere(e.srv, SECRET));
 	ck_assert(!logged(&e, jwt));
 	ck_assert(logged(&e, "event=jwt_obtained"));
@@ -901,22 +1038,30 @@ END_TEST
 
 START_TEST(test_v3_revoked_jwt_refreshed_once)
 {
+	unsigned k = v3_concurrency[_i];
 	struct env e;
 	struct nsc_batch b, b2;
 	struct nsc_write_result res;
 
-	env_start(&e, &V3, &nsc_rest_v3_backend);
+	env_start_k(&e, &V3, &nsc_rest_v3_backend, k);
 	make_batch(&b, 0);
 	make_batch(&b2, 30 * MIN);
 	write_ok(&e, &b, &res);
 	ck_assert_uint_eq(tsrv_count(e.srv, "GET", "/api/v2/authorization/request/"), 1);
 
+	/*
+	 * Every request in flight meets the revoked JWT; they all come back
+	 * before one new JWT is fetched, and then those documents go again.
+	 */
 	tsns_revoke_jwts(e.ns);
 	write_ok(&e, &b2, &res);
 	ck_assert_uint_eq(res.stored[NSC_COLL_ENTRIES], 3);
+	ck_assert_uint_eq(res.stored[NSC_COLL_TREATMENTS], 2);
+	ck_assert_uint_eq(res.stored[NSC_COLL_DEVICESTATUS], 1);
 	ck_assert_uint_eq(res.stored[NSC_COLL_PROFILE], 1);
 	ck_assert_uint_eq(tsrv_count(e.srv, "GET", "/api/v2/authorization/request/"), 2);
-	ck_assert_uint_eq(count_status(e.srv, 401), 1);
+	ck_assert_uint_eq(count_status(e.srv, 401), k);
+	ck_assert_uint_eq(tsrv_count(e.srv, "POST", "/api/v3/"), 7 + 7 + k);
 	assert_counts(e.ns, 6, 4, 2, 2);
 	ck_assert(logged(&e, "event=jwt_refused"));
 	nsc_batch_clear(&b);
@@ -951,6 +1096,7 @@ END_TEST
 
 START_TEST(test_v3_persistent_401_gives_up_after_one_refresh)
 {
+	unsigned k = v3_concurrency[_i];
 	struct env e;
 	struct nsc_batch b;
 	struct nsc_write_result res;
@@ -961,15 +1107,16 @@ START_TEST(test_v3_persistent_401_gives_up_after_one_refresh)
 	};
 	nsc_rc rc;
 
-	env_start(&e, &V3, &nsc_rest_v3_backend);
+	env_start_k(&e, &V3, &nsc_rest_v3_backend, k);
 	tsrv_fault_add(e.srv, "POST", "/api/v3/", &f);
 	make_batch(&b, 0);
 	rc = write_batch(&e, &b, &res, &err);
 	ck_assert_int_eq(rc, NSC_ERR_RETRY);
 	ck_assert_ptr_nonnull(strstr(err.msg, "CONNECT_NIGHTSCOUT_TOKEN"));
 	ck_assert_ptr_nonnull(strstr(err.msg, "Missing or bad access token or JWT"));
+	/* One new JWT; the first k documents tried with each. */
 	ck_assert_uint_eq(tsrv_count(e.srv, "GET", "/api/v2/authorization/request/"), 2);
-	ck_assert_uint_eq(tsrv_count(e.srv, "POST", "/api/v3/"), 2);
+	ck_assert_uint_eq(tsrv_count(e.srv, "POST", "/api/v3/"), 2 * k);
 	ck_assert(logged(&e, "level=error"));
 	ck_assert(logged(&e, "event=auth_refused"));
 	nsc_batch_clear(&b);
@@ -1004,13 +1151,14 @@ END_TEST
 
 START_TEST(test_v3_missing_permission_retries_naming_it)
 {
+	unsigned k = v3_concurrency[_i];
 	struct env e;
 	struct nsc_batch b;
 	struct nsc_write_result res;
 	struct nsc_error err;
 	nsc_rc rc;
 
-	env_start(&e, &V3, &nsc_rest_v3_backend);
+	env_start_k(&e, &V3, &nsc_rest_v3_backend, k);
 	tsns_deny(e.ns, "api:treatments:create");
 	make_batch(&b, 0);
 	rc = write_batch(&e, &b, &res, &err);
@@ -1020,11 +1168,16 @@ START_TEST(test_v3_missing_permission_retries_naming_it)
 	ck_assert(logged(&e, "level=error"));
 	/* A 403 is not an expired JWT: no new exchange. The call stopped there. */
 	ck_assert_uint_eq(tsrv_count(e.srv, "GET", "/api/v2/authorization/request/"), 1);
-	assert_counts(e.ns, 3, 0, 0, 0);
+	ck_assert_uint_eq(tsns_count(e.ns, "entries"), 3);
+	ck_assert_uint_eq(tsns_count(e.ns, "treatments"), 0);
+	/* One at a time nothing follows the refusal; with more, what was already on its way lands. */
+	ck_assert_uint_le(tsns_count(e.ns, "devicestatus"), k > 1);
+	ck_assert_uint_le(tsns_count(e.ns, "profile"), k > 1);
+	ck_assert_uint_eq(res.stored[NSC_COLL_DEVICESTATUS], tsns_count(e.ns, "devicestatus"));
 
 	/* Dedup needs the update permission too. */
 	struct env e2;
-	env_start(&e2, &V3, &nsc_rest_v3_backend);
+	env_start_k(&e2, &V3, &nsc_rest_v3_backend, k);
 	write_ok(&e2, &b, &res);
 	tsns_deny(e2.ns, "api:entries:update");
 	rc = write_batch(&e2, &b, &res, &err);
@@ -1123,6 +1276,150 @@ START_TEST(test_v3_server_failures_retry)
 }
 END_TEST
 
+/* A larger batch: `ne` entries 5 minutes apart, then `nt` treatments, 2 devicestatus, 3 profiles. */
+static void make_big_batch(struct nsc_batch *b, int ne, int nt)
+{
+	nsc_batch_init(b);
+	for (int i = 0; i < ne; i++)
+		add(b, NSC_COLL_ENTRIES, test_entry(T0 - i * 5 * MIN, 100 + i % 50));
+	for (int i = 0; i < nt; i++)
+		add(b, NSC_COLL_TREATMENTS, treatment(T0 - i * 40 * MIN, "Correction Bolus", 0.5));
+	add_status_and_profiles(b, 2, 3, 0);
+}
+
+static size_t total(const size_t v[NSC_COLL_COUNT])
+{
+	size_t n = 0;
+
+	for (int c = 0; c < NSC_COLL_COUNT; c++)
+		n += v[c];
+	return n;
+}
+
+/* Profile POSTs arrived in batch order. */
+static void assert_profiles_in_order(struct env *e, const struct nsc_batch *b)
+{
+	for (size_t i = 0; i < nsc_batch_count(b, NSC_COLL_PROFILE); i++) {
+		const struct tsrv_request *r = tsrv_find(e->srv, "POST", "/api/v3/profile", i);
+		struct json_object *body, *got = NULL, *want = NULL;
+
+		ck_assert_ptr_nonnull(r);
+		body = json_tokener_parse(r->body);
+		json_object_object_get_ex(body, "identifier", &got);
+		json_object_object_get_ex(nsc_batch_get(b, NSC_COLL_PROFILE, i), "identifier", &want);
+		ck_assert_str_eq(json_object_get_string(got), json_object_get_string(want));
+		json_object_put(body);
+	}
+}
+
+/*
+ * With a remote-like latency, concurrency 4 keeps several POSTs in flight
+ * at once (the server counts them; no clock is asserted), profiles still
+ * one at a time in order, and every document is stored once. Concurrency 1
+ * never overlaps.
+ */
+START_TEST(test_v3_concurrent_posts_overlap)
+{
+	unsigned k = v3_concurrency[_i];
+	int ne = k > 1 ? 24 : 5;
+	struct env e;
+	struct nsc_batch b;
+	struct nsc_write_result res;
+
+	env_start_k(&e, &V3, &nsc_rest_v3_backend, k);
+	tsns_set_latency_ms(e.ns, 100);
+	make_big_batch(&b, ne, 4);
+	write_ok(&e, &b, &res);
+	if (k > 1)
+		ck_assert_uint_ge(tsns_max_in_flight(e.ns, NULL), 3);
+	else
+		ck_assert_uint_eq(tsns_max_in_flight(e.ns, NULL), 1);
+	ck_assert_uint_le(tsns_max_in_flight(e.ns, NULL), k);
+	ck_assert_uint_eq(tsns_max_in_flight(e.ns, "profile"), 1);
+	assert_profiles_in_order(&e, &b);
+	ck_assert_uint_eq(res.stored[NSC_COLL_ENTRIES], (size_t)ne);
+	ck_assert_uint_eq(res.stored[NSC_COLL_TREATMENTS], 4);
+	ck_assert_uint_eq(res.stored[NSC_COLL_DEVICESTATUS], 2);
+	ck_assert_uint_eq(res.stored[NSC_COLL_PROFILE], 3);
+	ck_assert_uint_eq(total(res.duplicates), 0);
+	assert_once_each(e.ns, "entries", (size_t)ne);
+	assert_once_each(e.ns, "treatments", 4);
+	assert_once_each(e.ns, "devicestatus", 2);
+	assert_once_each(e.ns, "profile", 3);
+	ck_assert_uint_eq(tsrv_count(e.srv, "POST", "/api/v3/"), nsc_batch_total(&b));
+	ck_assert_uint_le(tsrv_connections(e.srv), 1 + k);
+	nsc_batch_clear(&b);
+	env_stop(&e);
+}
+END_TEST
+
+/*
+ * A 5xx part-way: RETRY, the counts say exactly what the server stored,
+ * and the replay adds the rest without a duplicate.
+ */
+START_TEST(test_v3_failure_midway_replay_no_duplicates)
+{
+	unsigned k = v3_concurrency[_i];
+	struct env e;
+	struct nsc_batch b;
+	struct nsc_write_result first, again;
+	struct nsc_error err;
+	struct tsrv_fault fail = { .status = 502, .after = 10, .times = 1 };
+	nsc_rc rc;
+
+	env_start_k(&e, &V3, &nsc_rest_v3_backend, k);
+	tsns_set_latency_ms(e.ns, 10);
+	make_big_batch(&b, 40, 7);
+	tsrv_fault_add(e.srv, "POST", "/api/v3/entries", &fail);
+	rc = write_batch(&e, &b, &first, &err);
+	ck_assert_msg(rc == NSC_ERR_RETRY, "got %s: %s", nsc_rc_name(rc), err.msg);
+	ck_assert_ptr_nonnull(strstr(err.msg, "502"));
+	/* Nothing new starts after the failure; what was in flight is counted. */
+	ck_assert_uint_ge(total(first.stored), 10);
+	ck_assert_uint_le(total(first.stored), 10 + k - 1);
+	ck_assert_uint_eq(total(first.stored),
+			  tsns_count(e.ns, "entries") + tsns_count(e.ns, "treatments") +
+				  tsns_count(e.ns, "devicestatus") + tsns_count(e.ns, "profile"));
+	ck_assert_uint_eq(total(first.duplicates), 0);
+
+	write_ok(&e, &b, &again);
+	for (int c = 0; c < NSC_COLL_COUNT; c++) {
+		ck_assert_uint_eq(again.stored[c] + again.duplicates[c], nsc_batch_count(&b, c));
+		ck_assert_uint_eq(first.stored[c] + again.stored[c], nsc_batch_count(&b, c));
+	}
+	assert_once_each(e.ns, "entries", 40);
+	assert_once_each(e.ns, "treatments", 7);
+	assert_once_each(e.ns, "devicestatus", 2);
+	assert_once_each(e.ns, "profile", 3);
+	nsc_batch_clear(&b);
+	env_stop(&e);
+}
+END_TEST
+
+/* Two documents with one identifier never overlap: the second is a deduplication, not a second copy. */
+START_TEST(test_v3_same_identifier_twice_in_a_batch)
+{
+	struct env e;
+	struct nsc_batch b;
+	struct nsc_write_result res;
+
+	env_start_k(&e, &V3, &nsc_rest_v3_backend, 4);
+	tsns_set_latency_ms(e.ns, 50);
+	nsc_batch_init(&b);
+	for (int i = 0; i < 4; i++)
+		add(&b, NSC_COLL_ENTRIES, test_entry(T0, 120));
+	add(&b, NSC_COLL_ENTRIES, test_entry(T0 - 5 * MIN, 118));
+	write_ok(&e, &b, &res);
+	ck_assert_uint_eq(tsns_identifier_overlaps(e.ns), 0);
+	ck_assert_uint_ge(tsns_max_in_flight(e.ns, NULL), 2); /* the other entry went alongside */
+	ck_assert_uint_eq(res.stored[NSC_COLL_ENTRIES], 2);
+	ck_assert_uint_eq(res.duplicates[NSC_COLL_ENTRIES], 3);
+	assert_once_each(e.ns, "entries", 2);
+	nsc_batch_clear(&b);
+	env_stop(&e);
+}
+END_TEST
+
 START_TEST(test_v3_last_known_any_order)
 {
 	struct env e;
@@ -1208,6 +1505,7 @@ static Suite *rest_suite(void)
 	tcase_add_test(tc, test_open_refuses_missing_settings);
 	tcase_add_test(tc, test_v1_secret_writes_all_collections);
 	tcase_add_test(tc, test_v1_same_batch_twice_no_duplicates);
+	tcase_add_test(tc, test_v1_devicestatus_and_profile_replayed_once);
 	tcase_add_test(tc, test_v1_token_in_query);
 	tcase_add_test(tc, test_v1_refused_secret_retries_with_message);
 	tcase_add_test(tc, test_v1_bad_request_drops_with_message);
@@ -1216,15 +1514,18 @@ static Suite *rest_suite(void)
 	tcase_add_test(tc, test_v1_unreachable_retries);
 	tcase_add_test(tc, test_v1_last_known_any_order);
 	tcase_add_test(tc, test_v1_endpoint_with_path_prefix);
-	tcase_add_test(tc, test_v3_jwt_obtained_once_and_reused);
-	tcase_add_test(tc, test_v3_revoked_jwt_refreshed_once);
+	tcase_add_loop_test(tc, test_v3_jwt_obtained_once_and_reused, 0, V3_RUNS);
+	tcase_add_loop_test(tc, test_v3_revoked_jwt_refreshed_once, 0, V3_RUNS);
 	tcase_add_test(tc, test_v3_short_lived_jwt_renewed_before_use);
-	tcase_add_test(tc, test_v3_persistent_401_gives_up_after_one_refresh);
+	tcase_add_loop_test(tc, test_v3_persistent_401_gives_up_after_one_refresh, 0, V3_RUNS);
 	tcase_add_test(tc, test_v3_unknown_token_retries_with_message);
-	tcase_add_test(tc, test_v3_missing_permission_retries_naming_it);
+	tcase_add_loop_test(tc, test_v3_missing_permission_retries_naming_it, 0, V3_RUNS);
 	tcase_add_test(tc, test_v3_bad_request_drops_with_message);
 	tcase_add_test(tc, test_v3_after_v1_counts_duplicates);
 	tcase_add_test(tc, test_v3_server_failures_retry);
+	tcase_add_loop_test(tc, test_v3_concurrent_posts_overlap, 0, V3_RUNS);
+	tcase_add_loop_test(tc, test_v3_failure_midway_replay_no_duplicates, 0, V3_RUNS);
+	tcase_add_test(tc, test_v3_same_identifier_twice_in_a_batch);
 	tcase_add_test(tc, test_v3_last_known_any_order);
 	tcase_add_test(tc, test_spooled_drivers_deliver);
 	suite_add_tcase(s, tc);

@@ -4,7 +4,9 @@
 
 NSC_TEST_SERVER_SOURCES = \
 	tests/server/server.c tests/server/server.h \
-	tests/server/nightscout.c tests/server/nightscout.h
+	tests/server/nightscout.c tests/server/nightscout.h \
+	tests/server/ns_find.c tests/server/ns_find.h \
+	tests/server/iso_time.c tests/server/iso_time.h
 
 if HAVE_MHD
 noinst_PROGRAMS += tests/server/nsc-test-server
@@ -14,6 +16,18 @@ tests_server_nsc_test_server_LDADD = $(MHD_LIBS) $(JSONC_LIBS) $(CRYPTO_LIBS)
 
 TESTS += tests/cli_rest.sh
 dist_check_SCRIPTS += tests/cli_rest.sh
+
+# `make bench-rest`: the rest3 upload of a 48-hour first capture against the
+# test Nightscout with a latency; BENCH_REST_ARGS="LATENCY_MS CONCURRENCY..."
+# (default 40 ms, one POST at a time and 4).
+noinst_PROGRAMS += tests/nsc-bench-rest
+tests_nsc_bench_rest_SOURCES = tests/bench_rest.c tests/sim_batch.c tests/sim_batch.h \
+	$(NSC_TEST_SERVER_SOURCES)
+tests_nsc_bench_rest_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JSONC_CFLAGS) $(CURL_CFLAGS) $(CRYPTO_CFLAGS)
+tests_nsc_bench_rest_LDADD = src/libnsconnect-internal.la $(MHD_LIBS) $(JSONC_LIBS) $(CRYPTO_LIBS) $(CURL_LIBS)
+bench-rest: tests/nsc-bench-rest
+	tests/nsc-bench-rest $(BENCH_REST_ARGS)
+.PHONY: bench-rest
 
 if HAVE_CHECK
 check_PROGRAMS += tests/check_rest

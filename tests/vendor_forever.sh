@@ -31,7 +31,8 @@ while [ $i -lt 50 ] && ! [ -s "$SCRATCH/port" ]; do sleep 0.1; i=$((i + 1)); don
 port=$(head -n 1 "$SCRATCH/port")
 url="http://127.0.0.1:$port"
 
-frames_ok() { grep -c 'event=frame_ok' "$1" 2>/dev/null || true; }
+# 0 also while the bridge has not created its log yet.
+frames_ok() { n=$(grep -c 'event=frame_ok' "$1" 2>/dev/null); echo "${n:-0}"; }
 
 # run_vendor NAME OFFSET_MS ENV...: runs the bridge until CYCLES frames succeeded, then checks MongoDB.
 run_vendor() {

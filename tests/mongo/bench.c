@@ -27,7 +27,7 @@
 #include "mongo/mongo_output.h"
 #include "nsc_config.h"
 #include "outputs/spooled.h"
-#include "sources/simulator.h"
+#include "sim_batch.h"
 #include "timeutil.h"
 
 /* 90 days unless a second argument says otherwise. */
@@ -44,32 +44,6 @@ static long peak_rss_kib(void)
 {
 	struct rusage ru;
 	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : -1;
-}
-
-static void step_done(void *arg, nsc_rc rc, const char *msg)
-{
-	*(nsc_rc *)arg = rc;
-}
-
-/* 90 days of simulator data, as the simulator source produces it. */
-static int make_batch(struct nsc_config *cfg, struct nsc_log *log, int64_t now, struct nsc_batch *b)
-{
-	struct nsc_source_env env = { .config = cfg, .log = log };
-	struct nsc_fetch_window w = { .from_ms = now - days * NSC_MS_PER_DAY, .to_ms = now };
-	struct nsc_payload p = { 0 };
-	struct nsc_error err = { 0 };
-	void *src;
-	nsc_rc rc = NSC_ERR_INTERNAL;
-	size_t skipped = 0;
-
-	if (nsc_source_simulator.create(&env, &src, &err) != NSC_OK)
-		return -1;
-	nsc_source_simulator.fetch(src, &w, &p, step_done, &rc);
-	if (rc == NSC_OK)
-		rc = nsc_source_simulator.transform(src, &p, &w, b, &skipped, &err);
-	nsc_payload_free(&p);
-	nsc_source_simulator.destroy(src);
-	return rc == NSC_OK ? 0 : -1;
 }
 
 static char *uri_for(const char *base, const char *db)
@@ -195,7 +169,7 @@ int main(int argc, char **argv)
 
 	int64_t now = (int64_t)time(NULL) * 1000;
 	double t0 = now_s();
-	if (make_batch(&cfg, log, now, &all) != 0)
+	if (nsc_test_simulator_batch(&cfg, log, now - days * NSC_MS_PER_DAY, now, &all) != NSC_OK)
 		goto out;
 	printf("made     %zu entries + %zu treatments in %.2f s\n", nsc_batch_count(&all, NSC_COLL_ENTRIES),
 	       nsc_batch_count(&all, NSC_COLL_TREATMENTS), now_s() - t0);

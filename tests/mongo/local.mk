@@ -6,8 +6,8 @@ tests_nsc_mongo_probe_SOURCES = tests/mongo/probe.c
 tests_nsc_mongo_probe_CFLAGS = $(AM_CFLAGS) $(MONGOC_CFLAGS)
 tests_nsc_mongo_probe_LDADD = $(MONGOC_LIBS)
 
-tests_nsc_bench_mongo_SOURCES = tests/mongo/bench.c
-tests_nsc_bench_mongo_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+tests_nsc_bench_mongo_SOURCES = tests/mongo/bench.c tests/sim_batch.c tests/sim_batch.h
+tests_nsc_bench_mongo_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) -I$(top_srcdir)/tests
 tests_nsc_bench_mongo_LDADD = src/libnsconnect-internal.la
 
 TESTS += tests/mongo/outage.sh

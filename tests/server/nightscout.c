@@ -18,18 +18,21 @@
 
 #include <openssl/evp.h>
 
+#include "iso_time.h"
 #include "nightscout.h"
+#include "ns_find.h"
 
 #define NCOLL 4
 #define V3_MIN_DATE 946684800000LL
 #define V3_DEFAULT_LIMIT 10
 #define V3_MAX_LIMIT 1000
-#define ISO_BUF 64
 
 static const char *const coll_names[NCOLL] = { "entries", "treatments", "devicestatus", "profile" };
 /* v1 list order (§4.6) and default count. */
 static const char *const v1_sort_key[NCOLL] = { "date", "created_at", "created_at", "startDate" };
 static const int v1_default_count[NCOLL] = { 10, 100, 10, 10 };
+/* query.js dateField of each v1 list (profile: /api/v1/profiles). */
+static const char *const v1_date_field[NCOLL] = { "date", "created_at", "created_at", "startDate" };
 
 enum { C_ENTRIES, C_TREATMENTS, C_DEVICESTATUS, C_PROFILE };
 
@@ -58,6 +61,13 @@ struct tsns {
 	size_t ndenied;
 	bool reverse;
 	unsigned long long oid_counter;
+	int latency_ms; /* every answer waits this long, outside the lock */
+	/* Requests being answered now and the most at once: [NCOLL] for all, else per collection. */
+	size_t in_flight[NCOLL + 1];
+	size_t max_in_flight[NCOLL + 1];
+	char **posting;       /* identifiers of the v3 POSTs being answered now */
+	size_t nposting;
+	size_t id_overlaps;   /* v3 POSTs that came while one with their identifier was answered */
 };
 
 enum who { WHO_NONE, WHO_ADMIN, WHO_TOKEN, WHO_BAD };
@@ -87,89 +97,6 @@ void tsns_sha1_hex(const char *text, char out[TSNS_SHA1_HEX_BUF])
 	for (unsigned i = 0; i < n; i++)
 		sprintf(out + 2 * i, "%02x", md[i]);
 	out[40] = '\0';
-}
-
-static int two_digits(const char *s)
-{
-	if (!isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]))
-		return -1;
-	return (s[0] - '0') * 10 + (s[1] - '0');
-}
-
-/* YYYY-MM-DD[T ]HH:MM[:SS[.frac]][Z|±HH[:MM|MM]] -> epoch ms, offset minutes. */
-static bool parse_iso(const char *s, long long *ms, int *off_min)
-{
-	int year = 0, mon, day, hour, min, sec = 0, off = 0;
-	long frac = 0;
-
-	for (int i = 0; i < 4; i++) {
-		if (!isdigit((unsigned char)s[i]))
-			return false;
-		year = year * 10 + (s[i] - '0');
-	}
-	if (s[4] != '-' || (mon = two_digits(s + 5)) < 1 || s[7] != '-' ||
-	    (day = two_digits(s + 8)) < 1 || (s[10] != 'T' && s[10] != ' ') ||
-	    (hour = two_digits(s + 11)) < 0 || s[13] != ':' || (min = two_digits(s + 14)) < 0)
-		return false;
-	s += 16;
-	if (*s == ':') {
-		if ((sec = two_digits(s + 1)) < 0)
-			return false;
-		s += 3;
-		if (*s == '.') {
-			int digits = 0;
-
-			for (s++; isdigit((unsigned char)*s); s++, digits++)
-				if (digits < 3)
-					frac = frac * 10 + (*s - '0');
-			if (digits == 0)
-				return false;
-			for (; digits < 3; digits++)
-				frac *= 10;
-		}
-	}
-	if (*s == 'Z') {
-		s++;
-	} else if (*s == '+' || *s == '-') {
-		int sign = *s == '-' ? -1 : 1, oh, om = 0;
-
-		if ((oh = two_digits(s + 1)) < 0)
-			return false;
-		s += 3;
-		if (*s == ':')
-			s++;
-		if (*s) {
-			if ((om = two_digits(s)) < 0)
-				return false;
-			s += 2;
-		}
-		off = sign * (oh * 60 + om);
-	}
-	if (*s)
-		return false;
-
-	struct tm tm = { 0 };
-	tm.tm_year = year - 1900;
-	tm.tm_mon = mon - 1;
-	tm.tm_mday = day;
-	tm.tm_hour = hour;
-	tm.tm_min = min;
-	tm.tm_sec = sec;
-	time_t t = timegm(&tm);
-	*ms = ((long long)t - off * 60LL) * 1000LL + frac;
-	if (off_min)
-		*off_min = off;
-	return true;
-}
-
-static void format_iso(long long ms, char out[ISO_BUF])
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	snprintf(out, ISO_BUF, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
 static struct json_object *get(struct json_object *o, const char *key)
@@ -266,15 +193,15 @@ static int compare_field(struct json_object *a, struct json_object *b, const cha
 }
 
 /*
- * A page of the collection: sorted by key (descending unless asc), at most
- * limit documents, reversed when the server is scripted to. Returns a new
- * array of deep copies.
+ * A page of the collection: the documents matching f (all when f is NULL),
+ * sorted by key (descending unless asc), at most limit documents, reversed
+ * when the server is scripted to. Returns a new array of deep copies.
  */
-static struct json_object *page_locked(struct tsns *ns, int c, const char *key, bool asc,
-				       long limit)
+static struct json_object *page_locked(struct tsns *ns, int c, const struct tsns_find *f,
+				       const char *key, bool asc, long limit)
 {
 	struct json_object *arr = ns->store[c];
-	size_t n = json_object_array_length(arr);
+	size_t n = json_object_array_length(arr), kept = 0;
 	struct json_object **v = calloc(n ? n : 1, sizeof(*v));
 	struct json_object *out = json_object_new_array();
 
@@ -282,8 +209,12 @@ static struct json_object *page_locked(struct tsns *ns, int c, const char *key, 
 		oom();
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *d = json_object_array_get_idx(arr, i);
-		size_t j = i;
+		size_t j = kept++;
 
+		if (f && !tsns_find_match(f, d)) {
+			kept--;
+			continue;
+		}
 		/* Insertion sort keeps insertion order among equals. */
 		while (j > 0) {
 			int cmp = compare_field(v[j - 1], d, key);
@@ -294,8 +225,8 @@ static struct json_object *page_locked(struct tsns *ns, int c, const char *key, 
 		}
 		v[j] = d;
 	}
-	if (limit < 0 || (size_t)limit > n)
-		limit = (long)n;
+	if (limit < 0 || (size_t)limit > kept)
+		limit = (long)kept;
 	for (long i = 0; i < limit; i++) {
 		long at = ns->reverse ? limit - 1 - i : i;
 		json_object_array_add(out, copy(v[at]));
@@ -388,16 +319,16 @@ static struct json_object *v1_store_entry_locked(struct tsns *ns, struct json_ob
 	const char *ds = get_str(d, "dateString");
 	long long t = now_ms(), date;
 	int off = 0;
-	char iso[ISO_BUF], oid[25];
+	char iso[TSNS_ISO_BUF], oid[25];
 
-	if (ds && parse_iso(ds, &t, &off)) {
-		format_iso(t, iso);
+	if (ds && tsns_parse_iso(ds, &t, &off)) {
+		tsns_format_iso(t, iso);
 		set_str(d, "dateString", iso);
 	} else if (get_num(d, "date", &date)) {
 		t = date;
-		format_iso(t, iso);
+		tsns_format_iso(t, iso);
 	} else {
-		format_iso(t, iso);
+		tsns_format_iso(t, iso);
 	}
 	set_str(d, "sysTime", iso);
 	set(d, "utcOffset", json_object_new_int(off));
@@ -425,13 +356,13 @@ static void normalise_created_at(struct json_object *d)
 	const char *ca = get_str(d, "created_at");
 	long long t = now_ms();
 	int off = 0;
-	char iso[ISO_BUF];
+	char iso[TSNS_ISO_BUF];
 
-	if (!ca || !parse_iso(ca, &t, &off)) {
+	if (!ca || !tsns_parse_iso(ca, &t, &off)) {
 		t = now_ms();
 		off = 0;
 	}
-	format_iso(t, iso);
+	tsns_format_iso(t, iso);
 	set_str(d, "created_at", iso);
 	set(d, "utcOffset", json_object_new_int(off));
 }
@@ -488,9 +419,9 @@ static struct json_object *v1_insert_locked(struct tsns *ns, int c, struct json_
 	if (c == C_DEVICESTATUS) {
 		normalise_created_at(d);
 	} else if (!get(d, "created_at")) {
-		char iso[ISO_BUF];
+		char iso[TSNS_ISO_BUF];
 
-		format_iso(now_ms(), iso);
+		tsns_format_iso(now_ms(), iso);
 		set_str(d, "created_at", iso);
 	}
 	new_oid_locked(ns, oid);
@@ -544,27 +475,58 @@ static void v1_post_locked(struct tsns *ns, int c, const struct tsrv_request *re
 	json_object_put(docs);
 }
 
-static void v1_get_locked(struct tsns *ns, int c, const struct tsrv_request *req,
+/*
+ * A v1 list: newest first, `count` of them. The find[] filters apply
+ * (ns_find.h) unless the route ignores them, as Nightscout's
+ * /api/v1/profile does (only /api/v1/profiles reads them).
+ */
+static void v1_get_locked(struct tsns *ns, int c, bool with_find, const struct tsrv_request *req,
 			  struct tsrv_response *resp)
 {
 	const char *count = tsrv_arg(req, "count");
 	long n = count ? strtol(count, NULL, 10) : v1_default_count[c];
-	struct json_object *out = page_locked(ns, c, v1_sort_key[c], false, n < 0 ? 0 : n);
+	struct tsns_find *f = NULL;
+	struct json_object *out;
+	char problem[160];
 
+	if (with_find) {
+		f = tsns_find_parse(req, v1_date_field[c], c == C_ENTRIES, now_ms(), problem,
+				    sizeof(problem));
+		if (!f && problem[0]) {
+			tsrv_respond_error(resp, 400, problem);
+			return;
+		}
+	}
+	out = page_locked(ns, c, f, v1_sort_key[c], false, n < 0 ? 0 : n);
 	tsrv_respond_json(resp, 200, out);
 	json_object_put(out);
+	tsns_find_free(f);
 }
 
-static void v1_handler(void *arg, const struct tsrv_request *req, struct tsrv_response *resp)
+/* "<col>" or "<col>.json" after the v1 route; "profiles" is the queryable profile list. */
+static int v1_collection(const char *name, bool *plural)
 {
-	struct tsns *ns = arg;
-	const char *name = req->path + strlen(ns->v1_route);
 	size_t len = strcspn(name, "./");
 	int c = coll_index(name, len);
+
+	*plural = false;
+	if (c < 0 && len == strlen("profiles") && strncmp(name, "profiles", len) == 0) {
+		c = C_PROFILE;
+		*plural = true;
+	}
+	if (c < 0 || (name[len] != '\0' && strcmp(name + len, ".json") != 0))
+		return -1;
+	return c;
+}
+
+static void v1_serve(struct tsns *ns, const struct tsrv_request *req, struct tsrv_response *resp)
+{
+	bool plural;
+	int c = v1_collection(req->path + strlen(ns->v1_route), &plural);
 	char perm[64];
 	enum who w;
 
-	if (c < 0 || (name[len] != '\0' && strcmp(name + len, ".json") != 0)) {
+	if (c < 0 || (plural && strcmp(req->method, "GET") != 0)) {
 		tsrv_respond_error(resp, 404, "Not Found");
 		return;
 	}
@@ -574,7 +536,7 @@ static void v1_handler(void *arg, const struct tsrv_request *req, struct tsrv_re
 	if (w == WHO_BAD || !permitted_locked(ns, w, perm)) {
 		v1_unauthorized(resp);
 	} else if (strcmp(req->method, "GET") == 0) {
-		v1_get_locked(ns, c, req, resp);
+		v1_get_locked(ns, c, c != C_PROFILE || plural, req, resp);
 	} else if (strcmp(req->method, "POST") == 0) {
 		snprintf(perm, sizeof(perm), "api:%s:create", coll_names[c]);
 		if (!permitted_locked(ns, w, perm))
@@ -617,10 +579,8 @@ static char *b64url(const char *in)
 	return out;
 }
 
-static void v2_request_handler(void *arg, const struct tsrv_request *req,
-			       struct tsrv_response *resp)
+static void v2_serve(struct tsns *ns, const struct tsrv_request *req, struct tsrv_response *resp)
 {
-	struct tsns *ns = arg;
 	const char *token = req->path + strlen(ns->v2_route);
 	char payload[128], sig[TSNS_SHA1_HEX_BUF], *jwt, *p64;
 	long long iat = now_ms() / 1000, exp;
@@ -717,7 +677,7 @@ static void v3_post_locked(struct tsns *ns, int c, enum who w, const struct tsrv
 			   struct tsrv_response *resp)
 {
 	struct json_object *doc = json_tokener_parse(req->body), *out, *v;
-	char perm[64], msg[128], iso[ISO_BUF], oid[25], location[160];
+	char perm[64], msg[128], iso[TSNS_ISO_BUF], oid[25], location[160];
 	long long date, off, now = now_ms();
 	const char *id, *app;
 	long at;
@@ -752,7 +712,7 @@ static void v3_post_locked(struct tsns *ns, int c, enum who w, const struct tsrv
 		goto out;
 	}
 	if (!get(doc, "created_at")) {
-		format_iso(date, iso);
+		tsns_format_iso(date, iso);
 		set_str(doc, "created_at", iso);
 	}
 
@@ -859,7 +819,7 @@ static void v3_search_locked(struct tsns *ns, int c, enum who w, const struct ts
 		tsrv_respond_error(resp, 400, "Parameter limit out of tolerance");
 		return;
 	}
-	page = page_locked(ns, c, desc ? desc : asc ? asc : "date", desc == NULL && asc != NULL,
+	page = page_locked(ns, c, NULL, desc ? desc : asc ? asc : "date", desc == NULL && asc != NULL,
 			   -1);
 	result = json_object_new_array();
 	if (!result)
@@ -889,9 +849,8 @@ static void v3_search_locked(struct tsns *ns, int c, enum who w, const struct ts
 	json_object_put(out);
 }
 
-static void v3_handler(void *arg, const struct tsrv_request *req, struct tsrv_response *resp)
+static void v3_serve(struct tsns *ns, const struct tsrv_request *req, struct tsrv_response *resp)
 {
-	struct tsns *ns = arg;
 	const char *name = req->path + strlen(ns->v3_route);
 	size_t len = strcspn(name, "/");
 	int c = coll_index(name, len);
@@ -913,6 +872,124 @@ static void v3_handler(void *arg, const struct tsrv_request *req, struct tsrv_re
 	else
 		tsrv_respond_error(resp, 405, "Method Not Allowed");
 	pthread_mutex_unlock(&ns->lock);
+}
+
+/* ---- every request: latency and concurrency ---------------------------------------------- */
+
+/* The collection a v1 or v3 request is about, NCOLL for none. */
+static int request_collection(const struct tsns *ns, const struct tsrv_request *req)
+{
+	const char *name = NULL;
+	bool plural;
+	int c;
+
+	if (strncmp(req->path, ns->v1_route, strlen(ns->v1_route)) == 0)
+		name = req->path + strlen(ns->v1_route);
+	else if (strncmp(req->path, ns->v3_route, strlen(ns->v3_route)) == 0)
+		name = req->path + strlen(ns->v3_route);
+	c = name ? v1_collection(name, &plural) : -1;
+	return c < 0 ? NCOLL : c;
+}
+
+static void count_in(struct tsns *ns, int slot)
+{
+	if (++ns->in_flight[slot] > ns->max_in_flight[slot])
+		ns->max_in_flight[slot] = ns->in_flight[slot];
+}
+
+/* The identifier a v3 POST carries (malloc'd), NULL for other requests. */
+static char *posted_identifier(const struct tsns *ns, const struct tsrv_request *req)
+{
+	struct json_object *body;
+	const char *id;
+	char *out = NULL;
+
+	if (strcmp(req->method, "POST") != 0 ||
+	    strncmp(req->path, ns->v3_route, strlen(ns->v3_route)) != 0)
+		return NULL;
+	body = json_tokener_parse(req->body);
+	id = get_str(body, "identifier");
+	if (id)
+		out = xstrdup(id);
+	json_object_put(body);
+	return out;
+}
+
+/* Counts id among the POSTs being answered (an overlap if it is there already). */
+static void posting_add_locked(struct tsns *ns, char *id)
+{
+	char **v;
+
+	for (size_t i = 0; i < ns->nposting; i++)
+		if (strcmp(ns->posting[i], id) == 0) {
+			ns->id_overlaps++;
+			break;
+		}
+	v = realloc(ns->posting, (ns->nposting + 1) * sizeof(*v));
+	if (!v)
+		oom();
+	ns->posting = v;
+	ns->posting[ns->nposting++] = id;
+}
+
+static void posting_remove_locked(struct tsns *ns, const char *id)
+{
+	for (size_t i = 0; i < ns->nposting; i++)
+		if (ns->posting[i] == id) {
+			ns->posting[i] = ns->posting[--ns->nposting];
+			return;
+		}
+}
+
+/* Answers through serve after the scripted latency, counting the requests in flight. */
+static void timed(struct tsns *ns, void (*serve)(struct tsns *, const struct tsrv_request *,
+						 struct tsrv_response *),
+		  const struct tsrv_request *req, struct tsrv_response *resp)
+{
+	int c = request_collection(ns, req);
+	char *id = posted_identifier(ns, req);
+	struct timespec wait;
+	int latency;
+
+	pthread_mutex_lock(&ns->lock);
+	count_in(ns, NCOLL);
+	if (c < NCOLL)
+		count_in(ns, c);
+	if (id)
+		posting_add_locked(ns, id);
+	latency = ns->latency_ms;
+	pthread_mutex_unlock(&ns->lock);
+	if (latency > 0) {
+		wait.tv_sec = latency / 1000;
+		wait.tv_nsec = (long)(latency % 1000) * 1000000L;
+		while (nanosleep(&wait, &wait) != 0)
+			;
+	}
+	serve(ns, req, resp);
+	pthread_mutex_lock(&ns->lock);
+	ns->in_flight[NCOLL]--;
+	if (c < NCOLL)
+		ns->in_flight[c]--;
+	if (id)
+		posting_remove_locked(ns, id);
+	pthread_mutex_unlock(&ns->lock);
+	free(id);
+}
+
+static void v1_handler(void *arg, const struct tsrv_request *req, struct tsrv_response *resp)
+{
+	timed(arg, v1_serve, req, resp);
+}
+
+static void v2_request_handler(void *arg, const struct tsrv_request *req,
+			       struct tsrv_response *resp)
+{
+	timed(arg, v2_serve, req, resp);
+}
+
+static void v3_handler(void *arg, const struct tsrv_request *req, struct tsrv_response *resp)
+{
+	timed(arg, v3_serve, req, resp);
 }
 
 /* ---- lifecycle and scripting --------------------------------------------------------------- */
@@ -962,6 +1039,7 @@ void tsns_free(struct tsns *ns)
 	for (size_t i = 0; i < ns->ndenied; i++)
 		free(ns->denied[i]);
 	free(ns->denied);
+	free(ns->posting);
 	free(ns->access_token);
 	free(ns->subject);
 	pthread_mutex_destroy(&ns->lock);
@@ -1059,4 +1137,34 @@ void tsns_reverse_reads(struct tsns *ns, bool on)
 	pthread_mutex_lock(&ns->lock);
 	ns->reverse = on;
 	pthread_mutex_unlock(&ns->lock);
+}
+
+void tsns_set_latency_ms(struct tsns *ns, int ms)
+{
+	pthread_mutex_lock(&ns->lock);
+	ns->latency_ms = ms > 0 ? ms : 0;
+	pthread_mutex_unlock(&ns->lock);
+}
+
+size_t tsns_max_in_flight(struct tsns *ns, const char *col)
+{
+	int c = col ? coll_index(col, strlen(col)) : NCOLL;
+	size_t n;
+
+	if (c < 0)
+		return 0;
+	pthread_mutex_lock(&ns->lock);
+	n = ns->max_in_flight[c];
+	pthread_mutex_unlock(&ns->lock);
+	return n;
+}
+
+size_t tsns_identifier_overlaps(struct tsns *ns)
+{
+	size_t n;
+
+	pthread_mutex_lock(&ns->lock);
+	n = ns->id_overlaps;
+	pthread_mutex_unlock(&ns->lock);
+	return n;
 }

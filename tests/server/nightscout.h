@@ -13,8 +13,13 @@
  *   identifier else {created_at, eventType}; devicestatus and profile:
  *   plain inserts). Entries answer `_id` only for inserted documents.
  *   Reads: newest first (entries by date, treatments and devicestatus by
- *   created_at, profile by startDate), `count` honoured. Not modelled: the
- *   implicit 4-day read window, the purifier, `find[...]` filters.
+ *   created_at, profile by startDate), `count` honoured, and the
+ *   `find[...]` filters of ns_find.h with query.js's implicit 4-day window
+ *   on the date field, except on `/api/v1/profile`, which ignores them as
+ *   Nightscout's does (`GET /api/v1/profiles` reads them, with startDate as
+ *   its date field). A read without find[] gets no window here (Nightscout
+ *   would add one), so seeded old documents stay readable. Not modelled:
+ *   the purifier.
  * - `GET <prefix>/api/v2/authorization/request/<access token>` issues a
  *   JWT-like opaque token: {token, sub, permissionGroups, iat, exp}.
  * - API v3 `POST <prefix>/api/v3/<col>` (Bearer JWT only; validates app,
@@ -23,7 +28,10 @@
  *   `GET <prefix>/api/v3/<col>?sort|sort$desc=<field>&limit=&fields=`.
  *
  * Scripting: revoke every JWT issued so far, shorten their lifetime, deny
- * permissions to the access token, return read pages in reverse order.
+ * permissions to the access token, return read pages in reverse order,
+ * answer every request only after a latency (a remote site), and report
+ * the most requests it was answering at once and how often two v3 POSTs
+ * of one identifier overlapped.
  *
  * Ownership & concurrency: the store is guarded by one mutex; handlers run
  * on the server's connection threads. tsns_free() only after tsrv_stop().
@@ -73,6 +81,12 @@ void tsns_last_jwt(struct tsns *ns, char *buf, size_t size);
 void tsns_deny(struct tsns *ns, const char *permission);
 /* Read pages (v1 lists, v3 search) come back oldest-first within the page. */
 void tsns_reverse_reads(struct tsns *ns, bool on);
+/* Every request from now on waits ms before it is answered (each on its own, in parallel). */
+void tsns_set_latency_ms(struct tsns *ns, int ms);
+/* The most requests it has been answering at the same time: about collection col, or any (NULL). */
+size_t tsns_max_in_flight(struct tsns *ns, const char *col);
+/* v3 POSTs that arrived while another with the same identifier was being answered. */
+size_t tsns_identifier_overlaps(struct tsns *ns);
 
 /* Lower-case hex SHA-1 of text, the server's own (not the client's code). */
 void tsns_sha1_hex(const char *text, char out[TSNS_SHA1_HEX_BUF]);

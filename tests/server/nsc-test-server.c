@@ -6,7 +6,10 @@
  * ready, serves until SIGINT or SIGTERM.
  *
  *   nsc-test-server [--port N] [--api-secret S] [--token T] [--prefix /p]
- *                   [--dexcom] [--linkup] [--cadence-ms MS] [--seed N]
+ *                   [--latency-ms MS] [--dexcom] [--linkup] [--cadence-ms MS] [--seed N]
+ *
+ * --latency-ms makes every Nightscout answer wait that long (each request
+ * on its own), like a site far away.
  *
  * The secrets can also come from NSC_TEST_API_SECRET / NSC_TEST_TOKEN, so
  * they need not appear on a command line. The vendor account is
@@ -30,9 +33,11 @@
 static void usage(FILE *to)
 {
 	fputs("usage: nsc-test-server [--port N] [--api-secret S] [--token T] [--prefix /path]\n"
-	      "                       [--dexcom] [--linkup] [--cadence-ms MS] [--seed N]\n"
+	      "                       [--latency-ms MS] [--dexcom] [--linkup] [--cadence-ms MS]\n"
+	      "                       [--seed N]\n"
 	      "Serves a test Nightscout (API v1, v2 JWT exchange, v3) on 127.0.0.1 and prints\n"
-	      "its port; --port 0 (the default) picks a free port. The secret and token may\n"
+	      "its port; --port 0 (the default) picks a free port. --latency-ms delays every\n"
+	      "Nightscout answer, like a remote site (default 0). The secret and token may\n"
 	      "also come from NSC_TEST_API_SECRET and NSC_TEST_TOKEN. --dexcom and --linkup\n"
 	      "add the Dexcom Share and LibreLinkUp simulators (account NSC_TEST_VENDOR_USER /\n"
 	      "NSC_TEST_VENDOR_PASSWORD), with a reading every --cadence-ms (default 300000).\n",
@@ -49,6 +54,7 @@ int main(int argc, char **argv)
 	struct tllu *llu = NULL;
 	bool dexcom = false, linkup = false;
 	long long cadence_ms = 0;
+	long latency_ms = 0;
 	unsigned long long seed = 1;
 	sigset_t set;
 	int sig = 0;
@@ -85,6 +91,15 @@ int main(int argc, char **argv)
 			cfg.access_token = v;
 		} else if (strcmp(a, "--prefix") == 0) {
 			cfg.prefix = v;
+		} else if (strcmp(a, "--latency-ms") == 0) {
+			char *end;
+
+			latency_ms = strtol(v, &end, 10);
+			if (*v < '0' || *v > '9' || *end != '\0' || latency_ms > 60000) {
+				fprintf(stderr,
+					"nsc-test-server: --latency-ms wants 0..60000, got \"%s\"\n", v);
+				return EXIT_FAILURE;
+			}
 		} else if (strcmp(a, "--cadence-ms") == 0 || strcmp(a, "--seed") == 0) {
 			char *end;
 			unsigned long long n = strtoull(v, &end, 10);
@@ -122,6 +137,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nsc-test-server: out of memory\n");
 		return EXIT_FAILURE;
 	}
+	tsns_set_latency_ms(ns, (int)latency_ms);
 	const char *user = getenv("NSC_TEST_VENDOR_USER");
 	const char *password = getenv("NSC_TEST_VENDOR_PASSWORD");
 	struct tsdx_account account = {

@@ -447,6 +447,10 @@ static bool pick_locked(struct tsrv *s, const struct tsrv_request *req, struct t
 
 		if (!method_matches(x->method, req->method) || !prefix_matches(x->prefix, req->path))
 			continue;
+		if (x->f.after > 0) {
+			x->f.after--;
+			break; /* this request passes; no later fault applies either */
+		}
 		*fault = x->f;
 		*body_out = x->body ? dup_or_die(x->body) : NULL;
 		fault->body = *body_out;

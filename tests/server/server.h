@@ -66,8 +66,9 @@ typedef void (*tsrv_handler)(void *arg, const struct tsrv_request *req,
 
 /*
  * Misbehaviour for requests matching (method or NULL for any, path prefix).
- * The first matching fault applies; `times` counts down to removal (0 means
- * until tsrv_fault_clear()).
+ * The first matching fault applies; `after` matching requests pass
+ * untouched before it does (a failure part-way through a batch), then
+ * `times` counts down to removal (0 means until tsrv_fault_clear()).
  */
 struct tsrv_fault {
 	int status;        /* > 0: answer this instead of calling the handler */
@@ -77,6 +78,7 @@ struct tsrv_fault {
 	bool truncate;     /* announce the full length, send half, close */
 	bool malformed;    /* replace the body with broken JSON */
 	int times;
+	int after;         /* matching requests served normally before the fault applies */
 };
 
 /* Starts on 127.0.0.1:port (0 = any free port). NULL on failure (message on stderr). */
