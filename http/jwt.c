@@ -9,6 +9,7 @@
 
 #include "jsonutil.h"
 #include "http/jwt.h"
+#include "secret.h"
 
 #define REQUEST_PATH "/api/v2/authorization/request/"
 #define REQUEST_WHAT "GET " REQUEST_PATH "<CONNECT_NIGHTSCOUT_TOKEN>"
@@ -26,20 +27,12 @@ bool nsc_jwt_usable(const struct nsc_jwt *j)
 	return j->token && clock_ms(CLOCK_MONOTONIC) + NSC_JWT_REFRESH_MARGIN_MS < j->expires_mono_ms;
 }
 
-static void wipe_free(char *s)
-{
-	if (!s)
-		return;
-	explicit_bzero(s, strlen(s));
-	free(s);
-}
-
 void nsc_jwt_clear(struct nsc_jwt *j, struct nsc_log *log)
 {
 	if (j->token)
 		nsc_log_remove_secret(log, j->token);
-	wipe_free(j->token);
-	wipe_free(j->header);
+	nsc_secret_free(j->token);
+	nsc_secret_free(j->header);
 	memset(j, 0, sizeof(*j));
 }
 
@@ -60,14 +53,14 @@ static nsc_rc request_jwt(struct nsc_rest *r, const char *access_token,
 	rc = nsc_strbuf_append(&path, REQUEST_PATH, strlen(REQUEST_PATH));
 	if (rc == NSC_OK)
 		rc = nsc_strbuf_append(&path, esc, strlen(esc));
-	explicit_bzero(esc, strlen(esc));
+	nsc_secret_wipe(esc, strlen(esc));
 	free(esc);
 	if (rc != NSC_OK) {
 		nsc_strbuf_free(&path);
 		return nsc_error_set(err, NSC_ERR_NOMEM, "out of memory exchanging the token");
 	}
 	rc = nsc_rest_call(r, REQUEST_WHAT, "GET", path.p, NULL, NULL, NULL, 0, &resp, err);
-	explicit_bzero(path.p, path.len);
+	nsc_secret_wipe(path.p, path.len);
 	nsc_strbuf_free(&path);
 	if (rc != NSC_OK) {
 		nsc_http_response_free(&resp);
@@ -140,7 +133,7 @@ nsc_rc nsc_jwt_fetch(struct nsc_rest *r, const char *access_token, struct nsc_jw
 	tok_copy = strdup(token);
 	header = malloc(hlen);
 	if (!tok_copy || !header || nsc_log_add_secret(r->log, token) != NSC_OK) {
-		wipe_free(tok_copy);
+		nsc_secret_free(tok_copy);
 		free(header);
 		json_object_put(answer);
 		return nsc_error_set(err, NSC_ERR_NOMEM, "out of memory storing the JWT");
@@ -153,8 +146,8 @@ nsc_rc nsc_jwt_fetch(struct nsc_rest *r, const char *access_token, struct nsc_jw
 
 	/* The logger does not count registrations: keep a JWT the server handed out again. */
 	if (j->token && strcmp(j->token, tok_copy) == 0) {
-		wipe_free(j->token);
-		wipe_free(j->header);
+		nsc_secret_free(j->token);
+		nsc_secret_free(j->header);
 		memset(j, 0, sizeof(*j));
 	} else {
 		nsc_jwt_clear(j, r->log);

@@ -44,7 +44,14 @@ struct nsc_rest {
 	char *secret_header;                    /* v1: "api-secret: <hash>", or NULL */
 	char *token_query;                      /* v1 without secret: "token=<escaped>", or NULL */
 	size_t max_post_bytes;
+	void (*progress)(void *arg);            /* told after each part of a write that got in */
+	void *progress_arg;
 };
+
+/* The backends' set_progress op (both keep a struct nsc_rest first in their context). */
+void nsc_rest_set_progress(void *backend_ctx, void (*fn)(void *arg), void *arg);
+/* A part of a write got in (a POST answered): tells whoever waits. */
+void nsc_rest_progress(struct nsc_rest *r);
 
 /*
  * Test hook: a backend context (from nsc_rest_v1_backend.open or

@@ -9,6 +9,7 @@
 
 #include "jsonutil.h"
 #include "http/rest.h"
+#include "secret.h"
 
 static nsc_rc buf_add(struct nsc_strbuf *b, const char *s)
 {
@@ -78,7 +79,7 @@ nsc_rc nsc_rest_init(struct nsc_rest *r, enum nsc_rest_api api, const struct nsc
 		if (!esc)
 			goto nomem;
 		r->token_query = concat("token=", esc);
-		explicit_bzero(esc, strlen(esc));
+		nsc_secret_wipe(esc, strlen(esc));
 		free(esc);
 		if (!r->token_query)
 			goto nomem;
@@ -94,26 +95,31 @@ nomem:
 	return nsc_error_set(err, NSC_ERR_NOMEM, "out of memory setting up the REST output");
 }
 
-static void free_secret(char *s)
-{
-	if (!s)
-		return;
-	explicit_bzero(s, strlen(s));
-	free(s);
-}
-
 void nsc_rest_cleanup(struct nsc_rest *r)
 {
 	if (r->secret_hash[0]) {
 		nsc_log_remove_secret(r->log, r->secret_hash);
-		explicit_bzero(r->secret_hash, sizeof(r->secret_hash));
+		nsc_secret_wipe(r->secret_hash, sizeof(r->secret_hash));
 	}
-	free_secret(r->secret_header);
-	free_secret(r->token_query);
+	nsc_secret_free(r->secret_header);
+	nsc_secret_free(r->token_query);
 	nsc_http_client_free(r->http);
 	nsc_http_multi_free(r->multi);
 	free(r->base);
 	memset(r, 0, sizeof(*r));
+}
+
+void nsc_rest_set_progress(void *backend_ctx, void (*fn)(void *arg), void *arg)
+{
+	struct nsc_rest *r = backend_ctx;
+	r->progress = fn;
+	r->progress_arg = arg;
+}
+
+void nsc_rest_progress(struct nsc_rest *r)
+{
+	if (r->progress)
+		r->progress(r->progress_arg);
 }
 
 void nsc_rest_tune(void *backend_ctx, const struct nsc_rest_tuning *t)
@@ -164,7 +170,7 @@ void nsc_rest_log_http(const struct nsc_rest *r, const char *what,
 static void wipe_url(struct nsc_strbuf *url)
 {
 	if (url->p)
-		explicit_bzero(url->p, url->len);
+		nsc_secret_wipe(url->p, url->len);
 	nsc_strbuf_free(url);
 }
 

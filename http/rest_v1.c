@@ -202,6 +202,8 @@ static nsc_rc write_collection(struct v1_ctx *x, const struct nsc_batch *b, enum
 			break; /* the rest is held already */
 
 		rc = post_chunk(x, c, body.p, body.len, ndocs, res, err);
+		if (rc == NSC_OK || nsc_rc_verdict(rc) == NSC_VERDICT_DROP)
+			nsc_rest_progress(&x->rest); /* answered: this part is through */
 		if (rc != NSC_OK && nsc_rc_verdict(rc) == NSC_VERDICT_DROP) {
 			nsc_err(x->rest.log, NSC_REST_COMP,
 				"event=documents_refused api=v1 collection=%s count=%zu msg=\"%s\"",
@@ -281,4 +283,5 @@ const struct nsc_output_driver nsc_rest_v1_backend = {
 	.close = v1_close,
 	.last_known = v1_last_known,
 	.write = v1_write,
+	.set_progress = nsc_rest_set_progress,
 };

@@ -27,6 +27,7 @@
 
 #include "http/rest_output.h"
 #include "http/rest_v3.h"
+#include "secret.h"
 
 /* Per last_known call: a 401 earns one new JWT (the write keeps its own, rest_v3_write.c). */
 struct v3_call_state {
@@ -72,10 +73,7 @@ static void v3_close(void *ctx)
 	if (!x)
 		return;
 	nsc_jwt_clear(&x->jwt, x->rest.log);
-	if (x->access_token) {
-		explicit_bzero(x->access_token, strlen(x->access_token));
-		free(x->access_token);
-	}
+	nsc_secret_free(x->access_token);
 	nsc_rest_cleanup(&x->rest);
 	free(x);
 }
@@ -221,4 +219,5 @@ const struct nsc_output_driver nsc_rest_v3_backend = {
 	.close = v3_close,
 	.last_known = v3_last_known,
 	.write = nsc_rest_v3_write,
+	.set_progress = nsc_rest_set_progress,
 };

@@ -34,7 +34,6 @@
 #include "jsonutil.h"
 #include "http/rest_v3.h"
 
-#define V3_APP "nsconnect"
 #define SLOTS NSC_HTTP_MULTI_MAX_SLOTS
 
 /* A document of the batch. */
@@ -91,7 +90,7 @@ static nsc_rc make_body(struct json_object *doc, struct nsc_strbuf *out, struct 
 	    nsc_json_add_int64(copy, "utcOffset", 0) != 0)
 		rc = NSC_ERR_NOMEM;
 	app = nsc_json_get_string(copy, "app");
-	if (rc == NSC_OK && (!app || !app[0]) && nsc_json_add_string(copy, "app", V3_APP) != 0)
+	if (rc == NSC_OK && (!app || !app[0]) && nsc_json_add_string(copy, "app", NSC_DOC_APP) != 0)
 		rc = NSC_ERR_NOMEM;
 	text = rc == NSC_OK ? json_object_to_json_string_length(copy, NSC_JSON_WIRE, &len) : NULL;
 	out->len = 0;
@@ -343,7 +342,9 @@ static void take_answer(struct upload *u)
 		refused_answer(u, f, &resp, &err);
 		rc = NSC_OK;
 	}
-	if (rc != NSC_OK)
+	if (rc == NSC_OK)
+		nsc_rest_progress(&u->x->rest); /* one document through: a waiter sees it */
+	else
 		stop_with(u, rc, &err);
 	nsc_http_response_free(&resp);
 }

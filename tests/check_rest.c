@@ -27,6 +27,7 @@
 #include "http/rest.h"
 #include "http/rest_output.h"
 #include "log.h"
+#include "log_capture.h"
 #include "nsc_check.h"
 #include "test_docs.h"
 #include "nsc_config.h"
@@ -49,32 +50,12 @@ static const char *const colls[NSC_COLL_COUNT] = { "entries", "treatments", "dev
 
 /* ---- fixtures ------------------------------------------------------------ */
 
-struct captured {
-	char *text;
-	size_t len;
-};
-
-static void capture_sink(void *ctx, enum nsc_log_level level, const char *line)
-{
-	struct captured *c = ctx;
-	size_t n = strlen(line);
-	char *p = realloc(c->text, c->len + n + 2);
-
-	(void)level;
-	ck_assert_ptr_nonnull(p);
-	memcpy(p + c->len, line, n);
-	p[c->len + n] = '\n';
-	p[c->len + n + 1] = '\0';
-	c->text = p;
-	c->len += n + 1;
-}
-
 struct env {
 	struct tsrv *srv;
 	struct tsns *ns;
 	struct nsc_config cfg;
 	struct nsc_log *log;
-	struct captured out;
+	struct log_capture out;
 	const struct nsc_output_driver *drv;
 	void *ctx;
 };
@@ -116,7 +97,7 @@ static void env_init(struct env *e, const struct env_opts *o)
 		e->cfg.nightscout_token = xstrdup(o->token);
 	e->log = nsc_log_new(NSC_LOG_DEBUG);
 	ck_assert_ptr_nonnull(e->log);
-	nsc_log_set_sink(e->log, capture_sink, &e->out);
+	nsc_log_set_sink(e->log, log_capture_sink, &e->out);
 }
 
 static void env_open(struct env *e, const struct nsc_output_driver *drv)
@@ -427,15 +408,24 @@ END_TEST
 
 /* ---- API v1 -------------------------------------------------------------------------- */
 
+/* The spool's waiter hears of each part of a write that got in. */
+static void count_part(void *arg)
+{
+	(*(unsigned *)arg)++;
+}
+
 START_TEST(test_v1_secret_writes_all_collections)
 {
 	struct env e;
 	struct nsc_batch b;
 	struct nsc_write_result res;
+	unsigned parts = 0;
 
 	env_start(&e, &V1_SECRET, &nsc_rest_v1_backend);
+	e.drv->set_progress(e.ctx, count_part, &parts);
 	make_batch(&b, 0);
 	write_ok(&e, &b, &res);
+	ck_assert_uint_eq(parts, NSC_COLL_COUNT); /* one POST per collection */
 	ck_assert_uint_eq(res.stored[NSC_COLL_ENTRIES], 3);
 	ck_assert_uint_eq(res.stored[NSC_COLL_TREATMENTS], 2);
 	ck_assert_uint_eq(res.stored[NSC_COLL_DEVICESTATUS], 1);
@@ -1326,10 +1316,14 @@ START_TEST(test_v3_concurrent_posts_overlap)
 	struct nsc_batch b;
 	struct nsc_write_result res;
 
+	unsigned parts = 0;
+
 	env_start_k(&e, &V3, &nsc_rest_v3_backend, k);
+	e.drv->set_progress(e.ctx, count_part, &parts);
 	tsns_set_latency_ms(e.ns, 100);
 	make_big_batch(&b, ne, 4);
 	write_ok(&e, &b, &res);
+	ck_assert_uint_eq(parts, nsc_batch_total(&b)); /* every document answered is progress */
 	if (k > 1)
 		ck_assert_uint_ge(tsns_max_in_flight(e.ns, NULL), 3);
 	else

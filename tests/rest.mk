@@ -32,7 +32,7 @@ bench-rest: tests/nsc-bench-rest
 if HAVE_CHECK
 check_PROGRAMS += tests/check_rest
 TESTS += tests/check_rest
-tests_check_rest_SOURCES = tests/check_rest.c tests/test_docs.c tests/test_docs.h $(NSC_TEST_SERVER_SOURCES)
+tests_check_rest_SOURCES = tests/check_rest.c $(NSC_LOG_CAPTURE_SOURCES) tests/test_docs.c tests/test_docs.h $(NSC_TEST_SERVER_SOURCES)
 tests_check_rest_CFLAGS = $(NSC_CHECK_CFLAGS) $(MHD_CFLAGS) $(CRYPTO_CFLAGS)
 tests_check_rest_LDADD = $(NSC_CHECK_LDADD) $(MHD_LIBS) $(JSONC_LIBS) $(CRYPTO_LIBS) $(CURL_LIBS)
 
