@@ -41,7 +41,11 @@ function probe(uri, collection, cadenceMs) {
   });
 }
 
-const server = (verb) => execFileSync('sh', [CTL, verb], { stdio: ['ignore', 'pipe', 'inherit'] });
+// The server's control script, without the sanitizer runtime an ASan build preloads into Node
+// (preloaded into ps, the script's process check, it deadlocks).
+const plainEnv = Object.fromEntries(Object.entries(process.env)
+  .filter(([k]) => k !== 'LD_PRELOAD' && k !== 'ASAN_OPTIONS'));
+const server = (verb) => execFileSync('sh', [CTL, verb], { stdio: ['ignore', 'pipe', 'inherit'], env: plainEnv });
 const serverPid = () => Number(fs.readFileSync(path.join(path.dirname(DATA), 'pid'), 'utf8'));
 
 // Every line the plugin logs, with the time it arrived.
