@@ -11,27 +11,16 @@
 #include <json-c/json.h>
 
 #include "http/classify.h"
+#include "http/transport.h"
 #include "jsonutil.h"
 
 #define SNIPPET_MAX 200
 
 static void copy_printable(char *buf, size_t size, const char *s, size_t len)
 {
-	size_t o = 0;
-
-	if (size == 0)
-		return;
-	if (len > SNIPPET_MAX)
-		len = SNIPPET_MAX;
-	for (size_t i = 0; i < len && o + 1 < size; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		buf[o++] = (ch < 0x20 || ch == 0x7f || ch == '"') ? (ch == '"' ? '\'' : ' ') : (char)ch;
-	}
-	buf[o] = '\0';
-	/* Trim trailing blanks. */
-	while (o > 0 && buf[o - 1] == ' ')
-		buf[--o] = '\0';
+	nsc_http_printable(buf, size, s, len, SNIPPET_MAX);
+	for (size_t o = strlen(buf); o > 0 && buf[o - 1] == ' '; o--)
+		buf[o - 1] = '\0';
 }
 
 void nsc_http_server_message(const struct nsc_http_response *resp, char *buf, size_t size)
@@ -73,45 +62,6 @@ void nsc_http_server_message(const struct nsc_http_response *resp, char *buf, si
 	json_object_put(doc);
 }
 
-static nsc_rc transport_failure(const char *what, const struct nsc_http_response *resp,
-				struct nsc_error *err)
-{
-	switch ((CURLcode)resp->transport) {
-	case CURLE_OPERATION_TIMEDOUT:
-		return nsc_error_set(err, NSC_ERR_RETRY,
-				     "Nightscout did not answer %s in time (%s); will retry", what,
-				     resp->transport_msg);
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_RESOLVE_PROXY:
-	case CURLE_COULDNT_CONNECT:
-		return nsc_error_set(err, NSC_ERR_RETRY,
-				     "cannot reach Nightscout for %s (%s); check "
-				     "CONNECT_NIGHTSCOUT_ENDPOINT and the network; will retry",
-				     what, resp->transport_msg);
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_CACERT_BADFILE:
-		return nsc_error_set(err, NSC_ERR_RETRY,
-				     "TLS with Nightscout failed for %s (%s); check the site's "
-				     "certificate; will retry",
-				     what, resp->transport_msg);
-	case CURLE_WRITE_ERROR:
-		if (resp->too_large)
-			return nsc_error_set(err, NSC_ERR_RETRY,
-					     "Nightscout's answer to %s is larger than %u bytes; "
-					     "will retry",
-					     what, NSC_HTTP_MAX_RESPONSE);
-		break;
-	case CURLE_OUT_OF_MEMORY:
-		return nsc_error_set(err, NSC_ERR_NOMEM, "out of memory during %s", what);
-	default:
-		break;
-	}
-	return nsc_error_set(err, NSC_ERR_RETRY, "%s failed: %s; will retry", what,
-			     resp->transport_msg[0] ? resp->transport_msg : "transfer error");
-}
-
 nsc_rc nsc_http_classify(enum nsc_rest_api api, const char *what,
 			 const struct nsc_http_response *resp, struct nsc_error *err)
 {
@@ -119,7 +69,7 @@ nsc_rc nsc_http_classify(enum nsc_rest_api api, const char *what,
 	long st = resp->status;
 
 	if (resp->transport != (int)CURLE_OK)
-		return transport_failure(what, resp, err);
+		return nsc_http_transport_rc(resp, "Nightscout", what, "CONNECT_NIGHTSCOUT_ENDPOINT", err);
 	if (st >= 200 && st < 300) {
 		nsc_error_clear(err);
 		return NSC_OK;

@@ -9,6 +9,7 @@
 
 #include "http/client.h"
 #include "http/transfer.h"
+#include "secret.h"
 
 struct nsc_http_client {
 	CURL *easy; /* reused: its connection cache gives keep-alive */
@@ -45,7 +46,7 @@ void nsc_http_client_set_timeouts(struct nsc_http_client *c, long connect_ms, lo
 
 char *nsc_http_escape(struct nsc_http_client *c, const char *s)
 {
-	char *e = curl_easy_escape(c->easy, s, 0);
+	char *e = curl_easy_escape(c ? c->easy : NULL, s, 0);
 	char *out;
 
 	if (!e)
@@ -59,9 +60,17 @@ void nsc_http_response_free(struct nsc_http_response *resp)
 {
 	if (!resp)
 		return;
+	/* Answers may carry tokens and session cookies. */
+	if (resp->body)
+		nsc_secret_wipe(resp->body, resp->body_len);
 	free(resp->body);
 	resp->body = NULL;
 	resp->body_len = 0;
+	for (size_t i = 0; i < resp->set_cookie_count; i++) {
+		nsc_secret_free(resp->set_cookie[i]);
+		resp->set_cookie[i] = NULL;
+	}
+	resp->set_cookie_count = 0;
 }
 
 nsc_rc nsc_http_request(struct nsc_http_client *c, const char *method, const char *url,

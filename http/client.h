@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 
@@ -25,6 +26,8 @@
 #define NSC_HTTP_TIMEOUT_MS 30000L
 #define NSC_HTTP_MAX_RESPONSE (32u * 1024u * 1024u)
 #define NSC_HTTP_TRANSPORT_MSG_MAX 256
+#define NSC_HTTP_CONTENT_TYPE_MAX 96
+#define NSC_HTTP_MAX_SET_COOKIES 16
 
 struct nsc_http_client;
 
@@ -37,6 +40,11 @@ struct nsc_http_response {
 	size_t body_len;
 	bool too_large;                                 /* body went past the cap; transfer aborted */
 	long elapsed_ms;                                /* how long the transfer took */
+	int64_t retry_after_ms;                         /* Retry-After (seconds form), -1 when absent */
+	char content_type[NSC_HTTP_CONTENT_TYPE_MAX];   /* "" when absent */
+	/* Every Set-Cookie value, in order (at most NSC_HTTP_MAX_SET_COOKIES); wiped when freed. */
+	char *set_cookie[NSC_HTTP_MAX_SET_COOKIES];
+	size_t set_cookie_count;
 };
 
 struct nsc_http_client *nsc_http_client_new(void); /* NULL on allocation failure */
@@ -56,7 +64,7 @@ nsc_rc nsc_http_request(struct nsc_http_client *c, const char *method, const cha
 			struct nsc_http_response *resp, struct nsc_error *err);
 void nsc_http_response_free(struct nsc_http_response *resp);
 
-/* Percent-encodes s for a URL path segment or query value (malloc'd, NULL on failure). */
+/* Percent-encodes s for a URL path segment or query value (malloc'd, NULL on failure); c may be NULL. */
 char *nsc_http_escape(struct nsc_http_client *c, const char *s);
 
 #endif

@@ -1,10 +1,12 @@
-# http/: the blocking libcurl client and the one that runs several requests
-# at once (both set up by transfer.c), HTTP status -> verdict
+# http/: the blocking libcurl client, the one that runs several requests
+# at once and the source drivers' asynchronous one on the engine's loop
+# (all set up by transfer.c, failures worded by transport.c), HTTP status -> verdict
 # classification, and the Nightscout REST outputs (API v1 and v3), as a
 # convenience library linked into libnsconnect.
 noinst_LTLIBRARIES += http/libnsc_http.la
 http_libnsc_http_la_SOURCES = \
-	http/transfer.c http/transfer.h \
+	http/transfer.c http/transfer.h http/transport.c http/transport.h \
+	http/vendor_client.c http/vendor_client.h \
 	http/client.c http/client.h \
 	http/client_multi.c http/client_multi.h \
 	http/classify.c http/classify.h \

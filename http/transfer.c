@@ -2,12 +2,16 @@
 /* One HTTP transfer on an easy handle: policy, headers, capped body (see transfer.h). */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http/transfer.h"
+#include "secret.h"
 #include "strbuf.h"
 
 void nsc_http_limits_init(struct nsc_http_limits *l)
@@ -47,20 +51,34 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
-/* Builds the header list; NULL on allocation failure. */
+/* True when one of the caller's "Name: value" lines has the name of `line`. */
+static bool caller_sets(const char *const *headers, const char *line)
+{
+	size_t n = strcspn(line, ":");
+
+	for (size_t i = 0; headers && headers[i]; i++)
+		if (strncasecmp(headers[i], line, n) == 0 && headers[i][n] == ':')
+			return true;
+	return false;
+}
+
+/* Builds the header list; the caller's lines replace ours of the same name. NULL on allocation failure. */
 static struct curl_slist *make_headers(const char *const *headers, bool has_body)
 {
 	static const char *const fixed[] = { "Accept: application/json", "Expect:" };
+	static const char json_body[] = "Content-Type: application/json";
 	struct curl_slist *list = NULL, *next;
 
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		if (caller_sets(headers, fixed[i]))
+			continue;
 		next = curl_slist_append(list, fixed[i]);
 		if (!next)
 			goto fail;
 		list = next;
 	}
-	if (has_body) {
-		next = curl_slist_append(list, "Content-Type: application/json");
+	if (has_body && !caller_sets(headers, json_body)) {
+		next = curl_slist_append(list, json_body);
 		if (!next)
 			goto fail;
 		list = next;
@@ -77,12 +95,77 @@ fail:
 	return NULL;
 }
 
+/* Retry-After in its seconds form; the HTTP-date form is rare for these APIs and ignored. */
+static void parse_retry_after(struct nsc_http_response *r, const char *v, size_t len)
+{
+	int64_t secs = 0;
+	size_t i = 0;
+
+	while (i < len && (v[i] == ' ' || v[i] == '\t'))
+		i++;
+	if (i == len || !isdigit((unsigned char)v[i]))
+		return;
+	for (; i < len && isdigit((unsigned char)v[i]); i++) {
+		secs = secs * 10 + (v[i] - '0');
+		if (secs > NSC_HTTP_MAX_RETRY_AFTER_S)
+			secs = NSC_HTTP_MAX_RETRY_AFTER_S;
+	}
+	r->retry_after_ms = secs * 1000;
+}
+
+/* The value of a header line if it has `name` ("retry-after:"), trimmed; NULL otherwise. */
+static const char *header_value(const char *line, size_t n, const char *name, size_t *len)
+{
+	size_t k = strlen(name);
+
+	if (n <= k || strncasecmp(line, name, k) != 0)
+		return NULL;
+	const char *v = line + k;
+	size_t l = n - k;
+	while (l && (*v == ' ' || *v == '\t')) {
+		v++;
+		l--;
+	}
+	while (l && (v[l - 1] == '\r' || v[l - 1] == '\n' || v[l - 1] == ' '))
+		l--;
+	*len = l;
+	return v;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
+{
+	struct nsc_http_transfer *t = userdata;
+	struct nsc_http_response *r = t->resp;
+	size_t n = size * nmemb, len;
+	const char *v;
+
+	if ((v = header_value(data, n, "retry-after:", &len)) != NULL) {
+		parse_retry_after(r, v, len);
+	} else if ((v = header_value(data, n, "content-type:", &len)) != NULL) {
+		if (len >= sizeof(r->content_type))
+			len = sizeof(r->content_type) - 1;
+		memcpy(r->content_type, v, len);
+		r->content_type[len] = '\0';
+	} else if ((v = header_value(data, n, "set-cookie:", &len)) != NULL &&
+		   r->set_cookie_count < NSC_HTTP_MAX_SET_COOKIES) {
+		char *c = strndup(v, len);
+		if (c == NULL)
+			return 0; /* aborts the transfer: out of memory */
+		r->set_cookie[r->set_cookie_count++] = c;
+	}
+	return n;
+}
+
 /* The handle must not keep pointers to t or its list once they are gone. */
 static void detach(struct nsc_http_transfer *t, CURL *easy)
 {
 	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, NULL);
 	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(easy, CURLOPT_WRITEDATA, NULL);
+	curl_easy_setopt(easy, CURLOPT_HEADERDATA, NULL);
+	/* Header lines carry secrets and bearer tokens. */
+	for (struct curl_slist *h = t->headers; h; h = h->next)
+		nsc_secret_wipe(h->data, strlen(h->data));
 	curl_slist_free_all(t->headers);
 	t->headers = NULL;
 }
@@ -100,6 +183,7 @@ nsc_rc nsc_http_transfer_setup(struct nsc_http_transfer *t, CURL *easy,
 	t->resp = resp;
 	t->cap = 1;
 	t->max = lim->max_response;
+	resp->retry_after_ms = -1;
 	resp->body = calloc(1, 1);
 	if (!resp->body)
 		return nsc_error_set(err, NSC_ERR_NOMEM, "out of memory for an HTTP response");
@@ -131,6 +215,8 @@ nsc_rc nsc_http_transfer_setup(struct nsc_http_transfer *t, CURL *easy,
 	SET(CURLOPT_ERRORBUFFER, t->errbuf);
 	SET(CURLOPT_WRITEFUNCTION, on_body);
 	SET(CURLOPT_WRITEDATA, t);
+	SET(CURLOPT_HEADERFUNCTION, on_header);
+	SET(CURLOPT_HEADERDATA, t);
 	if (strcmp(method, "GET") == 0) {
 		SET(CURLOPT_HTTPGET, 1L);
 	} else {

@@ -26,6 +26,9 @@
 #include "error.h"
 #include "http/client.h"
 
+/* The longest Retry-After honoured: a week. */
+#define NSC_HTTP_MAX_RETRY_AFTER_S (7 * 24 * 3600)
+
 /* Limits a client applies to each of its requests. */
 struct nsc_http_limits {
 	long connect_ms;

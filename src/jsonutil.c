@@ -10,33 +10,53 @@
 
 #include "jsonutil.h"
 
-struct json_object *nsc_json_parse(const char *text, size_t len)
+struct json_object *nsc_json_parse_why(const char *text, size_t len, char *why, size_t size)
 {
 	struct json_tokener *tok;
 	struct json_object *doc;
+	enum json_tokener_error jerr;
 	size_t used;
 
-	if (!text || len == 0 || len > (size_t)INT32_MAX)
+	if (why && size)
+		why[0] = '\0';
+	if (!text || len == 0 || len > (size_t)INT32_MAX) {
+		if (why && size)
+			snprintf(why, size, "%s", !text || len == 0 ? "empty" : "too large");
 		return NULL;
+	}
 	tok = json_tokener_new_ex(NSC_JSON_MAX_DEPTH);
-	if (!tok)
+	if (!tok) {
+		if (why && size)
+			snprintf(why, size, "out of memory");
 		return NULL;
+	}
 	doc = json_tokener_parse_ex(tok, text, (int)len);
-	if (json_tokener_get_error(tok) != json_tokener_success) {
+	jerr = json_tokener_get_error(tok);
+	if (jerr != json_tokener_success) {
 		/* Cut short (continue) or invalid: either way not a document. */
+		if (why && size)
+			snprintf(why, size, "%s", jerr == json_tokener_continue ? "unexpected end of input"
+										 : json_tokener_error_desc(jerr));
 		json_object_put(doc);
 		json_tokener_free(tok);
 		return NULL;
 	}
 	used = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
-	for (; used < len; used++) {
-		if (!isspace((unsigned char)text[used])) {
+	for (size_t at = used; at < len; at++) {
+		if (!isspace((unsigned char)text[at])) {
+			if (why && size)
+				snprintf(why, size, "trailing data at byte %zu", used);
 			json_object_put(doc);
 			return NULL;
 		}
 	}
 	return doc;
+}
+
+struct json_object *nsc_json_parse(const char *text, size_t len)
+{
+	return nsc_json_parse_why(text, len, NULL, 0);
 }
 
 bool nsc_json_get_int64(struct json_object *obj, const char *key, int64_t *out)

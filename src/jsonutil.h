@@ -26,6 +26,9 @@
  */
 struct json_object *nsc_json_parse(const char *text, size_t len);
 
+/* nsc_json_parse() that also says why in `why` (plain words, "" on success). */
+struct json_object *nsc_json_parse_why(const char *text, size_t len, char *why, size_t size);
+
 /* obj[key] as an integral number (int, or a double with no fraction). */
 bool nsc_json_get_int64(struct json_object *obj, const char *key, int64_t *out);
 

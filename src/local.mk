@@ -1,7 +1,9 @@
 # libnsconnect: engine, configuration, batch and identity, logging, the
 # built-in sources and the filesystem output; and the nightscout-connect CLI.
-include src/sources/dexcom.mk
-include src/sources/librelinkup.mk
+include src/sources/kit/kit.mk
+include src/sources/dexcom/dexcom.mk
+include src/sources/librelinkup/librelinkup.mk
+include src/sources/simulator/simulator.mk
 
 lib_LTLIBRARIES += src/libnsconnect.la
 include_HEADERS += src/nsconnect.h
@@ -21,7 +23,7 @@ src_libnsconnect_la_SOURCES = \
 	src/config.c src/config_kv.c src/config_url.c src/config_secrets.c src/config_report.c \
 	src/config_internal.h src/nsc_config.h \
 	src/settings.c \
-	src/source.h src/output.h \
+	src/source.c src/source.h src/output.h \
 	src/engine/timers.c src/engine/timers.h \
 	src/engine/loop.c src/engine/loop.h \
 	src/engine/backoff.c src/engine/backoff.h \
@@ -30,11 +32,7 @@ src_libnsconnect_la_SOURCES = \
 	src/engine/schedule.c src/engine/schedule.h \
 	src/engine/bridge.c src/engine/bridge.h \
 	src/sources/registry.c \
-	src/sources/simulator.c src/sources/simulator.h \
-	src/sources/simulator_model.c src/sources/simulator_model.h \
-	src/sources/simulator_docs.c src/sources/simulator_docs.h \
-	src/sources/vendor_http.c src/sources/vendor_http.h \
-	$(NSC_DEXCOM_SOURCES) $(NSC_LINKUP_SOURCES) \
+	$(NSC_KIT_SOURCES) $(NSC_SIMULATOR_SOURCES) $(NSC_DEXCOM_SOURCES) $(NSC_LINKUP_SOURCES) \
 	$(NSC_EMBED_SOURCES) \
 	src/outputs/registry.c \
 	src/outputs/filesystem.c src/outputs/filesystem.h \

@@ -19,7 +19,7 @@
 #include "nsc_check.h"
 #include "server/dexcom.h"
 #include "server/server.h"
-#include "sources/dexcom.h"
+#include "sources/dexcom/dexcom.h"
 
 #define SEC 1000LL
 #define MIN (60 * SEC)

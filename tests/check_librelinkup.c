@@ -16,7 +16,7 @@
 #include "output.h"
 #include "server/librelinkup.h"
 #include "server/server.h"
-#include "sources/librelinkup.h"
+#include "sources/librelinkup/librelinkup.h"
 #include "timeutil.h"
 
 #define SEC 1000LL

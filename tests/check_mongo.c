@@ -40,7 +40,7 @@
 #include "output.h"
 #include "outputs/spooled.h"
 #include "source.h"
-#include "sources/simulator.h"
+#include "sources/simulator/simulator.h"
 
 #define T0 INT64_C(1704103200000) /* 2024-01-01T10:00:00.000Z */
 #define MIN INT64_C(60000)

@@ -25,8 +25,8 @@
 #include "nsc_config.h"
 #include "outputs/filesystem.h"
 #include "source.h"
-#include "sources/simulator.h"
-#include "sources/simulator_model.h"
+#include "sources/simulator/simulator.h"
+#include "sources/simulator/simulator_model.h"
 #include "timeutil.h"
 #include "trend.h"
 

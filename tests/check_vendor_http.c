@@ -14,15 +14,15 @@
 #include "harness.h"
 #include "nsc_check.h"
 #include "server/server.h"
-#include "sources/vendor_http.h"
+#include "http/vendor_client.h"
 
 struct vh {
 	struct harness h;
 	struct tsrv *srv;
-	struct nsc_vendor_call call;
+	struct nsc_vendor_call *call;
 	int done_calls;
 	long status;
-	CURLcode transport;
+	int transport;
 	char body[256];
 	int64_t retry_after_ms;
 	char content_type[96];
@@ -64,17 +64,18 @@ static void vh_init(struct vh *t)
 	ck_assert_int_eq(tsrv_route(t->srv, NULL, "/busy", slow_down, NULL), 0);
 	ck_assert_int_eq(tsrv_route(t->srv, NULL, "/moved", moved, NULL), 0);
 	ck_assert_int_eq(tsrv_route(t->srv, NULL, "/elsewhere", echo, NULL), 0);
-	nsc_vendor_call_init(&t->call, t->h.loop);
+	t->call = nsc_vendor_call_new(t->h.loop);
+	ck_assert_ptr_nonnull(t->call);
 }
 
 static void vh_fini(struct vh *t)
 {
-	nsc_vendor_call_fini(&t->call);
+	nsc_vendor_call_free(t->call);
 	tsrv_stop(t->srv);
 	harness_teardown(&t->h);
 }
 
-static void on_done(void *arg, struct nsc_vendor_response *resp)
+static void on_done(void *arg, struct nsc_http_response *resp)
 {
 	struct vh *t = arg;
 	struct nsc_error err;
@@ -100,7 +101,7 @@ static void request(struct vh *t, const char *method, const char *path, const ch
 		.body = body, .body_len = body ? strlen(body) : 0, .timeout_ms = timeout_ms,
 	};
 	struct nsc_error err;
-	ck_assert_int_eq(nsc_vendor_call_start(&t->call, &rq, on_done, t, &err), NSC_OK);
+	ck_assert_int_eq(nsc_vendor_call_start(t->call, &rq, on_done, t, &err), NSC_OK);
 }
 
 START_TEST(post_sends_headers_and_body)
@@ -108,10 +109,10 @@ START_TEST(post_sends_headers_and_body)
 	struct vh t;
 	vh_init(&t);
 	request(&t, "POST", "/echo?sessionId=abc&minutes=5", "{\"a\":1}", 0);
-	ck_assert(nsc_vendor_call_running(&t.call));
+	ck_assert(nsc_vendor_call_running(t.call));
 	harness_run_for(&t.h, 1000);
 	ck_assert_int_eq(t.done_calls, 1);
-	ck_assert(!nsc_vendor_call_running(&t.call));
+	ck_assert(!nsc_vendor_call_running(t.call));
 	ck_assert_int_eq(t.status, 201);
 	ck_assert_int_eq(t.rc, NSC_OK);
 	ck_assert_str_eq(t.body, "{\"method\":\"POST\",\"len\":7}");
@@ -143,7 +144,7 @@ START_TEST(only_http_and_https)
 	snprintf(url, sizeof(url), "file://%s", path);
 	struct nsc_vendor_request rq = { .method = "GET", .url = url };
 	struct nsc_error err;
-	ck_assert_int_eq(nsc_vendor_call_start(&t.call, &rq, on_done, &t, &err), NSC_OK);
+	ck_assert_int_eq(nsc_vendor_call_start(t.call, &rq, on_done, &t, &err), NSC_OK);
 	harness_run_for(&t.h, 1000);
 	unlink(path);
 	ck_assert_int_eq(t.done_calls, 1);
@@ -241,12 +242,12 @@ START_TEST(refused_connection_is_retry)
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/echo", port);
 	struct nsc_vendor_request rq = { .method = "GET", .url = url, .headers = { NULL } };
 	struct nsc_error err;
-	ck_assert_int_eq(nsc_vendor_call_start(&t.call, &rq, on_done, &t, &err), NSC_OK);
+	ck_assert_int_eq(nsc_vendor_call_start(t.call, &rq, on_done, &t, &err), NSC_OK);
 	harness_run_for(&t.h, 1000);
 	ck_assert_int_eq(t.done_calls, 1);
 	ck_assert_int_eq(t.rc, NSC_ERR_RETRY);
 	ck_assert_msg(strstr(t.msg, "cannot reach Test vendor") != NULL, "%s", t.msg);
-	nsc_vendor_call_fini(&t.call);
+	nsc_vendor_call_free(t.call);
 	harness_teardown(&t.h);
 }
 END_TEST
@@ -262,7 +263,7 @@ static void cancel_once_arrived(void *arg)
 		ck_assert_int_eq(nsc_loop_timer_in(t->h.loop, 5, cancel_once_arrived, t, NULL), NSC_OK);
 		return;
 	}
-	nsc_vendor_call_cancel(&t->call);
+	nsc_vendor_call_cancel(t->call);
 	nsc_loop_stop(t->h.loop);
 }
 
@@ -271,10 +272,11 @@ START_TEST(cancel_means_no_callback)
 	struct vh t;
 	vh_init(&t);
 	/* This test needs the real clock: rebuild the loop and the call on it. */
-	nsc_vendor_call_fini(&t.call);
+	nsc_vendor_call_free(t.call);
 	nsc_loop_free(t.h.loop);
 	ck_assert_int_eq(nsc_loop_new(&nsc_clock_system, &t.h.loop), NSC_OK);
-	nsc_vendor_call_init(&t.call, t.h.loop);
+	t.call = nsc_vendor_call_new(t.h.loop);
+	ck_assert_ptr_nonnull(t.call);
 
 	struct tsrv_fault f = { .hang = true, .times = 1 };
 	ck_assert_int_eq(tsrv_fault_add(t.srv, NULL, "/echo", &f), 0);
@@ -282,10 +284,10 @@ START_TEST(cancel_means_no_callback)
 	struct nsc_error err;
 	/* One request at a time per call object. */
 	struct nsc_vendor_request again = { .method = "GET", .url = "http://127.0.0.1:1/", .headers = { NULL } };
-	ck_assert_int_eq(nsc_vendor_call_start(&t.call, &again, on_done, &t, &err), NSC_ERR_STATE);
+	ck_assert_int_eq(nsc_vendor_call_start(t.call, &again, on_done, &t, &err), NSC_ERR_STATE);
 	ck_assert_int_eq(nsc_loop_timer_in(t.h.loop, 5, cancel_once_arrived, &t, NULL), NSC_OK);
 	ck_assert_int_eq(nsc_loop_run(t.h.loop), NSC_OK);
-	ck_assert(!nsc_vendor_call_running(&t.call));
+	ck_assert(!nsc_vendor_call_running(t.call));
 	ck_assert_uint_eq(tsrv_count(t.srv, NULL, "/echo"), 1);
 	/* Nothing is pending any more: the loop returns at once and no callback ran. */
 	ck_assert_int_eq(nsc_loop_run(t.h.loop), NSC_OK);
@@ -301,7 +303,7 @@ END_TEST
 START_TEST(excerpt_is_printable_and_bounded)
 {
 	char body[] = "<html>\r\n\tAttention Required!\x01</html>";
-	struct nsc_vendor_response resp = { .body = body, .body_len = sizeof(body) - 1 };
+	struct nsc_http_response resp = { .body = body, .body_len = sizeof(body) - 1 };
 	char buf[20];
 	nsc_vendor_body_excerpt(&resp, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "<html>   Attention ");

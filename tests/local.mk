@@ -4,6 +4,7 @@ EXTRA_DIST += tests/nsc_check.h tests/lib.sh tests/install-deps.sh tests/run-all
 if HAVE_CHECK
 NSC_CHECK_UNITS = \
 	tests/check_timeutil \
+	tests/check_kit \
 	tests/check_identity \
 	tests/check_batch \
 	tests/check_log \
@@ -35,6 +36,10 @@ NSC_LOG_CAPTURE_SOURCES = tests/log_capture.c tests/log_capture.h $(NSC_LOGLINE_
 tests_check_embed_SOURCES = tests/check_embed.c
 tests_check_embed_CFLAGS = $(NSC_CHECK_CFLAGS)
 tests_check_embed_LDADD = src/libnsconnect.la $(CHECK_LIBS)
+
+tests_check_kit_SOURCES = tests/check_kit.c
+tests_check_kit_CFLAGS = $(NSC_CHECK_CFLAGS)
+tests_check_kit_LDADD = $(NSC_CHECK_LDADD)
 
 tests_check_timeutil_SOURCES = tests/check_timeutil.c
 tests_check_timeutil_CFLAGS = $(NSC_CHECK_CFLAGS)

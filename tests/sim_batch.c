@@ -3,7 +3,7 @@
 #include "config.h"
 
 #include "sim_batch.h"
-#include "sources/simulator.h"
+#include "sources/simulator/simulator.h"
 
 static void step_done(void *arg, nsc_rc rc, const char *msg)
 {

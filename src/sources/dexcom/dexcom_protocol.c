@@ -5,13 +5,12 @@
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <json-c/json.h>
-
 #include "jsonutil.h"
-#include "sources/dexcom.h"
+#include "sources/dexcom/dexcom.h"
 #include "timeutil.h"
 #include "trend.h"
 
@@ -232,27 +231,23 @@ nsc_rc nsc_dexcom_classify_fault(enum nsc_dexcom_call call, long status, const c
 		}
 		json_object_put(o);
 	}
-	if (status == 401 && call == NSC_DEXCOM_CALL_DATA) {
-		snprintf(msg, size, "Dexcom Share no longer accepts the session (HTTP 401); logging in again");
-		return NSC_ERR_AUTH;
-	}
-	if (status == 429)
-		snprintf(msg, size, "Dexcom Share asked us to slow down (HTTP 429); waiting before the next try");
-	else if (len > 0 && looks_like_html(NULL, body, len))
+	if (status != 429 && status != 401 && len > 0 && looks_like_html(NULL, body, len)) {
 		snprintf(msg, size,
 			 "Dexcom Share answered with a web page (HTTP %ld) instead of data, likely from its "
 			 "Cloudflare front; will try again",
 			 status);
-	else if (status == 400)
-		snprintf(msg, size, "Dexcom Share refused the request as malformed (HTTP 400); will try again");
-	else if (status == 404)
-		snprintf(msg, size,
-			 "Dexcom Share has no such service at this address (HTTP 404): check CONNECT_SHARE_SERVER");
-	else if (status >= 500)
-		snprintf(msg, size, "Dexcom Share is unavailable (HTTP %ld); will try again", status);
-	else
-		snprintf(msg, size, "Dexcom Share answered HTTP %ld unexpectedly; will try again", status);
-	return NSC_ERR_RETRY;
+		return NSC_ERR_RETRY;
+	}
+	/* The status alone; none of the kit's defaults ever rejects a Share login. */
+	struct nsc_vendor_verdict v;
+	rc = nsc_vendor_status_verdict(&nsc_dexcom_words, call == NSC_DEXCOM_CALL_LOGIN ? NSC_VENDOR_PHASE_LOGIN
+										   : NSC_VENDOR_PHASE_DATA,
+				       status, -1, &v);
+	if (rc == NSC_OK) /* a 2xx that is still a fault (checked by the callers) */
+		rc = nsc_vendor_verdict_set(&v, NSC_ERR_RETRY,
+					    "Dexcom Share answered HTTP %ld unexpectedly; will try again", status);
+	snprintf(msg, size, "%s", v.msg);
+	return rc;
 }
 
 nsc_rc nsc_dexcom_login_answer(long status, const char *content_type, const char *body, size_t len,
@@ -299,6 +294,41 @@ nsc_rc nsc_dexcom_data_answer(long status, const char *content_type, const char 
 	/* Anything else is for the transform to judge (broken JSON is dropped there). */
 	msg[0] = '\0';
 	return NSC_OK;
+}
+
+const struct nsc_vendor_words nsc_dexcom_words = {
+	.who = "Dexcom Share",
+	.server_setting = "CONNECT_SHARE_SERVER",
+	.rate_hold_off_ms = NSC_DEXCOM_DEFAULT_HOLD_OFF_MS,
+	.rules = NULL,
+};
+
+char *nsc_dexcom_login_body(const char *id_key, const char *id, const char *password, const char *app_id)
+{
+	struct json_object *o = json_object_new_object();
+	char *text = NULL;
+	if (o && nsc_json_add_string(o, id_key, id) == 0 && nsc_json_add_string(o, "password", password) == 0 &&
+	    nsc_json_add_string(o, "applicationId", app_id) == 0) {
+		const char *s = json_object_to_json_string_ext(o, NSC_JSON_WIRE);
+		text = s ? strdup(s) : NULL;
+	}
+	json_object_put(o);
+	return text;
+}
+
+void nsc_dexcom_answer_verdict(enum nsc_dexcom_call call, const struct nsc_http_response *resp,
+			       char id[NSC_DEXCOM_UUID_BUF], struct nsc_vendor_verdict *v)
+{
+	char none[NSC_DEXCOM_UUID_BUF];
+	v->hold_off_ms = 0;
+	if (call == NSC_DEXCOM_CALL_LOGIN)
+		v->rc = nsc_dexcom_login_answer(resp->status, resp->content_type, resp->body, resp->body_len,
+						id ? id : none, v->msg, sizeof(v->msg));
+	else
+		v->rc = nsc_dexcom_data_answer(resp->status, resp->content_type, resp->body, resp->body_len,
+					       v->msg, sizeof(v->msg));
+	if (v->rc != NSC_OK && resp->status == 429)
+		v->hold_off_ms = resp->retry_after_ms > 0 ? resp->retry_after_ms : NSC_DEXCOM_DEFAULT_HOLD_OFF_MS;
 }
 
 /* ---- request sizing ---------------------------------------------------- */

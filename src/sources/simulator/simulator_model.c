@@ -19,8 +19,8 @@
 
 #include <math.h>
 
-#include "sources/simulator.h"
-#include "sources/simulator_model.h"
+#include "sources/simulator/simulator.h"
+#include "sources/simulator/simulator_model.h"
 #include "timeutil.h"
 
 /* The glucose model's constants (mg/dL, grams, units, minutes). */

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "http/client.h"
+#include "sources/kit/verdict.h"
 #include "batch.h"
 #include "error.h"
 #include "source.h"
@@ -82,6 +84,24 @@ nsc_rc nsc_dexcom_login_answer(long status, const char *content_type, const char
  */
 nsc_rc nsc_dexcom_data_answer(long status, const char *content_type, const char *body, size_t len,
 			      char *msg, size_t size);
+
+/* Dexcom Share's name, server setting and default hold-off, for the kit's messages. */
+extern const struct nsc_vendor_words nsc_dexcom_words;
+
+/*
+ * A login request's body, {"<id_key>": id, "password": …, "applicationId": …}
+ * (malloc'd; it holds the password: wipe it), NULL when out of memory.
+ */
+char *nsc_dexcom_login_body(const char *id_key, const char *id, const char *password, const char *app_id);
+
+/*
+ * Any answer of a call, in the kit's shape: the login answer (id filled
+ * on success) or the data answer as above, with the hold-off a 429 asks
+ * for (Retry-After, else NSC_DEXCOM_DEFAULT_HOLD_OFF_MS). id may be NULL
+ * for a data call.
+ */
+void nsc_dexcom_answer_verdict(enum nsc_dexcom_call call, const struct nsc_http_response *resp,
+			       char id[NSC_DEXCOM_UUID_BUF], struct nsc_vendor_verdict *v);
 
 /*
  * Sizes the data request for the window: minutes = ceil(gap / 1 min) in

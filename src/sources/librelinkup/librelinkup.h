@@ -36,7 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <json-c/json.h>
+#include "jsonutil.h"
 
 #include "batch.h"
 #include "error.h"

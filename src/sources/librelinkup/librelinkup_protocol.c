@@ -14,7 +14,7 @@
 #include <openssl/evp.h>
 
 #include "jsonutil.h"
-#include "sources/librelinkup.h"
+#include "sources/librelinkup/librelinkup.h"
 #include "timeutil.h"
 
 #define REGION_MAX 15

@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "jsonutil.h"
-#include "sources/simulator.h"
-#include "sources/simulator_docs.h"
-#include "sources/simulator_model.h"
+#include "sources/simulator/simulator.h"
+#include "sources/simulator/simulator_docs.h"
+#include "sources/simulator/simulator_model.h"
 #include "timeutil.h"
 #include "trend.h"
 

@@ -28,13 +28,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
 #include "jsonutil.h"
 #include "secret.h"
-#include "sources/simulator.h"
-#include "sources/simulator_docs.h"
-#include "sources/simulator_model.h"
+#include "sources/kit/secret_slot.h"
+#include "sources/simulator/simulator.h"
+#include "sources/simulator/simulator_docs.h"
+#include "sources/simulator/simulator_model.h"
 #include "timeutil.h"
 
 #define SIM_COMP "simulator"
@@ -52,8 +51,7 @@ struct sim_ctx {
 	uint64_t seed;
 	uint64_t logins;         /* per-instance counter for session tokens */
 	bool login_configured;
-	bool has_session;
-	char token[SIM_TOKEN_HEX + 1];
+	struct nsc_secret_slot token; /* the session, while one is held */
 	int64_t slot_ms;         /* reading cadence, CONNECT_SIMULATOR_INTERVAL */
 };
 
@@ -74,6 +72,7 @@ static nsc_rc sim_create(const struct nsc_source_env *env, void **out, struct ns
 		return nsc_error_set(err, NSC_ERR_NOMEM, "simulator: out of memory");
 	ctx->cfg = env->config;
 	ctx->log = env->log;
+	nsc_secret_slot_init(&ctx->token, env->log);
 	ctx->seed = env->config->simulator_seed;
 	ctx->slot_ms = env->config->simulator_interval_ms > 0 ? env->config->simulator_interval_ms
 							       : NSC_SIMULATOR_SLOT_MS;
@@ -85,13 +84,10 @@ static nsc_rc sim_create(const struct nsc_source_env *env, void **out, struct ns
 	return NSC_OK;
 }
 
+/* A dead token can no longer appear in output: the slot unregisters it. */
 static void sim_forget_token(struct sim_ctx *ctx)
 {
-	/* A dead token can no longer appear in output; keep the secret list short. */
-	if (ctx->token[0] != '\0')
-		nsc_log_remove_secret(ctx->log, ctx->token);
-	nsc_secret_wipe(ctx->token, sizeof(ctx->token));
-	ctx->has_session = false;
+	nsc_secret_slot_forget(&ctx->token);
 }
 
 static void sim_destroy(void *vctx)
@@ -178,16 +174,17 @@ static void sim_authenticate(void *vctx, nsc_step_done_fn done, void *arg)
 	ctx->logins++;
 	uint64_t hi = nsc_sim_mix(ctx->seed ^ (uint64_t)NSC_SIM_TAG_TOKEN ^ (ctx->logins << 8));
 	uint64_t lo = nsc_sim_mix(hi ^ ctx->logins);
-	snprintf(ctx->token, sizeof(ctx->token), "%016" PRIx64 "%016" PRIx64, hi, lo);
-
-	if (ctx->log != NULL && nsc_log_add_secret(ctx->log, ctx->token) != NSC_OK) {
+	char token[SIM_TOKEN_HEX + 1];
+	snprintf(token, sizeof(token), "%016" PRIx64 "%016" PRIx64, hi, lo);
+	nsc_rc rc = nsc_secret_slot_keep(&ctx->token, token);
+	nsc_secret_wipe(token, sizeof(token));
+	if (rc != NSC_OK) {
 		sim_forget_token(ctx);
 		done(arg, NSC_ERR_NOMEM, "simulator: out of memory registering the session token");
 		return;
 	}
-	ctx->has_session = true;
 
-	struct json_object *resp = sim_string_body("sessionId", ctx->token);
+	struct json_object *resp = sim_string_body("sessionId", nsc_secret_slot_get(&ctx->token));
 	sim_trace_body(ctx, "login_response", resp);
 	json_object_put(resp);
 	nsc_dbg(ctx->log, SIM_COMP, "event=login_ok");
@@ -197,7 +194,7 @@ static void sim_authenticate(void *vctx, nsc_step_done_fn done, void *arg)
 static void sim_drop_session(void *vctx)
 {
 	struct sim_ctx *ctx = vctx;
-	if (ctx->has_session)
+	if (nsc_secret_slot_held(&ctx->token))
 		nsc_dbg(ctx->log, SIM_COMP, "event=session_dropped");
 	sim_forget_token(ctx);
 }
@@ -378,7 +375,7 @@ static void sim_fetch(void *vctx, const struct nsc_fetch_window *w, struct nsc_p
 {
 	struct sim_ctx *ctx = vctx;
 
-	if (ctx->login_configured && !ctx->has_session) {
+	if (ctx->login_configured && !nsc_secret_slot_held(&ctx->token)) {
 		done(arg, NSC_ERR_AUTH, "simulator: no session; log in first");
 		return;
 	}
@@ -513,25 +510,12 @@ static nsc_rc sim_transform(void *vctx, const struct nsc_payload *in, const stru
 		return nsc_error_set(err, NSC_ERR_DROP, "simulator payload is too large (%zu bytes)",
 				     in->len);
 
-	struct json_tokener *tok = json_tokener_new();
-	if (tok == NULL)
-		return nsc_error_set(err, NSC_ERR_NOMEM, "simulator: out of memory parsing the payload");
-	root = json_tokener_parse_ex(tok, in->data, (int)in->len);
-	enum json_tokener_error jerr = json_tokener_get_error(tok);
-	size_t end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	if (root == NULL || jerr != json_tokener_success) {
-		json_object_put(root);
-		return nsc_error_set(err, NSC_ERR_DROP, "simulator payload is not valid JSON: %s",
-				     jerr == json_tokener_continue ? "unexpected end of input"
-								   : json_tokener_error_desc(jerr));
-	}
-	while (end < in->len && strchr(" \t\r\n", in->data[end]) != NULL)
-		end++;
-	if (end < in->len) {
-		json_object_put(root);
-		return nsc_error_set(err, NSC_ERR_DROP,
-				     "simulator payload is not valid JSON: trailing data at byte %zu", end);
+	char why[96];
+	root = nsc_json_parse_why(in->data, in->len, why, sizeof(why));
+	if (root == NULL) {
+		if (strcmp(why, "out of memory") == 0)
+			return nsc_error_set(err, NSC_ERR_NOMEM, "simulator: out of memory parsing the payload");
+		return nsc_error_set(err, NSC_ERR_DROP, "simulator payload is not valid JSON: %s", why);
 	}
 
 	rc = sim_members(root, member, err);

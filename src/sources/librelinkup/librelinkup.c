@@ -8,16 +8,14 @@
 #include <string.h>
 #include <strings.h>
 
-#include <curl/curl.h>
-
 #include "jsonutil.h"
-#include "sources/librelinkup.h"
-#include "sources/vendor_http.h"
-#include "timeutil.h"
 #include "secret.h"
+#include "sources/kit/secret_slot.h"
+#include "sources/kit/vendor.h"
+#include "sources/librelinkup/librelinkup.h"
+#include "timeutil.h"
 
 #define COMP "linkup"
-#define WHO "LibreLinkUp"
 #define IDS_MAX 400 /* room for the patient ids in a message */
 
 enum llu_step {
@@ -27,40 +25,42 @@ enum llu_step {
 	STEP_GRAPH,
 };
 
-struct llu_ctx {
-	const struct nsc_config *cfg;
-	struct nsc_log *log;
-	struct nsc_loop *loop;
-	struct nsc_vendor_call call;
+static const char *const step_names[] = { "none", "login", "connections", "graph" };
 
-	char base[NSC_LINKUP_URL_MAX];        /* where the next login goes */
+/* LibreLinkUp classifies every answer itself (nsc_linkup_verdict); the words name it in transport failures. */
+static const struct nsc_vendor_words words = {
+	.who = "LibreLinkUp",
+	.server_setting = "CONNECT_LINK_UP_SERVER",
+	.rate_hold_off_ms = NSC_LINKUP_RATE_HOLD_MS,
+};
+
+static const struct nsc_vendor_profile profile = {
+	.comp = COMP,
+	.words = &words,
+	.step_names = step_names,
+	.step_count = (int)(sizeof(step_names) / sizeof(step_names[0])),
+};
+
+struct llu_ctx {
+	struct nsc_vendor_base base; /* first: the kit's standard ops cast to it */
+
+	char base_url[NSC_LINKUP_URL_MAX];    /* where the next login goes */
 	bool region_remembered;              /* base came from a redirect */
 	bool redirected;                     /* this login attempt followed one already */
 	const char *product, *version;
-	char user_agent[64];
 
-	char *token;                         /* registered as a log secret while held */
+	struct nsc_secret_slot token;        /* the session ticket */
 	int64_t expires_s;
 	char account_id[NSC_LINKUP_ACCOUNT_ID_BUF];
 	char *patient_id;
 	bool warned_patients;
-
-	int64_t hold_off_ms;
-	enum llu_step step;
-	nsc_step_done_fn done;
-	void *done_arg;
-	struct nsc_payload *out;
 };
 
 /* ---- session state ------------------------------------------------------- */
 
 static void forget_token(struct llu_ctx *c)
 {
-	if (c->token) {
-		nsc_log_remove_secret(c->log, c->token);
-		nsc_secret_free(c->token);
-		c->token = NULL;
-	}
+	nsc_secret_slot_forget(&c->token);
 	c->expires_s = 0;
 }
 
@@ -69,85 +69,55 @@ static nsc_rc roll_token(struct llu_ctx *c, char *tok, int64_t expires_s)
 {
 	if (tok == NULL)
 		return NSC_OK;
-	if (c->token && strcmp(c->token, tok) == 0) {
-		nsc_secret_free(tok);
-		if (expires_s > 0)
-			c->expires_s = expires_s;
-		return NSC_OK;
-	}
-	/* Register the new one first: no moment where it could print in clear. */
-	if (nsc_log_add_secret(c->log, tok) != NSC_OK) {
-		nsc_secret_free(tok);
-		return NSC_ERR_NOMEM;
-	}
-	forget_token(c);
-	c->token = tok;
-	c->expires_s = expires_s;
-	return NSC_OK;
+	const char *held = nsc_secret_slot_get(&c->token);
+	bool same = held != NULL && strcmp(held, tok) == 0;
+	nsc_rc rc = nsc_secret_slot_roll(&c->token, tok);
+	if (rc == NSC_OK && (!same || expires_s > 0))
+		c->expires_s = expires_s;
+	return rc;
 }
 
 static void finish(struct llu_ctx *c, nsc_rc rc, const char *message)
 {
-	nsc_step_done_fn done = c->done;
-	void *arg = c->done_arg;
-	c->step = STEP_NONE;
-	c->done = NULL;
-	c->done_arg = NULL;
-	c->out = NULL;
-	if (done)
-		done(arg, rc, message);
+	nsc_vendor_finish(&c->base, rc, message);
 }
 
 /* ---- requests ------------------------------------------------------------ */
 
-static void on_answer(void *arg, struct nsc_vendor_response *resp);
-
-static char *str_printf(const char *fmt, const char *a, const char *b)
-{
-	int n = snprintf(NULL, 0, fmt, a, b);
-	if (n < 0)
-		return NULL;
-	char *s = malloc((size_t)n + 1);
-	if (s)
-		snprintf(s, (size_t)n + 1, fmt, a, b);
-	return s;
-}
+static void on_answer(struct nsc_vendor_base *b, struct nsc_http_response *resp);
 
 /* Starts `method path` on the current base; authenticated calls carry the token. */
 static nsc_rc start(struct llu_ctx *c, const char *method, const char *path, const char *body,
 		    struct nsc_error *err)
 {
-	char *url = str_printf("%s%s", c->base, path);
-	char *product = str_printf("product: %s%s", c->product, "");
-	char *version = str_printf("version: %s%s", c->version, "");
-	char *ua = str_printf("User-Agent: %s%s", c->user_agent, "");
+	char *url = nsc_vendor_printf("%s%s", c->base_url, path);
+	char *product = nsc_vendor_printf("product: %s", c->product);
+	char *version = nsc_vendor_printf("version: %s", c->version);
 	char *bearer = NULL, *account = NULL;
-	bool authed = c->step != STEP_LOGIN;
+	bool authed = c->base.step != STEP_LOGIN;
 	if (authed) {
-		bearer = str_printf("Authorization: Bearer %s%s", c->token ? c->token : "", "");
-		account = str_printf("account-id: %s%s", c->account_id, "");
+		const char *tok = nsc_secret_slot_get(&c->token);
+		bearer = nsc_vendor_printf("Authorization: Bearer %s", tok ? tok : "");
+		account = nsc_vendor_printf("account-id: %s", c->account_id);
 	}
-	nsc_rc rc;
-	if (!url || !product || !version || !ua || (authed && (!bearer || !account))) {
+	nsc_rc rc = NSC_OK;
+	if (!url || !product || !version || (authed && (!bearer || !account))) {
 		rc = nsc_error_set(err, NSC_ERR_NOMEM, "LibreLinkUp: out of memory building a request");
-		goto out;
+	} else {
+		struct nsc_vendor_request rq = {
+			.method = method,
+			.url = url,
+			.headers = { product, version, "Content-Type: application/json", "Accept: application/json",
+				     "cache-control: no-cache", "User-Agent: nsconnect/" PACKAGE_VERSION, bearer,
+				     account, NULL },
+			.body = body,
+			.body_len = body ? strlen(body) : 0,
+		};
+		nsc_vendor_send(&c->base, &rq, on_answer);
 	}
-	struct nsc_vendor_request rq = {
-		.method = method,
-		.url = url,
-		.headers = { product, version, "Content-Type: application/json", "Accept: application/json",
-			     "cache-control: no-cache", ua, bearer, account, NULL },
-		.body = body,
-		.body_len = body ? strlen(body) : 0,
-		.timeout_ms = c->cfg->http_timeout_ms > 0 ? (long)c->cfg->http_timeout_ms : 0,
-	};
-	nsc_trace(c->log, COMP, "event=request method=%s path=%s", method, path);
-	rc = nsc_vendor_call_start(&c->call, &rq, on_answer, c, err);
-out:
 	free(url);
 	free(product);
 	free(version);
-	free(ua);
 	nsc_secret_free(bearer);
 	free(account);
 	return rc;
@@ -164,8 +134,8 @@ static void start_or_fail(struct llu_ctx *c, const char *method, const char *pat
 static void start_login(struct llu_ctx *c)
 {
 	struct json_object *o = json_object_new_object();
-	const char *user = c->cfg->linkup_username ? c->cfg->linkup_username : "";
-	const char *pass = c->cfg->linkup_password ? c->cfg->linkup_password : "";
+	const char *user = c->base.cfg->linkup_username ? c->base.cfg->linkup_username : "";
+	const char *pass = c->base.cfg->linkup_password ? c->base.cfg->linkup_password : "";
 	if (o == NULL || nsc_json_add_string(o, "email", user) != 0 ||
 	    nsc_json_add_string(o, "password", pass) != 0) {
 		json_object_put(o);
@@ -191,16 +161,16 @@ static void fail_answer(struct llu_ctx *c, const struct nsc_linkup_answer *a, en
 	char msg[NSC_ERROR_MSG_MAX];
 	int64_t hold = 0;
 	nsc_rc rc = nsc_linkup_verdict(a, call, retry_after_ms, c->version, msg, sizeof(msg), &hold);
-	if (hold > c->hold_off_ms)
-		c->hold_off_ms = hold;
-	nsc_dbg(c->log, COMP, "event=answer step=%d http=%ld status=%" PRId64 " kind=%d hold_off_ms=%" PRId64,
-		(int)c->step, a->http_status, a->body_status, (int)a->kind, hold);
+	if (hold > c->base.hold_off_ms)
+		c->base.hold_off_ms = hold;
+	nsc_dbg(c->base.log, COMP, "event=answer step=%s http=%ld status=%" PRId64 " kind=%d hold_off_ms=%" PRId64,
+		nsc_vendor_step_name(&c->base), a->http_status, a->body_status, (int)a->kind, hold);
 	finish(c, rc, msg);
 }
 
 /* ---- login --------------------------------------------------------------- */
 
-static void login_answer(struct llu_ctx *c, struct nsc_vendor_response *resp)
+static void login_answer(struct llu_ctx *c, struct nsc_http_response *resp)
 {
 	struct nsc_linkup_answer a;
 	if (nsc_linkup_classify_login(resp->status, resp->content_type, resp->body, resp->body_len, &a) !=
@@ -210,7 +180,7 @@ static void login_answer(struct llu_ctx *c, struct nsc_vendor_response *resp)
 	}
 	if (a.kind == NSC_LINKUP_REDIRECT) {
 		char url[NSC_LINKUP_URL_MAX];
-		if (c->redirected || nsc_linkup_redirect_url(a.region, c->cfg->linkup_server, url, sizeof(url)) != NSC_OK) {
+		if (c->redirected || nsc_linkup_redirect_url(a.region, c->base.cfg->linkup_server, url, sizeof(url)) != NSC_OK) {
 			char msg[NSC_ERROR_MSG_MAX];
 			snprintf(msg, sizeof(msg), "LibreLinkUp sent the login to region \"%s\" %s", a.region,
 				 c->redirected ? "after a redirect already (a loop)" : "which is not a valid region name");
@@ -218,12 +188,12 @@ static void login_answer(struct llu_ctx *c, struct nsc_vendor_response *resp)
 			finish(c, NSC_ERR_RETRY, msg);
 			return;
 		}
-		nsc_info(c->log, COMP,
+		nsc_info(c->base.log, COMP,
 			 "event=region_redirect region=%s msg=\"LibreLinkUp says the account is in region %s; "
 			 "using it from now on%s\"",
 			 a.region, a.region,
-			 c->cfg->linkup_server ? "" : " (set CONNECT_LINK_UP_REGION to skip this step)");
-		snprintf(c->base, sizeof(c->base), "%s", url);
+			 c->base.cfg->linkup_server ? "" : " (set CONNECT_LINK_UP_REGION to skip this step)");
+		snprintf(c->base_url, sizeof(c->base_url), "%s", url);
 		c->region_remembered = true;
 		c->redirected = true;
 		nsc_linkup_answer_free(&a);
@@ -245,7 +215,7 @@ static void login_answer(struct llu_ctx *c, struct nsc_vendor_response *resp)
 		finish(c, rc, "LibreLinkUp: cannot keep the login token");
 		return;
 	}
-	nsc_dbg(c->log, COMP, "event=login_ok expires=%" PRId64, c->expires_s);
+	nsc_dbg(c->base.log, COMP, "event=login_ok expires=%" PRId64, c->expires_s);
 	finish(c, NSC_OK, NULL);
 }
 
@@ -253,9 +223,7 @@ static void llu_authenticate(void *vctx, nsc_step_done_fn done, void *arg)
 {
 	struct llu_ctx *c = vctx;
 	forget_token(c);
-	c->step = STEP_LOGIN;
-	c->done = done;
-	c->done_arg = arg;
+	nsc_vendor_begin(&c->base, STEP_LOGIN, done, arg, NULL);
 	c->redirected = false;
 	start_login(c);
 }
@@ -291,7 +259,7 @@ static void connections_answer(struct llu_ctx *c, struct json_object *root)
 		return;
 	}
 	list_ids(arr, ids, sizeof(ids));
-	const char *want = c->cfg->linkup_patient_id;
+	const char *want = c->base.cfg->linkup_patient_id;
 	const char *chosen = NULL;
 	for (size_t i = 0; i < n && chosen == NULL; i++) {
 		const char *id = nsc_json_get_string(json_object_array_get_idx(arr, i), "patientId");
@@ -312,7 +280,7 @@ static void connections_answer(struct llu_ctx *c, struct json_object *root)
 	}
 	if (n > 1 && (want == NULL || *want == '\0') && !c->warned_patients) {
 		c->warned_patients = true;
-		nsc_warn(c->log, COMP,
+		nsc_warn(c->base.log, COMP,
 			 "event=several_patients patient_ids=\"%s\" chosen=%s msg=\"this LibreLinkUp account follows "
 			 "%zu people; using the first (%s). Set CONNECT_LINK_UP_PATIENT_ID to one of: %s\"",
 			 ids, chosen, n, chosen, ids);
@@ -324,17 +292,15 @@ static void connections_answer(struct llu_ctx *c, struct json_object *root)
 	}
 	free(c->patient_id);
 	c->patient_id = copy;
-	nsc_dbg(c->log, COMP, "event=patient_selected patient_id=%s connections=%zu", copy, n);
+	nsc_dbg(c->base.log, COMP, "event=patient_selected patient_id=%s connections=%zu", copy, n);
 	finish(c, NSC_OK, NULL);
 }
 
 static void llu_authorize(void *vctx, nsc_step_done_fn done, void *arg)
 {
 	struct llu_ctx *c = vctx;
-	c->done = done;
-	c->done_arg = arg;
-	c->step = STEP_CONNECTIONS;
-	if (c->token == NULL) {
+	nsc_vendor_begin(&c->base, STEP_CONNECTIONS, done, arg, NULL);
+	if (!nsc_secret_slot_held(&c->token)) {
 		finish(c, NSC_ERR_AUTH, "LibreLinkUp: no session; log in first");
 		return;
 	}
@@ -343,19 +309,9 @@ static void llu_authorize(void *vctx, nsc_step_done_fn done, void *arg)
 
 /* ---- graph --------------------------------------------------------------- */
 
-static void graph_answer(struct llu_ctx *c, struct nsc_vendor_response *resp)
+static void graph_answer(struct llu_ctx *c, struct nsc_http_response *resp)
 {
-	char *copy = malloc(resp->body_len + 1);
-	if (copy == NULL) {
-		finish(c, NSC_ERR_NOMEM, "LibreLinkUp: out of memory keeping the answer");
-		return;
-	}
-	memcpy(copy, resp->body, resp->body_len);
-	copy[resp->body_len] = '\0';
-	c->out->data = copy;
-	c->out->len = resp->body_len;
-	nsc_dbg(c->log, COMP, "event=fetch_ok bytes=%zu", resp->body_len);
-	finish(c, NSC_OK, NULL);
+	nsc_vendor_finish_with_body(&c->base, resp);
 }
 
 static void llu_fetch(void *vctx, const struct nsc_fetch_window *w, struct nsc_payload *out,
@@ -363,21 +319,18 @@ static void llu_fetch(void *vctx, const struct nsc_fetch_window *w, struct nsc_p
 {
 	struct llu_ctx *c = vctx;
 	(void)w; /* the graph call has no time parameters: it always covers about 12 h */
-	c->done = done;
-	c->done_arg = arg;
-	c->out = out;
-	c->step = STEP_GRAPH;
-	if (c->token == NULL || c->patient_id == NULL) {
+	nsc_vendor_begin(&c->base, STEP_GRAPH, done, arg, out);
+	if (!nsc_secret_slot_held(&c->token) || c->patient_id == NULL) {
 		finish(c, NSC_ERR_AUTH, "LibreLinkUp: no session; log in first");
 		return;
 	}
-	if (c->expires_s > 0 && nsc_loop_wall_ms(c->loop) >= c->expires_s * 1000) {
+	if (c->expires_s > 0 && nsc_vendor_wall_ms(&c->base) >= c->expires_s * 1000) {
 		finish(c, NSC_ERR_AUTH, "LibreLinkUp session ticket expired");
 		return;
 	}
-	char *esc = curl_easy_escape(NULL, c->patient_id, 0);
-	char *path = esc ? str_printf("/llu/connections/%s/graph%s", esc, "") : NULL;
-	curl_free(esc);
+	char *esc = nsc_vendor_escape(c->patient_id);
+	char *path = esc ? nsc_vendor_printf("/llu/connections/%s/graph", esc) : NULL;
+	free(esc);
 	if (path == NULL) {
 		finish(c, NSC_ERR_NOMEM, "LibreLinkUp: out of memory building a request");
 		return;
@@ -388,9 +341,9 @@ static void llu_fetch(void *vctx, const struct nsc_fetch_window *w, struct nsc_p
 
 /* ---- answers of authenticated calls -------------------------------------- */
 
-static void data_answer(struct llu_ctx *c, struct nsc_vendor_response *resp)
+static void data_answer(struct llu_ctx *c, struct nsc_http_response *resp)
 {
-	enum nsc_linkup_call call = c->step == STEP_GRAPH ? NSC_LINKUP_CALL_GRAPH : NSC_LINKUP_CALL_CONNECTIONS;
+	enum nsc_linkup_call call = c->base.step == STEP_GRAPH ? NSC_LINKUP_CALL_GRAPH : NSC_LINKUP_CALL_CONNECTIONS;
 	struct nsc_linkup_answer a;
 	if (nsc_linkup_classify_data(resp->status, resp->content_type, resp->body, resp->body_len, &a) !=
 	    NSC_OK) {
@@ -420,28 +373,13 @@ static void data_answer(struct llu_ctx *c, struct nsc_vendor_response *resp)
 	nsc_linkup_answer_free(&a);
 }
 
-static void on_answer(void *arg, struct nsc_vendor_response *resp)
+static void on_answer(struct nsc_vendor_base *b, struct nsc_http_response *resp)
 {
-	struct llu_ctx *c = arg;
-	struct nsc_error err;
-	nsc_error_clear(&err);
-	if (nsc_vendor_transport_rc(resp, WHO, &err) != NSC_OK) {
-		finish(c, err.code, err.msg);
-		return;
-	}
-	nsc_trace(c->log, COMP, "event=answer http=%ld bytes=%zu elapsed_s=%.3f", resp->status, resp->body_len,
-		  resp->elapsed_s);
-	switch (c->step) {
-	case STEP_LOGIN:
+	struct llu_ctx *c = (struct llu_ctx *)b;
+	if (b->step == STEP_LOGIN)
 		login_answer(c, resp);
-		return;
-	case STEP_CONNECTIONS:
-	case STEP_GRAPH:
+	else
 		data_answer(c, resp);
-		return;
-	case STEP_NONE:
-		return;
-	}
 }
 
 /* ---- the rest of the contract -------------------------------------------- */
@@ -451,17 +389,19 @@ static nsc_rc llu_create(const struct nsc_source_env *env, void **out, struct ns
 	struct llu_ctx *c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return nsc_error_set(err, NSC_ERR_NOMEM, "LibreLinkUp: out of memory");
-	c->cfg = env->config;
-	c->log = env->log;
-	c->loop = env->loop;
-	nsc_vendor_call_init(&c->call, env->loop);
-	c->product = c->cfg->linkup_product && *c->cfg->linkup_product ? c->cfg->linkup_product
-									: NSC_LINKUP_DEFAULT_PRODUCT;
-	c->version = c->cfg->linkup_version && *c->cfg->linkup_version ? c->cfg->linkup_version
-									: NSC_LINKUP_DEFAULT_VERSION;
-	snprintf(c->user_agent, sizeof(c->user_agent), "nsconnect/%s", PACKAGE_VERSION);
-	nsc_rc rc = nsc_linkup_base_url(c->cfg->linkup_region, c->cfg->linkup_server, c->base, sizeof(c->base));
+	nsc_rc rc = nsc_vendor_base_init(&c->base, &profile, env, err);
 	if (rc != NSC_OK) {
+		free(c);
+		return rc;
+	}
+	nsc_secret_slot_init(&c->token, env->log);
+	c->product = c->base.cfg->linkup_product && *c->base.cfg->linkup_product ? c->base.cfg->linkup_product
+									: NSC_LINKUP_DEFAULT_PRODUCT;
+	c->version = c->base.cfg->linkup_version && *c->base.cfg->linkup_version ? c->base.cfg->linkup_version
+									: NSC_LINKUP_DEFAULT_VERSION;
+	rc = nsc_linkup_base_url(c->base.cfg->linkup_region, c->base.cfg->linkup_server, c->base_url, sizeof(c->base_url));
+	if (rc != NSC_OK) {
+		nsc_vendor_base_fini(&c->base);
 		free(c);
 		return nsc_error_set(err, NSC_ERR_CONFIG,
 				     "CONNECT_LINK_UP_REGION or CONNECT_LINK_UP_SERVER does not make a usable address");
@@ -475,7 +415,7 @@ static void llu_destroy(void *vctx)
 	struct llu_ctx *c = vctx;
 	if (c == NULL)
 		return;
-	nsc_vendor_call_fini(&c->call);
+	nsc_vendor_base_fini(&c->base);
 	forget_token(c);
 	free(c->patient_id);
 	free(c);
@@ -484,27 +424,9 @@ static void llu_destroy(void *vctx)
 static void llu_drop_session(void *vctx)
 {
 	struct llu_ctx *c = vctx;
-	if (c->token)
-		nsc_dbg(c->log, COMP, "event=session_dropped");
+	if (nsc_secret_slot_held(&c->token))
+		nsc_dbg(c->base.log, COMP, "event=session_dropped");
 	forget_token(c);
-}
-
-static void llu_cancel(void *vctx)
-{
-	struct llu_ctx *c = vctx;
-	nsc_vendor_call_cancel(&c->call);
-	c->step = STEP_NONE;
-	c->done = NULL;
-	c->done_arg = NULL;
-	c->out = NULL;
-}
-
-static int64_t llu_hold_off_ms(void *vctx)
-{
-	struct llu_ctx *c = vctx;
-	int64_t h = c->hold_off_ms;
-	c->hold_off_ms = 0;
-	return h;
 }
 
 static nsc_rc llu_transform(void *vctx, const struct nsc_payload *in, const struct nsc_fetch_window *w,
@@ -517,36 +439,27 @@ static nsc_rc llu_transform(void *vctx, const struct nsc_payload *in, const stru
 	 * stored entry. Points already held are duplicates to every output.
 	 */
 	int64_t from = w->from_ms - NSC_LINKUP_HISTORY_RECHECK_MS;
-	int64_t floor = w->to_ms - c->cfg->lookback_ms;
+	int64_t floor = w->to_ms - c->base.cfg->lookback_ms;
 	if (from < floor)
 		from = floor < w->from_ms ? floor : w->from_ms;
 	nsc_rc rc = nsc_linkup_transform_graph(in ? in->data : NULL, in ? in->len : 0, from, out,
 					       skipped, err);
 	if (rc == NSC_OK)
-		nsc_dbg(c->log, COMP, "event=transform entries=%zu skipped=%zu", nsc_batch_count(out, NSC_COLL_ENTRIES),
-			*skipped);
+		nsc_vendor_log_transform(&c->base, out, *skipped);
 	return rc;
 }
 
 const struct nsc_source_driver nsc_source_linkup = {
 	.name = "linkup",
 	.display_name = "LibreLinkUp",
-	.timing = {
-		.expected_interval_ms = 5 * NSC_MS_PER_MINUTE,
-		.align_buffer_ms = 18 * NSC_MS_PER_SECOND,
-		.align_jitter_ms = 18 * NSC_MS_PER_SECOND,
-		.session_refresh_ms = 0, /* tickets roll with every answer */
-		.session_expire_ms = 0,
-		.max_retries = 2,
-		.retry_base_ms = 30 * NSC_MS_PER_SECOND,
-	},
+	.timing = NSC_VENDOR_CGM_TIMING(0, 0), /* tickets roll with every answer */
 	.create = llu_create,
 	.destroy = llu_destroy,
 	.authenticate = llu_authenticate,
 	.authorize = llu_authorize,
 	.drop_session = llu_drop_session,
-	.cancel = llu_cancel,
-	.hold_off_ms = llu_hold_off_ms,
+	.cancel = nsc_vendor_std_cancel,
+	.hold_off_ms = nsc_vendor_std_hold_off_ms,
 	.fetch = llu_fetch,
 	.transform = llu_transform,
 };

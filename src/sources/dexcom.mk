@@ -1,2 +1,0 @@
-# Dexcom Share source (CONNECT_SOURCE=dexcomshare).
-NSC_DEXCOM_SOURCES = src/sources/dexcom.c src/sources/dexcom.h src/sources/dexcom_parse.c
