@@ -196,6 +196,14 @@ static bool match_json(const char *in, size_t n, size_t i, size_t *vs, size_t *v
 	return false;
 }
 
+/* The index of the first character at or after j that is no space or tab. */
+static size_t skip_blanks(const char *in, size_t n, size_t j)
+{
+	while (j < n && (in[j] == ' ' || in[j] == '\t'))
+		j++;
+	return j;
+}
+
 /* `Header: VALUE` to end of line; Authorization keeps its scheme word. */
 static bool match_header(const char *in, size_t n, size_t i, size_t *vs, size_t *ve)
 {
@@ -204,14 +212,10 @@ static bool match_header(const char *in, size_t n, size_t i, size_t *vs, size_t 
 
 		if (!kl)
 			continue;
-		j = i + kl;
-		while (j < n && (in[j] == ' ' || in[j] == '\t'))
-			j++;
+		j = skip_blanks(in, n, i + kl);
 		if (j >= n || in[j] != ':')
 			continue;
-		j++;
-		while (j < n && (in[j] == ' ' || in[j] == '\t'))
-			j++;
+		j = skip_blanks(in, n, j + 1);
 		if (strcmp(header_keys[k], "authorization") == 0) {
 			size_t w = j;
 
@@ -243,9 +247,7 @@ static bool match_key_value(const char *in, size_t n, size_t i, size_t *vs, size
 		if (j < n && in[j] == '=') {
 			j++;
 		} else if (j < n && in[j] == ':' && !is_scheme_sep(in, n, j)) {
-			j++;
-			while (j < n && (in[j] == ' ' || in[j] == '\t'))
-				j++;
+			j = skip_blanks(in, n, j + 1);
 		} else {
 			continue;
 		}
