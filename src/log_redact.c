@@ -235,16 +235,14 @@ char *nsc_redactor_apply(const struct nsc_redactor *r, const char *in, size_t n,
 		src = stage.p;
 		src_len = stage.len;
 	}
-	if (!nsc_lbuf_reserve(&out, src_len + 16)) {
-		free(stage.p);
-		return NULL;
-	}
-	nsc_redact_patterns(src, src_len, &out);
+	if (nsc_lbuf_reserve(&out, src_len + 16))
+		nsc_redact_patterns(src, src_len, &out);
 	if (stage.p) {
+		/* Still holds what the patterns hide. */
 		nsc_secret_wipe(stage.p, stage.len);
 		free(stage.p);
 	}
-	res = nsc_lbuf_finish(&out);
+	res = nsc_lbuf_finish(&out); /* NULL once memory ran out */
 	if (res && out_len)
 		*out_len = out.len;
 	return res;

@@ -25,9 +25,10 @@ struct nsc_output_driver {
 	const char *name; /* "filesystem", "mongo", "rest", "rest3" */
 
 	/*
-	 * Set on the engine-facing face of a remote output (spooled.h): open
-	 * is then NULL and nsc_output_open() opens this backend behind the
-	 * spool; the other operations are the spool's.
+	 * Set on the engine-facing face of a remote output (spooled.h):
+	 * nsc_output_open() opens this backend behind the spool (the face's
+	 * own open() refuses with NSC_ERR_INTERNAL); the other operations
+	 * are the spool's.
 	 */
 	const struct nsc_output_driver *spooled_over;
 

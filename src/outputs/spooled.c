@@ -722,11 +722,23 @@ nsc_rc nsc_spooled_driver_open(const struct nsc_output_driver *backend, const st
 	return nsc_spooled_open(backend, cfg, log, &o, (struct nsc_spooled **)ctx, err);
 }
 
+/* A face cannot know its backend from open()'s arguments: refuse rather than guess. */
+static nsc_rc face_open_refused(const struct nsc_config *cfg, struct nsc_log *log, void **ctx,
+				struct nsc_error *err)
+{
+	(void)cfg;
+	(void)log;
+	*ctx = NULL;
+	return nsc_error_set(err, NSC_ERR_INTERNAL,
+			     "a spooled output is opened with nsc_output_open(), not its open()");
+}
+
 struct nsc_output_driver nsc_spooled_driver(const struct nsc_output_driver *backend)
 {
 	struct nsc_output_driver d = {
 		.name = backend != NULL ? backend->name : NULL,
 		.spooled_over = backend,
+		.open = face_open_refused,
 		.close = nsc_spooled_driver_close,
 		.last_known = nsc_spooled_driver_last_known,
 		.write = nsc_spooled_driver_write,
