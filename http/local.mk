@@ -15,6 +15,6 @@ http_libnsc_http_la_SOURCES = \
 	http/rest.h http/rest_common.c \
 	http/rest_v1.c http/rest_v1.h http/rest_v1_call.c http/rest_v1_held.c \
 	http/rest_v3.c http/rest_v3.h http/rest_v3_write.c \
-	http/rest_drivers.c http/rest_output.h
+	http/rest_output.h
 http_libnsc_http_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(CURL_CFLAGS) $(JSONC_CFLAGS) $(CRYPTO_CFLAGS)
 NSC_OUTPUT_LIBS += http/libnsc_http.la

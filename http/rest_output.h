@@ -4,7 +4,8 @@
  * API secret's SHA-1 or an access token, and API v3 with a JWT obtained from
  * an access token. Synchronous backends (each call blocks the spool's
  * writer thread until it is done; v3 runs several POSTs at once inside a
- * call) and their spooled, engine-facing drivers.
+ * call). The output registry puts them behind a spool for the engine
+ * (nsc_output_driver_for(NSC_OUTPUT_REST), ..._REST3).
  */
 #ifndef NSC_HTTP_REST_OUTPUT_H
 #define NSC_HTTP_REST_OUTPUT_H
@@ -13,7 +14,5 @@
 
 extern const struct nsc_output_driver nsc_rest_v1_backend;
 extern const struct nsc_output_driver nsc_rest_v3_backend;
-extern const struct nsc_output_driver nsc_output_rest;   /* CONNECT_OUTPUT=rest */
-extern const struct nsc_output_driver nsc_output_rest3;  /* CONNECT_OUTPUT=rest3 */
 
 #endif

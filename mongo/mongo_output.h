@@ -9,9 +9,11 @@
 
 #include "output.h"
 
-/* Synchronous backend (connect, indexes, bulk writes, last-known); one thread at a time. */
+/*
+ * Synchronous backend (connect, indexes, bulk writes, last-known); one
+ * thread at a time. The engine gets it behind a spool from the output
+ * registry (nsc_output_driver_for(NSC_OUTPUT_MONGO)).
+ */
 extern const struct nsc_output_driver nsc_mongo_backend;
-/* What the engine uses: the backend behind a spool and a writer thread (spooled.h). */
-extern const struct nsc_output_driver nsc_output_mongo;
 
 #endif

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The MongoDB output driver: the synchronous backend (open, close,
- * last_known, write over the files of mongo/) and, for the engine, the same
- * backend behind a spool and a writer thread (outputs/spooled.h).
+ * last_known, write over the files of mongo/). The output registry puts it
+ * behind a spool and a writer thread for the engine (outputs/registry.c).
  *
  * open() only parses MONGODB_URI and prepares the client; it succeeds while
  * the server is down (the spool keeps the data) and fails only for an
@@ -17,7 +17,6 @@
 #include "clock.h"
 #include "mongo/mongo_internal.h"
 #include "mongo/mongo_output.h"
-#include "outputs/spooled.h"
 
 static nsc_rc mongo_open(const struct nsc_config *cfg, struct nsc_log *log, void **ctx,
 			 struct nsc_error *err)
@@ -107,5 +106,3 @@ const struct nsc_output_driver nsc_mongo_backend = {
 	.write = mongo_write,
 	.set_progress = mongo_set_progress,
 };
-
-NSC_SPOOLED_DRIVER(nsc_output_mongo, "mongo", &nsc_mongo_backend);

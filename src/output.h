@@ -24,6 +24,14 @@ struct nsc_write_result {
 struct nsc_output_driver {
 	const char *name; /* "filesystem", "mongo", "rest", "rest3" */
 
+	/*
+	 * Set on the engine-facing face of a remote output (spooled.h):
+	 * nsc_output_open() opens this backend behind the spool (the face's
+	 * own open() refuses with NSC_ERR_INTERNAL); the other operations
+	 * are the spool's.
+	 */
+	const struct nsc_output_driver *spooled_over;
+
 	nsc_rc (*open)(const struct nsc_config *cfg, struct nsc_log *log, void **ctx,
 		       struct nsc_error *err);
 	void (*close)(void *ctx); /* flushes; ctx is gone afterwards */
@@ -56,11 +64,23 @@ struct nsc_output_driver {
 	void (*set_progress)(void *ctx, void (*fn)(void *arg), void *arg);
 };
 
+/*
+ * The output registry (outputs/registry.c) holds each output once, with
+ * whether it is remote. nsc_output_driver_for() gives what the engine
+ * uses: a local output itself, a remote one as its spooled face (the
+ * spool wraps it when it is opened). NULL when this build lacks it.
+ */
 const struct nsc_output_driver *nsc_output_driver_for(enum nsc_output_kind kind);
 /*
  * The same output without the spool: each write reaches the database or
  * Nightscout before it returns (blocking; for a thread of its own).
  */
 const struct nsc_output_driver *nsc_output_backend_for(enum nsc_output_kind kind);
+/*
+ * Opens any driver: a spooled face opens its backend behind a spool, any
+ * other driver through its own open(). Use this rather than d->open.
+ */
+nsc_rc nsc_output_open(const struct nsc_output_driver *d, const struct nsc_config *cfg,
+		       struct nsc_log *log, void **ctx, struct nsc_error *err);
 
 #endif

@@ -1456,10 +1456,11 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 
 START_TEST(test_spooled_drivers_deliver)
 {
-	const struct nsc_output_driver *drivers[] = { &nsc_output_rest, &nsc_output_rest3 };
+	const struct nsc_output_driver *drivers[] = { nsc_output_driver_for(NSC_OUTPUT_REST),
+						       nsc_output_driver_for(NSC_OUTPUT_REST3) };
 
-	ck_assert_str_eq(nsc_output_rest.name, "rest");
-	ck_assert_str_eq(nsc_output_rest3.name, "rest3");
+	ck_assert_str_eq(drivers[0]->name, "rest");
+	ck_assert_str_eq(drivers[1]->name, "rest3");
 	for (size_t i = 0; i < 2; i++) {
 		struct env e;
 		struct nsc_batch b;
@@ -1472,7 +1473,7 @@ START_TEST(test_spooled_drivers_deliver)
 		env_init(&e, i == 0 ? &V1_SECRET : &V3);
 		ck_assert_ptr_nonnull(mkdtemp(dir));
 		e.cfg.spool_dir = xstrdup(dir);
-		rc = drivers[i]->open(&e.cfg, e.log, &ctx, &err);
+		rc = nsc_output_open(drivers[i], &e.cfg, e.log, &ctx, &err);
 		ck_assert_msg(rc == NSC_OK, "%s", err.msg);
 		make_batch(&b, 0);
 		ck_assert_int_eq(drivers[i]->write(ctx, &b, &res, &err), NSC_OK);

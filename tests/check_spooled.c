@@ -1231,12 +1231,10 @@ START_TEST(test_options_from_config)
 }
 END_TEST
 
-/* How outputs register themselves: an engine-facing driver over a backend. */
-extern const struct nsc_output_driver test_spooled_output;
-NSC_SPOOLED_DRIVER(test_spooled_output, "spooled-test", &store_backend);
-
-START_TEST(test_driver_macro)
+/* How the registry wraps a remote output: an engine-facing face over a backend, built at run time. */
+START_TEST(test_driver_face)
 {
+	const struct nsc_output_driver test_spooled_output = nsc_spooled_driver(&store_backend);
 	struct env e;
 	struct nsc_config cfg;
 	struct nsc_batch b;
@@ -1248,8 +1246,11 @@ START_TEST(test_driver_macro)
 	env_setup(&e);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.spool_dir = e.dir;
-	ck_assert_str_eq(test_spooled_output.name, "spooled-test");
-	ck_assert_int_eq(test_spooled_output.open(&cfg, e.log, &ctx, &err), NSC_OK);
+	ck_assert_str_eq(test_spooled_output.name, "scripted");
+	ck_assert_ptr_eq(test_spooled_output.spooled_over, &store_backend);
+	ck_assert_int_eq(test_spooled_output.open(&cfg, e.log, &ctx, &err), NSC_ERR_INTERNAL);
+	ck_assert_ptr_null(ctx);
+	ck_assert_int_eq(nsc_output_open(&test_spooled_output, &cfg, e.log, &ctx, &err), NSC_OK);
 	ck_assert_ptr_nonnull(ctx);
 	nsc_batch_init(&b);
 	add(&b, NSC_COLL_ENTRIES, test_entry(T0, 100));
@@ -1262,6 +1263,35 @@ START_TEST(test_driver_macro)
 	test_spooled_output.close(ctx);
 	ck_assert_uint_eq(store_get(&store.closes), 1);
 	env_teardown(&e);
+}
+END_TEST
+
+/* The registry holds each output once; only the remote ones reach the engine through the spool. */
+START_TEST(test_registry_wraps_remote)
+{
+	const enum nsc_output_kind remote[] = { NSC_OUTPUT_REST, NSC_OUTPUT_REST3,
+#ifdef HAVE_MONGOC
+						NSC_OUTPUT_MONGO,
+#endif
+	};
+	for (size_t i = 0; i < sizeof(remote) / sizeof(remote[0]); i++) {
+		const struct nsc_output_driver *face = nsc_output_driver_for(remote[i]);
+		const struct nsc_output_driver *backend = nsc_output_backend_for(remote[i]);
+		ck_assert_ptr_nonnull(face);
+		ck_assert_ptr_nonnull(backend);
+		ck_assert_ptr_ne(face, backend);
+		ck_assert_ptr_eq(face->spooled_over, backend);
+		ck_assert_ptr_null(backend->spooled_over);
+		ck_assert_str_eq(face->name, backend->name);
+		ck_assert(face->write == nsc_spooled_driver_write);
+		ck_assert(face->flush == nsc_spooled_driver_flush);
+		ck_assert_ptr_eq(nsc_output_driver_for(remote[i]), face); /* built once */
+	}
+	const struct nsc_output_driver *fs = nsc_output_driver_for(NSC_OUTPUT_FILESYSTEM);
+	ck_assert_ptr_eq(fs, nsc_output_backend_for(NSC_OUTPUT_FILESYSTEM));
+	ck_assert_ptr_null(fs->spooled_over);
+	ck_assert_ptr_null(nsc_output_driver_for(NSC_OUTPUT_AUTO));
+	ck_assert_ptr_null(nsc_output_backend_for(NSC_OUTPUT_AUTO));
 }
 END_TEST
 
@@ -1288,7 +1318,8 @@ static Suite *spooled_suite(void)
 	tcase_add_test(tc, test_options_from_config);
 	tcase_add_test(tc, test_retry_backoff_on_virtual_clock);
 	tcase_add_test(tc, test_wait_follows_progress);
-	tcase_add_test(tc, test_driver_macro);
+	tcase_add_test(tc, test_driver_face);
+	tcase_add_test(tc, test_registry_wraps_remote);
 	suite_add_tcase(s, tc);
 	return s;
 }

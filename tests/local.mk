@@ -8,6 +8,7 @@ NSC_CHECK_UNITS = \
 	tests/check_identity \
 	tests/check_batch \
 	tests/check_log \
+	tests/check_log_redact \
 	tests/check_config \
 	tests/check_backoff \
 	tests/check_loop \
@@ -53,6 +54,9 @@ tests_check_batch_LDADD = $(NSC_CHECK_LDADD)
 tests_check_log_SOURCES = tests/check_log.c $(NSC_LOGLINE_SOURCES)
 tests_check_log_CFLAGS = $(NSC_CHECK_CFLAGS)
 tests_check_log_LDADD = $(NSC_CHECK_LDADD)
+tests_check_log_redact_SOURCES = tests/check_log_redact.c
+tests_check_log_redact_CFLAGS = $(NSC_CHECK_CFLAGS)
+tests_check_log_redact_LDADD = $(NSC_CHECK_LDADD)
 tests_check_config_SOURCES = tests/check_config.c $(NSC_LOGLINE_SOURCES)
 tests_check_config_CFLAGS = $(NSC_CHECK_CFLAGS)
 tests_check_config_LDADD = $(NSC_CHECK_LDADD)

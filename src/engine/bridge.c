@@ -190,7 +190,7 @@ nsc_rc nsc_bridge_new_with(struct nsc_loop *loop, const struct nsc_config *cfg, 
 		free(b);
 		return rc;
 	}
-	rc = output->open(cfg, log, &b->output_ctx, err);
+	rc = nsc_output_open(output, cfg, log, &b->output_ctx, err);
 	if (rc != NSC_OK) {
 		source->destroy(b->source_ctx);
 		free(b);

@@ -712,7 +712,40 @@ nsc_rc nsc_spooled_wait_empty(struct nsc_spooled *s, int64_t idle_ms)
 	return rc;
 }
 
-/* ---- driver wrappers (NSC_SPOOLED_DRIVER) ----------------------------- */
+/* ---- the engine-facing face over a backend --------------------------- */
+
+nsc_rc nsc_spooled_driver_open(const struct nsc_output_driver *backend, const struct nsc_config *cfg,
+			       struct nsc_log *log, void **ctx, struct nsc_error *err)
+{
+	struct nsc_spooled_options o;
+	nsc_spooled_options_from_config(&o, cfg);
+	return nsc_spooled_open(backend, cfg, log, &o, (struct nsc_spooled **)ctx, err);
+}
+
+/* A face cannot know its backend from open()'s arguments: refuse rather than guess. */
+static nsc_rc face_open_refused(const struct nsc_config *cfg, struct nsc_log *log, void **ctx,
+				struct nsc_error *err)
+{
+	(void)cfg;
+	(void)log;
+	*ctx = NULL;
+	return nsc_error_set(err, NSC_ERR_INTERNAL,
+			     "a spooled output is opened with nsc_output_open(), not its open()");
+}
+
+struct nsc_output_driver nsc_spooled_driver(const struct nsc_output_driver *backend)
+{
+	struct nsc_output_driver d = {
+		.name = backend != NULL ? backend->name : NULL,
+		.spooled_over = backend,
+		.open = face_open_refused,
+		.close = nsc_spooled_driver_close,
+		.last_known = nsc_spooled_driver_last_known,
+		.write = nsc_spooled_driver_write,
+		.flush = nsc_spooled_driver_flush,
+	};
+	return d;
+}
 
 void nsc_spooled_driver_close(void *ctx)
 {

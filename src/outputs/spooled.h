@@ -86,25 +86,15 @@ void nsc_spooled_status(struct nsc_spooled *s, struct nsc_spooled_status *out);
 nsc_rc nsc_spooled_wait_empty(struct nsc_spooled *s, int64_t idle_ms);
 
 /*
- * An engine-facing driver over a backend, using cfg->spool_dir and
- * cfg->spool_max_bytes; outputs register these (e.g. nsc_output_mongo).
+ * The engine-facing face of a remote output, built at run time over any
+ * backend given as a value: named like the backend, with the spool's
+ * operations and `spooled_over` = backend, so nsc_output_open() opens the
+ * backend behind a spool (cfg->spool_dir, cfg->spool_max_bytes). The
+ * output registry builds one per remote output.
  */
-#define NSC_SPOOLED_DRIVER(var, name_str, backend_ptr)                                  \
-	static nsc_rc var##_open(const struct nsc_config *cfg, struct nsc_log *log, void **ctx, \
-				 struct nsc_error *err)                                 \
-	{                                                                               \
-		struct nsc_spooled_options o = { 0 };                                   \
-		nsc_spooled_options_from_config(&o, cfg);                               \
-		return nsc_spooled_open((backend_ptr), cfg, log, &o, (struct nsc_spooled **)ctx, err); \
-	}                                                                               \
-	const struct nsc_output_driver var = {                                          \
-		.name = name_str,                                                       \
-		.open = var##_open,                                                     \
-		.close = nsc_spooled_driver_close,                                      \
-		.last_known = nsc_spooled_driver_last_known,                            \
-		.write = nsc_spooled_driver_write,                                      \
-		.flush = nsc_spooled_driver_flush,                                      \
-	}
+struct nsc_output_driver nsc_spooled_driver(const struct nsc_output_driver *backend);
+nsc_rc nsc_spooled_driver_open(const struct nsc_output_driver *backend, const struct nsc_config *cfg,
+			       struct nsc_log *log, void **ctx, struct nsc_error *err);
 
 void nsc_spooled_options_from_config(struct nsc_spooled_options *o, const struct nsc_config *cfg);
 void nsc_spooled_driver_close(void *ctx);
