@@ -3,6 +3,15 @@
 include src/sources/dexcom.mk
 include src/sources/librelinkup.mk
 
+# Each source's rows of the settings table, kept in its folder.
+NSC_SETTINGS_ROWS_SOURCES = \
+	src/sources/simulator/simulator_settings.c \
+	src/sources/dexcom/dexcom_settings.c \
+	src/sources/librelinkup/librelinkup_settings.c \
+	src/sources/nightscout/nightscout_settings.c \
+	src/sources/glooko/glooko_settings.c \
+	src/sources/carelink/carelink_settings.c
+
 lib_LTLIBRARIES += src/libnsconnect.la
 include_HEADERS += src/nsconnect.h
 
@@ -19,8 +28,8 @@ src_libnsconnect_la_SOURCES = \
 	src/strbuf.c src/strbuf.h \
 	src/fileio.c src/fileio.h \
 	src/config.c src/config_kv.c src/config_url.c src/config_secrets.c src/config_report.c \
-	src/config_internal.h src/nsc_config.h \
-	src/settings.c \
+	src/config_names.c src/config_internal.h src/nsc_config.h \
+	src/settings.c src/settings_rows.c src/settings_rows.h src/setting_row.h \
 	src/source.h src/output.h \
 	src/engine/timers.c src/engine/timers.h \
 	src/engine/loop.c src/engine/loop.h \
@@ -29,7 +38,8 @@ src_libnsconnect_la_SOURCES = \
 	src/engine/frame.c src/engine/frame.h \
 	src/engine/schedule.c src/engine/schedule.h \
 	src/engine/bridge.c src/engine/bridge.h \
-	src/sources/registry.c \
+	src/sources/registry.c src/sources/registry.h src/sources/source_rows.h \
+	$(NSC_SETTINGS_ROWS_SOURCES) \
 	src/sources/simulator.c src/sources/simulator.h \
 	src/sources/simulator_model.c src/sources/simulator_model.h \
 	src/sources/simulator_docs.c src/sources/simulator_docs.h \
