@@ -24,7 +24,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "config_internal.h"
+#include "cfg_internal.h"
 #include "nsc_config.h"
 #include "secret.h"
 #include "sources/registry.h"

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <strings.h>
 
-#include "config_internal.h"
+#include "cfg_internal.h"
 #include "nsc_config.h"
 #include "sources/registry.h"
 

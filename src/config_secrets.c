@@ -16,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "config_internal.h"
+#include "cfg_internal.h"
 #include "log.h"
 #include "nsc_config.h"
 #include "secret.h"

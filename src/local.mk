@@ -28,7 +28,7 @@ src_libnsconnect_la_SOURCES = \
 	src/strbuf.c src/strbuf.h \
 	src/fileio.c src/fileio.h \
 	src/config.c src/config_kv.c src/config_url.c src/config_secrets.c src/config_report.c \
-	src/config_names.c src/config_internal.h src/nsc_config.h \
+	src/config_names.c src/cfg_internal.h src/nsc_config.h \
 	src/settings.c src/settings_rows.c src/settings_rows.h src/setting_row.h \
 	src/source.h src/output.h \
 	src/engine/timers.c src/engine/timers.h \

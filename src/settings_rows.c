@@ -62,7 +62,7 @@ const struct nsc_setting nsc_output_settings[] = {
 	NSC_ROW("MONGODB_URI", "mongodb-uri", SECRET, MONGO_OUTPUT, NSC_AT_STR(mongodb_uri),
 		.check = NSC_CHECK_OWN,
 		.help = "Nightscout's MongoDB, a connection string "
-			"mongodb://[user:password@]host[:port]/db or mongodb+srv://..."),
+			"mongodb://[user:password@]host[:port]/db or mongodb+srv://host/db"),
 	NSC_ROW("MONGO_CONNECTION", "mongo-connection", SECRET, MONGO_OUTPUT,
 		.check = NSC_CHECK_OWN,
 		.help = "Older name for MONGODB_URI, same form, used when MONGODB_URI is unset"),

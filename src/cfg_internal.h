@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
+ * (Not named config_internal.h, so that it is not taken for config.c's
+ * own header: every config file includes it, config.c uses the others.)
  * Private to the configuration files: config.c (load and validation,
  * driven by the rows of the settings table, nsc_config.h), config_names.c
  * (output and log-level names), config_kv.c (lookups), config_url.c
@@ -16,8 +18,8 @@
  * thread. A reader borrows its lookup, ctx, err and report for the length
  * of one nsc_config_load() call and owns nothing.
  */
-#ifndef NSC_SRC_CONFIG_INTERNAL_H
-#define NSC_SRC_CONFIG_INTERNAL_H
+#ifndef NSC_SRC_CFG_INTERNAL_H
+#define NSC_SRC_CFG_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
