@@ -27,4 +27,19 @@
 	.check = NSC_CHECK_RANGE, .min = (min_), .max = (max_), .unit = (unit_),          \
 	.scale = (scale_)
 
+/* The shapes a source's rows mostly have. */
+#define NSC_ROW_ACCOUNT(name_, flag_, field_, help_) \
+	NSC_ROW(name_, flag_, STRING, SOURCE, NSC_AT_STR(field_), .required = true, .help = (help_))
+#define NSC_ROW_PASSWORD(name_, flag_, field_, help_) \
+	NSC_ROW(name_, flag_, SECRET, SOURCE, NSC_AT_STR(field_), .required = true, .help = (help_))
+#define NSC_ROW_CHOICE(name_, flag_, field_, choices_, def_, help_)                      \
+	NSC_ROW(name_, flag_, ENUM, SOURCE, NSC_AT_STR(field_), .check = NSC_CHECK_ENUM, \
+		.choices = (choices_), .default_text = (def_), .help = (help_))
+#define NSC_ROW_SERVER(name_, flag_, field_, help_)                                     \
+	NSC_ROW(name_, flag_, URL, SOURCE, NSC_AT_STR(field_), .check = NSC_CHECK_SERVER, \
+		.help = (help_))
+#define NSC_ROW_TEXT(name_, flag_, field_, check_, def_, help_)                         \
+	NSC_ROW(name_, flag_, STRING, SOURCE, NSC_AT_STR(field_), .check = NSC_CHECK_##check_, \
+		.default_text = (def_), .help = (help_))
+
 #endif

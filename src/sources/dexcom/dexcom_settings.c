@@ -8,19 +8,15 @@
 static const char *const regions[] = { "us", "ous", "jp", NULL };
 
 const struct nsc_setting nsc_dexcom_settings[] = {
-	NSC_ROW("CONNECT_SHARE_ACCOUNT_NAME", "share-account-name", STRING, SOURCE,
-		NSC_AT_STR(share_account_name), .required = true,
-		.help = "Dexcom account user name or e-mail of the sharing account"),
-	NSC_ROW("CONNECT_SHARE_PASSWORD", "share-password", SECRET, SOURCE,
-		NSC_AT_STR(share_password), .required = true,
-		.help = "Dexcom account password, kept exactly as given"),
-	NSC_ROW("CONNECT_SHARE_REGION", "share-region", ENUM, SOURCE, NSC_AT_STR(share_region),
-		.check = NSC_CHECK_ENUM, .choices = regions, .default_text = "us",
-		.help = "Dexcom Share region: us, ous (outside the US) or jp (Japan)"),
-	NSC_ROW("CONNECT_SHARE_SERVER", "share-server", URL, SOURCE, NSC_AT_STR(share_server),
-		.check = NSC_CHECK_SERVER,
-		.help = "Dexcom Share server instead of the region's; default from "
-			"CONNECT_SHARE_REGION"),
+	NSC_ROW_ACCOUNT("CONNECT_SHARE_ACCOUNT_NAME", "share-account-name", share_account_name,
+			"Dexcom account user name or e-mail of the sharing account"),
+	NSC_ROW_PASSWORD("CONNECT_SHARE_PASSWORD", "share-password", share_password,
+			 "Dexcom account password, kept exactly as given"),
+	NSC_ROW_CHOICE("CONNECT_SHARE_REGION", "share-region", share_region, regions, "us",
+		       "Dexcom Share region: us, ous (outside the US) or jp (Japan)"),
+	NSC_ROW_SERVER("CONNECT_SHARE_SERVER", "share-server", share_server,
+		       "Dexcom Share server instead of the region's; default from "
+		       "CONNECT_SHARE_REGION"),
 };
 
 const size_t nsc_dexcom_settings_count =

@@ -8,23 +8,21 @@
 static const char *const envs[] = { "default", "eu", "development", "production", NULL };
 
 const struct nsc_setting nsc_glooko_settings[] = {
-	NSC_ROW("CONNECT_GLOOKO_EMAIL", "glooko-email", STRING, SOURCE, NSC_AT_STR(glooko_email),
-		.required = true, .help = "Glooko account e-mail"),
-	NSC_ROW("CONNECT_GLOOKO_PASSWORD", "glooko-password", SECRET, SOURCE,
-		NSC_AT_STR(glooko_password), .required = true,
-		.help = "Glooko account password, kept exactly as given"),
-	NSC_ROW("CONNECT_GLOOKO_ENV", "glooko-env", ENUM, SOURCE, NSC_AT_STR(glooko_env),
-		.check = NSC_CHECK_ENUM, .choices = envs, .default_text = "default",
-		.help = "Glooko service (default is the US one)"),
-	NSC_ROW("CONNECT_GLOOKO_SERVER", "glooko-server", URL, SOURCE, NSC_AT_STR(glooko_server),
-		.check = NSC_CHECK_SERVER,
-		.help = "Glooko API server instead of CONNECT_GLOOKO_ENV's; default from "
-			"CONNECT_GLOOKO_ENV"),
-	NSC_ROW("CONNECT_GLOOKO_TIMEZONE", "glooko-timezone", STRING, SOURCE,
-		NSC_AT_STR(glooko_timezone), .check = NSC_CHECK_TIMEZONE,
-		.help = "Time zone of the Glooko device clock, an IANA zone name like "
-			"Europe/Berlin; default none (UTC unless CONNECT_GLOOKO_TIMEZONE_OFFSET "
-			"is set)"),
+	NSC_ROW_ACCOUNT("CONNECT_GLOOKO_EMAIL", "glooko-email", glooko_email,
+			"Glooko account e-mail"),
+	NSC_ROW_PASSWORD("CONNECT_GLOOKO_PASSWORD", "glooko-password", glooko_password,
+			 "Glooko account password, kept exactly as given"),
+	NSC_ROW_CHOICE("CONNECT_GLOOKO_ENV", "glooko-env", glooko_env, envs, "default",
+		       "Glooko service (default is the US one)"),
+	NSC_ROW_SERVER("CONNECT_GLOOKO_SERVER", "glooko-server", glooko_server,
+		       "Glooko API server instead of CONNECT_GLOOKO_ENV's; default from "
+		       "CONNECT_GLOOKO_ENV"),
+	NSC_ROW_TEXT("CONNECT_GLOOKO_TIMEZONE", "glooko-timezone", glooko_timezone, TIMEZONE,
+		     NULL,
+		     "Time zone of the Glooko device clock, an IANA zone name like "
+		     "Europe/Berlin; default none (UTC unless CONNECT_GLOOKO_TIMEZONE_OFFSET is "
+		     "set)"),
+	/* a decimal number of hours and a has_ flag: config.c reads it */
 	NSC_ROW("CONNECT_GLOOKO_TIMEZONE_OFFSET", "glooko-timezone-offset", NUMBER, SOURCE,
 		.check = NSC_CHECK_OWN,
 		.help = "Fixed offset of the Glooko device clock from UTC in hours, a number "
