@@ -43,21 +43,26 @@ enum nsc_output_kind {
 	NSC_OUTPUT_FILESYSTEM,
 };
 
-/* Owned strings are NULL when unset (after defaults are applied). */
+/*
+ * What nsc_config_load() read. Each field is filled by its row of the
+ * settings table (its range, default and check are there, not here).
+ * Owned strings are NULL when unset (after defaults are applied). The
+ * vendor fields below still live here; their rows live with the vendor.
+ */
 struct nsc_config {
 	const struct nsc_source_entry *source; /* CONNECT_SOURCE; NULL until loaded */
 	enum nsc_output_kind output;  /* CONNECT_OUTPUT */
 	enum nsc_log_level log_level; /* CONNECT_LOG_LEVEL, default info */
-	int64_t lookback_ms;          /* CONNECT_LOOKBACK_HOURS, default 48 h, 1..2160 h */
-	char *output_dir;             /* CONNECT_OUTPUT_DIR, default "./nightscout-data" */
-	char *spool_dir;              /* CONNECT_SPOOL_DIR, default "./nsconnect-spool" (remote outputs) */
-	uint64_t spool_max_bytes;     /* CONNECT_SPOOL_MAX_MB (1..65536), default 256 MiB */
-	int64_t poll_interval_ms;     /* CONNECT_POLL_INTERVAL seconds (1..3600); 0 = the source's cadence */
-	int64_t http_timeout_ms;      /* CONNECT_HTTP_TIMEOUT seconds (1..300), default 30 s; vendor requests */
+	int64_t lookback_ms;          /* CONNECT_LOOKBACK_HOURS, in ms */
+	char *output_dir;             /* CONNECT_OUTPUT_DIR */
+	char *spool_dir;              /* CONNECT_SPOOL_DIR (remote outputs) */
+	uint64_t spool_max_bytes;     /* CONNECT_SPOOL_MAX_MB, in bytes */
+	int64_t poll_interval_ms;     /* CONNECT_POLL_INTERVAL, in ms; 0 = the source's cadence */
+	int64_t http_timeout_ms;      /* CONNECT_HTTP_TIMEOUT, in ms; vendor requests */
 
 	/* simulator */
-	uint64_t simulator_seed;      /* CONNECT_SIMULATOR_SEED, default 1 */
-	int64_t simulator_interval_ms; /* CONNECT_SIMULATOR_INTERVAL seconds (1..3600), default 300 */
+	uint64_t simulator_seed;      /* CONNECT_SIMULATOR_SEED */
+	int64_t simulator_interval_ms; /* CONNECT_SIMULATOR_INTERVAL, in ms */
 	char *simulator_username;     /* CONNECT_SIMULATOR_USERNAME (optional login) */
 	char *simulator_password;     /* CONNECT_SIMULATOR_PASSWORD (secret) */
 
@@ -101,7 +106,7 @@ struct nsc_config {
 	char *nightscout_endpoint;    /* CONNECT_NIGHTSCOUT_ENDPOINT, normalised base URL */
 	char *api_secret;             /* CONNECT_API_SECRET (secret) */
 	char *nightscout_token;       /* CONNECT_NIGHTSCOUT_TOKEN, access token (secret) */
-	unsigned rest_concurrency;    /* CONNECT_REST_CONCURRENCY (1..16), default 4; rest3 requests at once */
+	unsigned rest_concurrency;    /* CONNECT_REST_CONCURRENCY: rest3 requests at once */
 
 	/* MongoDB output (Nightscout's own names) */
 	char *mongodb_uri;            /* MONGODB_URI, else MONGO_CONNECTION, else CUSTOMCONNSTR_mongo (secret) */

@@ -9,8 +9,10 @@
  * drivers only through it.
  *
  * Adding a vendor: its folder under src/sources/ with its driver and its
- * <vendor>_settings.c rows, one NSC_SOURCE_ROWS() line in
- * sources/source_rows.h and one line in registry.c.
+ * <vendor>_settings.c rows (listed in src/local.mk), one NSC_SOURCE_ROWS()
+ * line in sources/source_rows.h, one line in registry.c, its README
+ * section. No edit of config.c, nsc_config.h's enums, settings.c or the
+ * CLI; only the struct nsc_config fields its rows fill, for now.
  *
  * Ownership & concurrency: everything here is constant and shared.
  */
