@@ -24,6 +24,7 @@
 #include <curl/curl.h>
 
 #include "engine/bridge.h"
+#include "sources/registry.h"
 #include "engine/loop.h"
 #include "log.h"
 #include "nsc_config.h"
@@ -324,7 +325,7 @@ static nsc_rc load_settings(nsc_embed *e, struct nsc_config *cfg, struct nsc_log
 	if (!*src)
 		return nsc_error_set(err, NSC_ERR_UNSUPPORTED,
 				     "CONNECT_SOURCE=%s is not available in this version of nsconnect yet",
-				     nsc_source_kind_name(cfg->source));
+				     nsc_source_name(cfg->source));
 	if (!*out)
 		return nsc_error_set(err, NSC_ERR_UNSUPPORTED,
 				     "CONNECT_OUTPUT=%s is not available in this build of nsconnect",
@@ -403,7 +404,7 @@ nsc_rc nsc_embed_start(nsc_embed *e, struct nsc_error *err)
 	}
 	e->run = run;
 	nsc_info(run->log, COMP, "event=started version=%s source=%s output=%s%s", nsc_version(),
-		 nsc_source_kind_name(run->cfg.source), nsc_output_kind_name(run->cfg.output),
+		 nsc_source_name(run->cfg.source), nsc_output_kind_name(run->cfg.output),
 		 e->direct ? " spool=off" : "");
 	return NSC_OK;
 }

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Configuration loading: reads every setting of the table (settings.c)
- * through a lookup (config_kv.c), validates each value, checks what the
- * chosen source needs and resolves the output. A problem does not stop the
- * reading: each refusal, a message that names the variable and the
+ * Configuration loading: reads every row of the settings table
+ * (nsc_setting_at(), settings.c) through a lookup (config_kv.c): a row
+ * says where struct nsc_config keeps the value, its default and how it is
+ * checked, so the loader has one reader per kind of check, not one per
+ * setting. Only CONNECT_SOURCE (the driver registry), CONNECT_OUTPUT,
+ * CONNECT_LOG_LEVEL, the glooko offset and the MongoDB URI family have
+ * code of their own. Then what the chosen source requires (its rows
+ * marked required) and the output are checked. A problem does not stop
+ * the reading: each refusal, a message that names the variable and the
  * expected form, is filed in a report (config_report.c) and all of them
- * are returned together. The string fields are described once here
- * (nsc_cfg_fields()) for loading, freeing, and for config_secrets.c's
- * registration and logging. URLs are parsed by config_url.c, NAME_FILE
+ * are returned together. URLs are parsed by config_url.c, NAME_FILE
  * secrets read by config_secrets.c.
  */
 #include "config.h"
@@ -21,188 +24,83 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "config_internal.h"
+#include "cfg_internal.h"
 #include "nsc_config.h"
 #include "secret.h"
+#include "sources/registry.h"
 
 #define ZONEINFO_DIR "/usr/share/zoneinfo"
-#define LOOKBACK_HOURS_MAX 2160
-#define SPOOL_MAX_MB_DEFAULT 256
-#define SPOOL_MAX_MB_MAX 65536
-#define SIMULATOR_INTERVAL_DEFAULT_S 300
-#define SIMULATOR_INTERVAL_MAX_S 3600
-#define POLL_INTERVAL_MAX_S 3600
-#define HTTP_TIMEOUT_DEFAULT_S 30
-#define HTTP_TIMEOUT_MAX_S 300
-#define REST_CONCURRENCY_DEFAULT 4
-#define REST_CONCURRENCY_MAX 16
-
 #define MONGO_FORM \
 	"a connection string mongodb://[user:password@]host[:port]/database or mongodb+srv://..."
-
-/* ---- kind names --------------------------------------------------------- */
-
-static const char *const source_names[] = {
-	[NSC_SOURCE_NONE] = "none",
-	[NSC_SOURCE_SIMULATOR] = "simulator",
-	[NSC_SOURCE_DEXCOMSHARE] = "dexcomshare",
-	[NSC_SOURCE_LINKUP] = "linkup",
-	[NSC_SOURCE_NIGHTSCOUT] = "nightscout",
-	[NSC_SOURCE_GLOOKO] = "glooko",
-	[NSC_SOURCE_CARELINK] = "minimedcarelink",
-};
-
-static const char *const output_names[] = {
-	[NSC_OUTPUT_AUTO] = "auto",
-	[NSC_OUTPUT_MONGO] = "mongo",
-	[NSC_OUTPUT_REST] = "rest",
-	[NSC_OUTPUT_REST3] = "rest3",
-	[NSC_OUTPUT_FILESYSTEM] = "filesystem",
-};
-
-static const char *const log_level_names[] = {
-	[NSC_LOG_ERROR] = "error", [NSC_LOG_WARN] = "warn",   [NSC_LOG_INFO] = "info",
-	[NSC_LOG_DEBUG] = "debug", [NSC_LOG_TRACE] = "trace",
-};
-
-const char *nsc_source_kind_name(enum nsc_source_kind k)
-{
-	if ((unsigned)k >= NSC_CFG_COUNT(source_names))
-		return "unknown";
-	return source_names[k];
-}
-
-const char *nsc_output_kind_name(enum nsc_output_kind k)
-{
-	if ((unsigned)k >= NSC_CFG_COUNT(output_names))
-		return "unknown";
-	return output_names[k];
-}
-
-const char *nsc_cfg_log_level_name(enum nsc_log_level level)
-{
-	if ((unsigned)level >= NSC_CFG_COUNT(log_level_names))
-		return NULL;
-	return log_level_names[level];
-}
-
-/* ---- the string fields -------------------------------------------------- */
-
-static const char *const share_regions[] = { "us", "ous", "jp", NULL };
-static const char *const linkup_regions[] = { "US", "EU", "EU2", "DE", "FR", "JP", "AP",
-					      "AU", "AE", "CA", "LA", "RU", "CN", NULL };
-static const char *const glooko_envs[] = { "default", "eu", "development", "production", NULL };
-static const char *const carelink_regions[] = { "us", "eu", NULL };
-
-#define F(field_) offsetof(struct nsc_config, field_)
-
-/* A plain setting checked by `check_`, and a secret (NAME or NAME_FILE, never checked). */
-#define PLAIN(name_, field_, check_, choices_, def_)                           \
-	{                                                                      \
-		.name = (name_), .offset = F(field_), .secret = false,         \
-		.check = NSC_CFG_CHECK_##check_, .choices = (choices_),        \
-		.def = (def_),                                                 \
-	}
-#define SECRET(name_, field_)                                                  \
-	{                                                                      \
-		.name = (name_), .offset = F(field_), .secret = true,          \
-		.check = NSC_CFG_CHECK_NONE, .choices = NULL, .def = NULL,     \
-	}
-
-/*
- * Every string setting: config.c loads, checks and frees them through this
- * table; config_secrets.c registers and logs them (nsc_cfg_fields()).
- */
-static const struct nsc_cfg_field fields[] = {
-	PLAIN("CONNECT_OUTPUT_DIR", output_dir, NONE, NULL, "./nightscout-data"),
-	PLAIN("CONNECT_SPOOL_DIR", spool_dir, NONE, NULL, "./nsconnect-spool"),
-
-	PLAIN("CONNECT_SIMULATOR_USERNAME", simulator_username, NONE, NULL, NULL),
-	SECRET("CONNECT_SIMULATOR_PASSWORD", simulator_password),
-
-	PLAIN("CONNECT_SHARE_ACCOUNT_NAME", share_account_name, NONE, NULL, NULL),
-	SECRET("CONNECT_SHARE_PASSWORD", share_password),
-	PLAIN("CONNECT_SHARE_REGION", share_region, ENUM, share_regions, "us"),
-	PLAIN("CONNECT_SHARE_SERVER", share_server, SERVER, NULL, NULL),
-
-	PLAIN("CONNECT_LINK_UP_USERNAME", linkup_username, NONE, NULL, NULL),
-	SECRET("CONNECT_LINK_UP_PASSWORD", linkup_password),
-	PLAIN("CONNECT_LINK_UP_REGION", linkup_region, ENUM, linkup_regions, "EU"),
-	PLAIN("CONNECT_LINK_UP_SERVER", linkup_server, SERVER, NULL, NULL),
-	PLAIN("CONNECT_LINK_UP_PATIENT_ID", linkup_patient_id, NONE, NULL, NULL),
-	PLAIN("CONNECT_LINK_UP_VERSION", linkup_version, VERSION, NULL, "4.16.0"),
-	PLAIN("CONNECT_LINK_UP_PRODUCT", linkup_product, NONE, NULL, "llu.android"),
-
-	PLAIN("CONNECT_SOURCE_ENDPOINT", source_endpoint, ENDPOINT, NULL, NULL),
-	SECRET("CONNECT_SOURCE_API_SECRET", source_api_secret),
-
-	PLAIN("CONNECT_GLOOKO_EMAIL", glooko_email, NONE, NULL, NULL),
-	SECRET("CONNECT_GLOOKO_PASSWORD", glooko_password),
-	PLAIN("CONNECT_GLOOKO_ENV", glooko_env, ENUM, glooko_envs, "default"),
-	PLAIN("CONNECT_GLOOKO_SERVER", glooko_server, SERVER, NULL, NULL),
-	PLAIN("CONNECT_GLOOKO_TIMEZONE", glooko_timezone, TIMEZONE, NULL, NULL),
-
-	PLAIN("CONNECT_CARELINK_USERNAME", carelink_username, NONE, NULL, NULL),
-	SECRET("CONNECT_CARELINK_PASSWORD", carelink_password),
-	PLAIN("CONNECT_CARELINK_REGION", carelink_region, ENUM, carelink_regions, "eu"),
-	PLAIN("CONNECT_CARELINK_SERVER", carelink_server, SERVER, NULL, NULL),
-	PLAIN("CONNECT_COUNTRY_CODE", carelink_country_code, COUNTRY, NULL, NULL),
-	PLAIN("CONNECT_CARELINK_PATIENT_USERNAME", carelink_patient_username, NONE, NULL, NULL),
-
-	PLAIN("CONNECT_NIGHTSCOUT_ENDPOINT", nightscout_endpoint, SERVER, NULL, NULL),
-	SECRET("CONNECT_API_SECRET", api_secret),
-	SECRET("CONNECT_NIGHTSCOUT_TOKEN", nightscout_token),
-
-	PLAIN("MONGO_COLLECTION", mongo_collection, COLLECTION, NULL, "entries"),
-	PLAIN("MONGO_TREATMENTS_COLLECTION", mongo_treatments_collection, COLLECTION, NULL,
-	      "treatments"),
-	PLAIN("MONGO_DEVICESTATUS_COLLECTION", mongo_devicestatus_collection, COLLECTION, NULL,
-	      "devicestatus"),
-	PLAIN("MONGO_PROFILE_COLLECTION", mongo_profile_collection, COLLECTION, NULL, "profile"),
-};
-
-#undef PLAIN
-#undef SECRET
-
-const struct nsc_cfg_field *nsc_cfg_fields(size_t *count)
-{
-	*count = NSC_CFG_COUNT(fields);
-	return fields;
-}
 
 /* MONGODB_URI, else MONGO_CONNECTION, else CUSTOMCONNSTR_mongo (Nightscout's order). */
 static const char *const mongo_uri_names[] = { "MONGODB_URI", "MONGO_CONNECTION",
 					       "CUSTOMCONNSTR_mongo" };
 
-static char **field_slot(struct nsc_config *cfg, const struct nsc_cfg_field *f)
+/* Row i of the table that keeps a field, in table order; NULL past the end. */
+static const struct nsc_setting *stored_row(size_t *i)
 {
-	return (char **)(void *)((char *)cfg + f->offset);
+	const struct nsc_setting *s;
+
+	while ((s = nsc_setting_at(*i)) != NULL && s->store == NSC_STORE_NONE)
+		(*i)++;
+	if (s)
+		(*i)++;
+	return s;
+}
+
+/* Stores v (already range-checked, times the row's scale) in the row's field. */
+static void store_int(struct nsc_config *cfg, const struct nsc_setting *s, long long v)
+{
+	void *at = (char *)cfg + s->offset;
+
+	switch (s->store) {
+	case NSC_STORE_INT64:
+		*(int64_t *)at = (int64_t)v * s->scale;
+		break;
+	case NSC_STORE_UINT64:
+		*(uint64_t *)at = (uint64_t)v * (uint64_t)s->scale;
+		break;
+	case NSC_STORE_UNSIGNED:
+		*(unsigned *)at = (unsigned)(v * s->scale);
+		break;
+	case NSC_STORE_NONE:
+	case NSC_STORE_STRING:
+		break;
+	}
 }
 
 /* ---- init / free -------------------------------------------------------- */
 
 void nsc_config_init(struct nsc_config *cfg)
 {
+	const struct nsc_setting *s;
+
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->source = NSC_SOURCE_NONE;
+	cfg->source = NULL;
 	cfg->output = NSC_OUTPUT_AUTO;
 	cfg->log_level = NSC_LOG_INFO;
-	cfg->lookback_ms = 48 * NSC_CFG_HOUR_MS;
-	cfg->spool_max_bytes = SPOOL_MAX_MB_DEFAULT * NSC_CFG_MIB;
-	cfg->simulator_seed = 1;
-	cfg->simulator_interval_ms = SIMULATOR_INTERVAL_DEFAULT_S * 1000;
-	cfg->http_timeout_ms = HTTP_TIMEOUT_DEFAULT_S * 1000;
-	cfg->rest_concurrency = REST_CONCURRENCY_DEFAULT;
+	/* Every range's default is the row's default text (a table self-check proves it parses). */
+	for (size_t i = 0; (s = stored_row(&i)) != NULL;) {
+		if (s->default_text && s->check == NSC_CHECK_RANGE)
+			store_int(cfg, s, strtoll(s->default_text, NULL, 10));
+		else if (s->default_text && s->check == NSC_CHECK_U64)
+			*(uint64_t *)(void *)((char *)cfg + s->offset) =
+				strtoull(s->default_text, NULL, 10);
+	}
 }
 
 void nsc_config_free(struct nsc_config *cfg)
 {
+	const struct nsc_setting *s;
+
 	if (!cfg)
 		return;
 	/* Passwords, tokens and the MongoDB URI's credentials among them. */
-	for (size_t i = 0; i < NSC_CFG_COUNT(fields); i++)
-		nsc_secret_free(*field_slot(cfg, &fields[i]));
-	nsc_secret_free(cfg->mongodb_uri);
+	for (size_t i = 0; (s = stored_row(&i)) != NULL;) {
+		if (s->store == NSC_STORE_STRING)
+			nsc_secret_free(*nsc_cfg_str_slot(cfg, s));
+	}
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -328,9 +226,9 @@ static nsc_rc check_mongo_uri(const char *name, bool from_file, const char *valu
 
 /* ---- integers and numbers ----------------------------------------------- */
 
-/* A whole number of `unit` in [1, max]: digits only, no sign, blank or fraction. */
-static nsc_rc parse_count(const char *name, const char *value, long long max, const char *unit,
-			  long long *out, struct nsc_error *err)
+/* A whole number of `unit` in [min, max]: digits only, no sign, blank or fraction. */
+static nsc_rc parse_count(const struct nsc_setting *s, const char *value, long long *out,
+			  struct nsc_error *err)
 {
 	const char *p = value[0] == '-' ? value + 1 : value;
 	char *end;
@@ -340,25 +238,14 @@ static nsc_rc parse_count(const char *name, const char *value, long long max, co
 		goto bad;
 	errno = 0;
 	v = strtoll(value, &end, 10);
-	if (*end != '\0' || errno == ERANGE || v < 1 || v > max)
+	if (*end != '\0' || errno == ERANGE || v < s->min || v > s->max)
 		goto bad;
 	*out = v;
 	return NSC_OK;
 bad:
 	return nsc_error_set(err, NSC_ERR_CONFIG,
-			     "%s=\"%s\" is not valid; expected a whole number of %s from 1 to %lld",
-			     name, value, unit, max);
-}
-
-/* A whole-number setting in 1..max; *out is 0 when it is unset or refused. */
-static nsc_rc load_count(const struct nsc_cfg_reader *r, const char *name, long long max,
-			 const char *unit, long long *out)
-{
-	const char *value = nsc_cfg_get(r, name);
-	*out = 0;
-	if (!value)
-		return NSC_OK;
-	return nsc_cfg_note(r, name, parse_count(name, value, max, unit, out, r->err));
+			     "%s=\"%s\" is not valid; expected a whole number of %s from %lld to %lld",
+			     s->name, value, s->unit, s->min, s->max);
 }
 
 static nsc_rc parse_u64(const char *name, const char *value, uint64_t *out,
@@ -413,44 +300,67 @@ static nsc_rc parse_offset_hours(const char *name, const char *value, double *ou
 
 /* ---- load --------------------------------------------------------------- */
 
-static nsc_rc load_field(const struct nsc_cfg_reader *r, const struct nsc_cfg_field *f,
-			 struct nsc_config *cfg)
+/* A row's number (NSC_CHECK_RANGE or NSC_CHECK_U64); unset or refused keeps the default. */
+static nsc_rc load_number(const struct nsc_cfg_reader *r, const struct nsc_setting *s,
+			  struct nsc_config *cfg)
 {
-	char **slot = field_slot(cfg, f);
+	const char *value = nsc_cfg_get(r, s->name);
+	long long v = 0;
+	nsc_rc rc;
+
+	if (!value)
+		return NSC_OK;
+	if (s->check == NSC_CHECK_U64)
+		return parse_u64(s->name, value, (uint64_t *)(void *)((char *)cfg + s->offset),
+				 r->err);
+	rc = parse_count(s, value, &v, r->err);
+	if (rc == NSC_OK)
+		store_int(cfg, s, v);
+	return rc;
+}
+
+/* A row's string: a secret (NAME or NAME_FILE, never checked) or a checked value. */
+static nsc_rc load_string(const struct nsc_cfg_reader *r, const struct nsc_setting *f,
+			  struct nsc_config *cfg)
+{
+	char **slot = nsc_cfg_str_slot(cfg, f);
 	const char *value;
 	nsc_rc rc;
 
-	if (f->secret)
+	if (f->kind == NSC_SETTING_SECRET)
 		return nsc_cfg_read_secret(r, f->name, slot, NULL);
 	value = nsc_cfg_get(r, f->name);
 	if (!value) {
-		if (f->def) {
-			*slot = nsc_cfg_dup_str(f->def);
+		if (f->default_text) {
+			*slot = nsc_cfg_dup_str(f->default_text);
 			if (!*slot)
 				return nsc_cfg_nomem(r->err);
 		}
 		return NSC_OK;
 	}
 	switch (f->check) {
-	case NSC_CFG_CHECK_ENUM:
+	case NSC_CHECK_ENUM:
 		return check_enum(f->name, value, f->choices, slot, r->err);
-	case NSC_CFG_CHECK_SERVER:
+	case NSC_CHECK_SERVER:
 		return nsc_cfg_parse_http_url(f->name, value, false, false, true, slot, r->err);
-	case NSC_CFG_CHECK_ENDPOINT:
+	case NSC_CHECK_ENDPOINT:
 		/* May carry ?token=: keep the value out of the message. */
 		return nsc_cfg_parse_http_url(f->name, value, true, true, false, slot, r->err);
-	case NSC_CFG_CHECK_COUNTRY:
+	case NSC_CHECK_COUNTRY:
 		return check_country(f->name, value, slot, r->err);
-	case NSC_CFG_CHECK_VERSION:
+	case NSC_CHECK_VERSION:
 		rc = check_version(f->name, value, r->err);
 		break;
-	case NSC_CFG_CHECK_TIMEZONE:
+	case NSC_CHECK_TIMEZONE:
 		rc = check_timezone(f->name, value, r->err);
 		break;
-	case NSC_CFG_CHECK_COLLECTION:
+	case NSC_CHECK_COLLECTION:
 		rc = check_collection(f->name, value, r->err);
 		break;
-	case NSC_CFG_CHECK_NONE:
+	case NSC_CHECK_NONE:
+	case NSC_CHECK_OWN:
+	case NSC_CHECK_RANGE:
+	case NSC_CHECK_U64:
 	default:
 		rc = NSC_OK;
 		break;
@@ -461,33 +371,37 @@ static nsc_rc load_field(const struct nsc_cfg_reader *r, const struct nsc_cfg_fi
 	return *slot ? NSC_OK : nsc_cfg_nomem(r->err);
 }
 
-/* The index in names[first, count) that `value` spells (any case), or -1. */
-static int name_index(const char *value, const char *const *names, size_t first, size_t count)
+/* Every row the table reads by itself: first the numbers, then the strings. */
+static nsc_rc load_rows(const struct nsc_cfg_reader *r, struct nsc_config *cfg)
 {
-	for (size_t i = first; i < count; i++) {
-		if (strcasecmp(value, names[i]) == 0)
-			return (int)i;
+	const struct nsc_setting *s;
+	nsc_rc rc = NSC_OK;
+
+	for (size_t i = 0; rc == NSC_OK && (s = stored_row(&i)) != NULL;) {
+		if (s->check == NSC_CHECK_RANGE || s->check == NSC_CHECK_U64)
+			rc = nsc_cfg_note(r, s->name, load_number(r, s, cfg));
 	}
-	return -1;
+	for (size_t i = 0; rc == NSC_OK && (s = stored_row(&i)) != NULL;) {
+		if (s->store == NSC_STORE_STRING && s->check != NSC_CHECK_OWN)
+			rc = nsc_cfg_note(r, s->name, load_string(r, s, cfg));
+	}
+	return rc;
 }
 
 static nsc_rc load_source(const struct nsc_cfg_reader *r, struct nsc_config *cfg)
 {
 	const char *value = nsc_cfg_get(r, "CONNECT_SOURCE");
+	char names[256];
 
+	nsc_source_names(names, sizeof(names));
 	if (!value)
 		return nsc_error_set(r->err, NSC_ERR_CONFIG,
-				     "CONNECT_SOURCE is not set; expected one of simulator, "
-				     "dexcomshare, linkup, nightscout, glooko, minimedcarelink");
-	int i = name_index(value, source_names, NSC_SOURCE_SIMULATOR, NSC_CFG_COUNT(source_names));
-	if (i >= 0) {
-		cfg->source = (enum nsc_source_kind)i;
+				     "CONNECT_SOURCE is not set; expected one of %s", names);
+	cfg->source = nsc_source_by_name(value);
+	if (cfg->source)
 		return NSC_OK;
-	}
 	return nsc_error_set(r->err, NSC_ERR_CONFIG,
-			     "CONNECT_SOURCE=\"%s\" is not valid; expected one of simulator, "
-			     "dexcomshare, linkup, nightscout, glooko, minimedcarelink",
-			     value);
+			     "CONNECT_SOURCE=\"%s\" is not valid; expected one of %s", value, names);
 }
 
 static nsc_rc load_output(const struct nsc_cfg_reader *r, struct nsc_config *cfg)
@@ -495,13 +409,8 @@ static nsc_rc load_output(const struct nsc_cfg_reader *r, struct nsc_config *cfg
 	const char *value = nsc_cfg_get(r, "CONNECT_OUTPUT");
 
 	cfg->output = NSC_OUTPUT_AUTO;
-	if (!value)
+	if (!value || nsc_cfg_output_parse(value, &cfg->output))
 		return NSC_OK;
-	int i = name_index(value, output_names, 0, NSC_CFG_COUNT(output_names));
-	if (i >= 0) {
-		cfg->output = (enum nsc_output_kind)i;
-		return NSC_OK;
-	}
 	return nsc_error_set(r->err, NSC_ERR_CONFIG,
 			     "CONNECT_OUTPUT=\"%s\" is not valid; expected one of mongo, rest, "
 			     "rest3, filesystem (or auto, the default)",
@@ -512,62 +421,12 @@ static nsc_rc load_log_level(const struct nsc_cfg_reader *r, struct nsc_config *
 {
 	const char *value = nsc_cfg_get(r, "CONNECT_LOG_LEVEL");
 
-	if (!value)
+	if (!value || nsc_cfg_log_level_parse(value, &cfg->log_level))
 		return NSC_OK;
-	int i = name_index(value, log_level_names, 0, NSC_CFG_COUNT(log_level_names));
-	if (i >= 0) {
-		cfg->log_level = (enum nsc_log_level)i;
-		return NSC_OK;
-	}
 	return nsc_error_set(r->err, NSC_ERR_CONFIG,
 			     "CONNECT_LOG_LEVEL=\"%s\" is not valid; expected one of error, warn, "
 			     "info, debug, trace",
 			     value);
-}
-
-/* The numbers and the log level; a refused one keeps its default. */
-static nsc_rc load_scalars(const struct nsc_cfg_reader *r, struct nsc_config *cfg)
-{
-	const char *value;
-	nsc_rc rc;
-
-	rc = nsc_cfg_note(r, "CONNECT_LOG_LEVEL", load_log_level(r, cfg));
-	if (rc != NSC_OK)
-		return rc;
-
-	long long n;
-	if ((rc = load_count(r, "CONNECT_LOOKBACK_HOURS", LOOKBACK_HOURS_MAX, "hours", &n)) != NSC_OK)
-		return rc;
-	if (n)
-		cfg->lookback_ms = (int64_t)n * NSC_CFG_HOUR_MS;
-	if ((rc = load_count(r, "CONNECT_SPOOL_MAX_MB", SPOOL_MAX_MB_MAX, "MiB", &n)) != NSC_OK)
-		return rc;
-	if (n)
-		cfg->spool_max_bytes = (uint64_t)n * NSC_CFG_MIB;
-	if ((rc = load_count(r, "CONNECT_SIMULATOR_INTERVAL", SIMULATOR_INTERVAL_MAX_S, "seconds", &n)) !=
-	    NSC_OK)
-		return rc;
-	if (n)
-		cfg->simulator_interval_ms = (int64_t)n * 1000;
-	if ((rc = load_count(r, "CONNECT_POLL_INTERVAL", POLL_INTERVAL_MAX_S, "seconds", &n)) != NSC_OK)
-		return rc;
-	if (n)
-		cfg->poll_interval_ms = (int64_t)n * 1000;
-	if ((rc = load_count(r, "CONNECT_HTTP_TIMEOUT", HTTP_TIMEOUT_MAX_S, "seconds", &n)) != NSC_OK)
-		return rc;
-	if (n)
-		cfg->http_timeout_ms = (int64_t)n * 1000;
-	if ((rc = load_count(r, "CONNECT_REST_CONCURRENCY", REST_CONCURRENCY_MAX, "requests", &n)) !=
-	    NSC_OK)
-		return rc;
-	if (n)
-		cfg->rest_concurrency = (unsigned)n;
-
-	value = nsc_cfg_get(r, "CONNECT_SIMULATOR_SEED");
-	if (!value)
-		return NSC_OK;
-	return nsc_cfg_note(r, "CONNECT_SIMULATOR_SEED",
-			    parse_u64("CONNECT_SIMULATOR_SEED", value, &cfg->simulator_seed, r->err));
 }
 
 /* The first of the family that is set is the URI, good or bad; the rest are not read. */
@@ -595,33 +454,12 @@ static bool mongo_uri_given(const struct nsc_cfg_reader *r, const struct nsc_con
 	return cfg->mongodb_uri != NULL;
 }
 
-/* The setting at `offset` in cfg was given, usable or not. */
+/* The string setting of row s was given, usable or not. */
 static bool given(const struct nsc_cfg_reader *r, const struct nsc_config *cfg,
-		  const char *name, size_t offset)
+		  const struct nsc_setting *s)
 {
-	const char *v = *(char *const *)(const void *)((const char *)cfg + offset);
-
-	return v || nsc_cfg_has_problem(r, name);
+	return *nsc_cfg_str_cslot(cfg, s) || nsc_cfg_has_problem(r, s->name);
 }
-
-struct requirement {
-	enum nsc_source_kind source;
-	const char *name;
-	size_t offset;
-	bool secret;
-};
-
-static const struct requirement requirements[] = {
-	{ NSC_SOURCE_DEXCOMSHARE, "CONNECT_SHARE_ACCOUNT_NAME", F(share_account_name), false },
-	{ NSC_SOURCE_DEXCOMSHARE, "CONNECT_SHARE_PASSWORD", F(share_password), true },
-	{ NSC_SOURCE_LINKUP, "CONNECT_LINK_UP_USERNAME", F(linkup_username), false },
-	{ NSC_SOURCE_LINKUP, "CONNECT_LINK_UP_PASSWORD", F(linkup_password), true },
-	{ NSC_SOURCE_NIGHTSCOUT, "CONNECT_SOURCE_ENDPOINT", F(source_endpoint), false },
-	{ NSC_SOURCE_GLOOKO, "CONNECT_GLOOKO_EMAIL", F(glooko_email), false },
-	{ NSC_SOURCE_GLOOKO, "CONNECT_GLOOKO_PASSWORD", F(glooko_password), true },
-	{ NSC_SOURCE_CARELINK, "CONNECT_CARELINK_USERNAME", F(carelink_username), false },
-	{ NSC_SOURCE_CARELINK, "CONNECT_CARELINK_PASSWORD", F(carelink_password), true },
-};
 
 static nsc_rc missing(struct nsc_error *err, const char *name, bool secret, const char *when)
 {
@@ -635,33 +473,33 @@ static nsc_rc missing(struct nsc_error *err, const char *name, bool secret, cons
 }
 
 /*
- * Every setting the source needs that was not given. Without a valid
- * CONNECT_SOURCE (cfg->source NONE) nothing is known to be needed.
+ * Every row of the chosen source marked required that was not given, then
+ * every pair (a row's `needs`) half given. Without a valid CONNECT_SOURCE
+ * (cfg->source NULL) no source row is known to be needed.
  */
 static nsc_rc check_required(const struct nsc_cfg_reader *r, const struct nsc_config *cfg)
 {
-	char when[64];
+	const struct nsc_setting *s;
+	char when[96];
 	nsc_rc rc = NSC_OK;
 
-	snprintf(when, sizeof(when), "CONNECT_SOURCE=%s", nsc_source_kind_name(cfg->source));
-	for (size_t i = 0; rc == NSC_OK && i < NSC_CFG_COUNT(requirements); i++) {
-		const struct requirement *q = &requirements[i];
-		if (q->source == cfg->source && !given(r, cfg, q->name, q->offset))
-			rc = nsc_cfg_note(r, q->name, missing(r->err, q->name, q->secret, when));
+	snprintf(when, sizeof(when), "CONNECT_SOURCE=%s", nsc_source_name(cfg->source));
+	for (size_t i = 0; cfg->source && rc == NSC_OK && i < *cfg->source->n_rows; i++) {
+		s = &cfg->source->rows[i];
+		if (s->required && s->store == NSC_STORE_STRING && !given(r, cfg, s))
+			rc = nsc_cfg_note(r, s->name, missing(r->err, s->name,
+							      s->kind == NSC_SETTING_SECRET, when));
 	}
-	if (rc != NSC_OK)
-		return rc;
-	if (cfg->simulator_username &&
-	    !given(r, cfg, "CONNECT_SIMULATOR_PASSWORD", F(simulator_password)))
-		return nsc_cfg_note(r, "CONNECT_SIMULATOR_PASSWORD",
-				    missing(r->err, "CONNECT_SIMULATOR_PASSWORD", true,
-					    "CONNECT_SIMULATOR_USERNAME is set"));
-	if (given(r, cfg, "CONNECT_SIMULATOR_PASSWORD", F(simulator_password)) &&
-	    !cfg->simulator_username)
-		return nsc_cfg_note(r, "CONNECT_SIMULATOR_USERNAME",
-				    missing(r->err, "CONNECT_SIMULATOR_USERNAME", false,
-					    "CONNECT_SIMULATOR_PASSWORD is set"));
-	return NSC_OK;
+	for (size_t i = 0; rc == NSC_OK && (s = stored_row(&i)) != NULL;) {
+		const struct nsc_setting *other = nsc_setting_by_name(s->needs);
+		if (!s->needs || !other || !given(r, cfg, s) || given(r, cfg, other))
+			continue;
+		snprintf(when, sizeof(when), "%s is set", s->name);
+		rc = nsc_cfg_note(r, other->name, missing(r->err, other->name,
+							  other->kind == NSC_SETTING_SECRET, when));
+		break;
+	}
+	return rc;
 }
 
 /*
@@ -673,9 +511,9 @@ static nsc_rc resolve_output(const struct nsc_cfg_reader *r, struct nsc_config *
 {
 	bool chosen = cfg->output == NSC_OUTPUT_AUTO;
 	bool uri = mongo_uri_given(r, cfg);
-	bool endpoint = given(r, cfg, "CONNECT_NIGHTSCOUT_ENDPOINT", F(nightscout_endpoint));
-	bool api_secret = given(r, cfg, "CONNECT_API_SECRET", F(api_secret));
-	bool token = given(r, cfg, "CONNECT_NIGHTSCOUT_TOKEN", F(nightscout_token));
+	bool endpoint = given(r, cfg, nsc_setting_by_name("CONNECT_NIGHTSCOUT_ENDPOINT"));
+	bool api_secret = given(r, cfg, nsc_setting_by_name("CONNECT_API_SECRET"));
+	bool token = given(r, cfg, nsc_setting_by_name("CONNECT_NIGHTSCOUT_TOKEN"));
 	struct nsc_error *err = r->err;
 	const char *why = "";
 	nsc_rc rc = NSC_OK;
@@ -758,9 +596,9 @@ static nsc_rc load_all(const struct nsc_cfg_reader *r, struct nsc_config *cfg)
 	if (rc == NSC_OK)
 		rc = nsc_cfg_note(r, "CONNECT_OUTPUT", load_output(r, cfg));
 	if (rc == NSC_OK)
-		rc = load_scalars(r, cfg);
-	for (size_t i = 0; rc == NSC_OK && i < NSC_CFG_COUNT(fields); i++)
-		rc = nsc_cfg_note(r, fields[i].name, load_field(r, &fields[i], cfg));
+		rc = nsc_cfg_note(r, "CONNECT_LOG_LEVEL", load_log_level(r, cfg));
+	if (rc == NSC_OK)
+		rc = load_rows(r, cfg);
 	if (rc == NSC_OK)
 		rc = load_tz_offset(r, cfg);
 	if (rc == NSC_OK)

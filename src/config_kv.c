@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config_internal.h"
+#include "cfg_internal.h"
 #include "nsc_config.h"
 #include "secret.h"
 

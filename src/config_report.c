@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config_internal.h"
+#include "cfg_internal.h"
 #include "nsc_config.h"
 
 #define ELLIPSIS "\xe2\x80\xa6" /* U+2026, "…" */

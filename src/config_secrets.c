@@ -16,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "config_internal.h"
+#include "cfg_internal.h"
 #include "log.h"
 #include "nsc_config.h"
 #include "secret.h"
@@ -293,42 +293,39 @@ static nsc_rc add_url_secrets(struct nsc_log *log, const char *url)
 }
 
 /* Server and endpoint settings: URLs that may carry credentials. */
-static bool url_field(const struct nsc_cfg_field *f)
+static bool url_row(const struct nsc_setting *s)
 {
-	return f->check == NSC_CFG_CHECK_SERVER || f->check == NSC_CFG_CHECK_ENDPOINT;
+	return s->check == NSC_CHECK_SERVER || s->check == NSC_CHECK_ENDPOINT;
+}
+
+/* Row *i on of the table that keeps a string, in table order; NULL past the end. */
+static const struct nsc_setting *string_row(size_t *i)
+{
+	const struct nsc_setting *s;
+
+	while ((s = nsc_setting_at(*i)) != NULL && s->store != NSC_STORE_STRING)
+		(*i)++;
+	if (s)
+		(*i)++;
+	return s;
 }
 
 nsc_rc nsc_config_register_secrets(const struct nsc_config *cfg, struct nsc_log *log)
 {
-	size_t n;
-	const struct nsc_cfg_field *fields = nsc_cfg_fields(&n);
-	nsc_rc rc;
+	const struct nsc_setting *s;
+	nsc_rc rc = NSC_OK;
 
 	if (!cfg || !log)
 		return NSC_OK;
-	for (size_t i = 0; i < n; i++) {
-		const char *v = *nsc_cfg_field_cslot(cfg, &fields[i]);
-		if (fields[i].secret && v) {
+	for (size_t i = 0; rc == NSC_OK && (s = string_row(&i)) != NULL;) {
+		const char *v = *nsc_cfg_str_cslot(cfg, s);
+		if (v && s->kind == NSC_SETTING_SECRET)
 			rc = nsc_log_add_secret(log, v);
-			if (rc != NSC_OK)
-				return rc;
-		}
+		/* URLs, the MongoDB URI among them, may carry a password or a token. */
+		if (rc == NSC_OK && (url_row(s) || s->offset == offsetof(struct nsc_config, mongodb_uri)))
+			rc = add_url_secrets(log, v);
 	}
-	if (cfg->mongodb_uri) {
-		rc = nsc_log_add_secret(log, cfg->mongodb_uri);
-		if (rc == NSC_OK)
-			rc = add_url_secrets(log, cfg->mongodb_uri);
-		if (rc != NSC_OK)
-			return rc;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (url_field(&fields[i])) {
-			rc = add_url_secrets(log, *nsc_cfg_field_cslot(cfg, &fields[i]));
-			if (rc != NSC_OK)
-				return rc;
-		}
-	}
-	return NSC_OK;
+	return rc;
 }
 
 /* A URL for the log: userinfo password and every query value redacted. */
@@ -413,46 +410,65 @@ static void log_setting(struct nsc_log *log, const char *name, const char *value
 	free(q);
 }
 
+/* A number row's value as the user gives it (the field divided by the row's scale). */
+static void log_number(struct nsc_log *log, const struct nsc_config *cfg,
+		       const struct nsc_setting *s)
+{
+	const void *at = (const char *)cfg + s->offset;
+	uint64_t scale = s->scale > 0 ? (uint64_t)s->scale : 1;
+	char num[64];
+
+	switch (s->store) {
+	case NSC_STORE_INT64:
+		snprintf(num, sizeof(num), "%" PRId64, *(const int64_t *)at / (int64_t)scale);
+		break;
+	case NSC_STORE_UINT64:
+		snprintf(num, sizeof(num), "%" PRIu64, *(const uint64_t *)at / scale);
+		break;
+	case NSC_STORE_UNSIGNED:
+		snprintf(num, sizeof(num), "%u", *(const unsigned *)at / (unsigned)scale);
+		break;
+	case NSC_STORE_NONE:
+	case NSC_STORE_STRING:
+	default:
+		return;
+	}
+	log_setting(log, s->name, num);
+}
+
 void nsc_config_log(const struct nsc_config *cfg, struct nsc_log *log)
 {
-	size_t n;
-	const struct nsc_cfg_field *fields = nsc_cfg_fields(&n);
+	const struct nsc_setting *s;
 	const char *level;
 	char num[64];
 
 	if (!cfg || !log || !nsc_log_enabled(log, NSC_LOG_DEBUG))
 		return;
 	level = nsc_cfg_log_level_name(cfg->log_level);
-	log_setting(log, "CONNECT_SOURCE", nsc_source_kind_name(cfg->source));
+	log_setting(log, "CONNECT_SOURCE", nsc_source_name(cfg->source));
 	log_setting(log, "CONNECT_OUTPUT", nsc_output_kind_name(cfg->output));
 	log_setting(log, "CONNECT_LOG_LEVEL", level ? level : "unknown");
-	snprintf(num, sizeof(num), "%" PRId64, cfg->lookback_ms / NSC_CFG_HOUR_MS);
-	log_setting(log, "CONNECT_LOOKBACK_HOURS", num);
-	snprintf(num, sizeof(num), "%" PRIu64, cfg->spool_max_bytes / NSC_CFG_MIB);
-	log_setting(log, "CONNECT_SPOOL_MAX_MB", num);
-	snprintf(num, sizeof(num), "%" PRIu64, cfg->simulator_seed);
-	log_setting(log, "CONNECT_SIMULATOR_SEED", num);
-	snprintf(num, sizeof(num), "%" PRId64, cfg->simulator_interval_ms / 1000);
-	log_setting(log, "CONNECT_SIMULATOR_INTERVAL", num);
 	if (cfg->has_glooko_tz_offset) {
 		snprintf(num, sizeof(num), "%g", cfg->glooko_tz_offset_hours);
 		log_setting(log, "CONNECT_GLOOKO_TIMEZONE_OFFSET", num);
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct nsc_cfg_field *f = &fields[i];
-		const char *v = *nsc_cfg_field_cslot(cfg, f);
+	for (size_t i = 0; (s = nsc_setting_at(i)) != NULL; i++) {
+		const char *v;
+		if (s->store != NSC_STORE_STRING) {
+			log_number(log, cfg, s);
+			continue;
+		}
+		v = *nsc_cfg_str_cslot(cfg, s);
 		if (!v)
 			continue;
-		if (f->secret) {
-			log_setting(log, f->name, NSC_REDACTED);
-		} else if (url_field(f)) {
+		if (s->kind == NSC_SETTING_SECRET) {
+			log_setting(log, s->name, NSC_REDACTED);
+		} else if (url_row(s)) {
 			char *r = redact_url(v);
-			log_setting(log, f->name, r ? r : NSC_REDACTED);
+			log_setting(log, s->name, r ? r : NSC_REDACTED);
 			free(r);
 		} else {
-			log_setting(log, f->name, v);
+			log_setting(log, s->name, v);
 		}
 	}
-	if (cfg->mongodb_uri)
-		log_setting(log, "MONGODB_URI", NSC_REDACTED);
 }

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "config_internal.h"
+#include "cfg_internal.h"
 #include "nsc_config.h"
 
 #define ENDPOINT_FORM "a full URL like https://host[:port][/path], optionally with ?token=..."
@@ -35,7 +35,7 @@ static bool ipv6_char(char c)
  * and writes "scheme://host[:port][/path][?query]" with the host and
  * scheme lower-cased and trailing slashes of the path removed. `echo`
  * false keeps the value out of error messages (it may hold a token).
- * Declared in config_internal.h: config.c checks server and endpoint
+ * Declared in cfg_internal.h: config.c checks server and endpoint
  * settings with it.
  */
 nsc_rc nsc_cfg_parse_http_url(const char *name, const char *value, bool need_scheme,

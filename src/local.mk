@@ -5,6 +5,15 @@ include src/sources/dexcom/dexcom.mk
 include src/sources/librelinkup/librelinkup.mk
 include src/sources/simulator/simulator.mk
 
+# Each source's rows of the settings table, kept in its folder.
+NSC_SETTINGS_ROWS_SOURCES = \
+	src/sources/simulator/simulator_settings.c \
+	src/sources/dexcom/dexcom_settings.c \
+	src/sources/librelinkup/librelinkup_settings.c \
+	src/sources/nightscout/nightscout_settings.c \
+	src/sources/glooko/glooko_settings.c \
+	src/sources/carelink/carelink_settings.c
+
 lib_LTLIBRARIES += src/libnsconnect.la
 include_HEADERS += src/nsconnect.h
 
@@ -22,8 +31,8 @@ src_libnsconnect_la_SOURCES = \
 	src/strbuf.c src/strbuf.h \
 	src/fileio.c src/fileio.h \
 	src/config.c src/config_kv.c src/config_url.c src/config_secrets.c src/config_report.c \
-	src/config_internal.h src/nsc_config.h \
-	src/settings.c \
+	src/config_names.c src/cfg_internal.h src/nsc_config.h \
+	src/settings.c src/settings_rows.c src/settings_rows.h src/setting_row.h \
 	src/source.c src/source.h src/output.h \
 	src/engine/timers.c src/engine/timers.h \
 	src/engine/loop.c src/engine/loop.h \
@@ -32,7 +41,8 @@ src_libnsconnect_la_SOURCES = \
 	src/engine/frame.c src/engine/frame.h \
 	src/engine/schedule.c src/engine/schedule.h \
 	src/engine/bridge.c src/engine/bridge.h \
-	src/sources/registry.c \
+	src/sources/registry.c src/sources/registry.h src/sources/source_rows.h \
+	$(NSC_SETTINGS_ROWS_SOURCES) \
 	$(NSC_KIT_SOURCES) $(NSC_SIMULATOR_SOURCES) $(NSC_DEXCOM_SOURCES) $(NSC_LINKUP_SOURCES) \
 	$(NSC_EMBED_SOURCES) \
 	src/outputs/registry.c \

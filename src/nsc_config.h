@@ -5,11 +5,17 @@
  * reference/settings.md) plus nsconnect's own, from the environment, from
  * command-line flags, or from any key/value lookup a host provides.
  *
- * Every setting is one row of a table (nsc_settings()): its environment
- * name, its flag, its kind, its default and its help. Flags are derived
- * from the name: CONNECT_SHARE_PASSWORD <-> --share-password,
- * MONGODB_URI <-> --mongodb-uri. Every secret also has a NAME_FILE form
- * whose file content (one trailing newline removed) is the value.
+ * Every setting is one row of one table (struct nsc_setting below): its
+ * environment name, flag, kind, default, range or choices, whether its
+ * source requires it, its help, and where struct nsc_config keeps it.
+ * The rows of a source live in its folder and are reached through the
+ * driver registry (sources/registry.h); the loader, the flags, the
+ * `settings` command, the help's form/default text and the error messages
+ * are all derived from the rows. Flags are derived from the name:
+ * CONNECT_SHARE_PASSWORD <-> --share-password, MONGODB_URI <->
+ * --mongodb-uri. Every secret also has a NAME_FILE form whose file content
+ * (one trailing newline removed) is the value. The vendor fields of struct
+ * nsc_config (share_*, linkup_*, ...) are still declared here.
  *
  * Values are kept as the exact strings given (a password "0123" stays
  * "0123"). Validation happens in nsc_config_load(): it reads on past a
@@ -26,15 +32,8 @@
 #include "error.h"
 #include "log.h"
 
-enum nsc_source_kind {
-	NSC_SOURCE_NONE = 0,
-	NSC_SOURCE_SIMULATOR,
-	NSC_SOURCE_DEXCOMSHARE,
-	NSC_SOURCE_LINKUP,
-	NSC_SOURCE_NIGHTSCOUT,
-	NSC_SOURCE_GLOOKO,
-	NSC_SOURCE_CARELINK,
-};
+/* A CONNECT_SOURCE value: one entry of the driver registry (sources/registry.h). */
+struct nsc_source_entry;
 
 enum nsc_output_kind {
 	NSC_OUTPUT_AUTO = 0, /* resolved by nsc_config_load(), never left AUTO */
@@ -44,21 +43,26 @@ enum nsc_output_kind {
 	NSC_OUTPUT_FILESYSTEM,
 };
 
-/* Owned strings are NULL when unset (after defaults are applied). */
+/*
+ * What nsc_config_load() read. Each field is filled by its row of the
+ * settings table (its range, default and check are there, not here).
+ * Owned strings are NULL when unset (after defaults are applied). The
+ * vendor fields below still live here; their rows live with the vendor.
+ */
 struct nsc_config {
-	enum nsc_source_kind source;  /* CONNECT_SOURCE */
+	const struct nsc_source_entry *source; /* CONNECT_SOURCE; NULL until loaded */
 	enum nsc_output_kind output;  /* CONNECT_OUTPUT */
 	enum nsc_log_level log_level; /* CONNECT_LOG_LEVEL, default info */
-	int64_t lookback_ms;          /* CONNECT_LOOKBACK_HOURS, default 48 h, 1..2160 h */
-	char *output_dir;             /* CONNECT_OUTPUT_DIR, default "./nightscout-data" */
-	char *spool_dir;              /* CONNECT_SPOOL_DIR, default "./nsconnect-spool" (remote outputs) */
-	uint64_t spool_max_bytes;     /* CONNECT_SPOOL_MAX_MB (1..65536), default 256 MiB */
-	int64_t poll_interval_ms;     /* CONNECT_POLL_INTERVAL seconds (1..3600); 0 = the source's cadence */
-	int64_t http_timeout_ms;      /* CONNECT_HTTP_TIMEOUT seconds (1..300), default 30 s; vendor requests */
+	int64_t lookback_ms;          /* CONNECT_LOOKBACK_HOURS, in ms */
+	char *output_dir;             /* CONNECT_OUTPUT_DIR */
+	char *spool_dir;              /* CONNECT_SPOOL_DIR (remote outputs) */
+	uint64_t spool_max_bytes;     /* CONNECT_SPOOL_MAX_MB, in bytes */
+	int64_t poll_interval_ms;     /* CONNECT_POLL_INTERVAL, in ms; 0 = the source's cadence */
+	int64_t http_timeout_ms;      /* CONNECT_HTTP_TIMEOUT, in ms; vendor requests */
 
 	/* simulator */
-	uint64_t simulator_seed;      /* CONNECT_SIMULATOR_SEED, default 1 */
-	int64_t simulator_interval_ms; /* CONNECT_SIMULATOR_INTERVAL seconds (1..3600), default 300 */
+	uint64_t simulator_seed;      /* CONNECT_SIMULATOR_SEED */
+	int64_t simulator_interval_ms; /* CONNECT_SIMULATOR_INTERVAL, in ms */
 	char *simulator_username;     /* CONNECT_SIMULATOR_USERNAME (optional login) */
 	char *simulator_password;     /* CONNECT_SIMULATOR_PASSWORD (secret) */
 
@@ -102,7 +106,7 @@ struct nsc_config {
 	char *nightscout_endpoint;    /* CONNECT_NIGHTSCOUT_ENDPOINT, normalised base URL */
 	char *api_secret;             /* CONNECT_API_SECRET (secret) */
 	char *nightscout_token;       /* CONNECT_NIGHTSCOUT_TOKEN, access token (secret) */
-	unsigned rest_concurrency;    /* CONNECT_REST_CONCURRENCY (1..16), default 4; rest3 requests at once */
+	unsigned rest_concurrency;    /* CONNECT_REST_CONCURRENCY: rest3 requests at once */
 
 	/* MongoDB output (Nightscout's own names) */
 	char *mongodb_uri;            /* MONGODB_URI, else MONGO_CONNECTION, else CUSTOMCONNSTR_mongo (secret) */
@@ -121,35 +125,88 @@ enum nsc_setting_kind {
 	NSC_SETTING_ENUM,
 };
 
-/* Which part of the bridge a setting belongs to (for help and README). */
+/*
+ * Which part of the bridge a setting belongs to (for help and README).
+ * Rows of a source are NSC_GROUP_SOURCE; their heading is the registry
+ * entry that holds them (nsc_setting_source()).
+ */
 enum nsc_setting_group {
 	NSC_GROUP_GENERAL,
-	NSC_GROUP_SIMULATOR,
-	NSC_GROUP_DEXCOMSHARE,
-	NSC_GROUP_LINKUP,
-	NSC_GROUP_NIGHTSCOUT_SOURCE,
-	NSC_GROUP_GLOOKO,
-	NSC_GROUP_CARELINK,
+	NSC_GROUP_SOURCE,
 	NSC_GROUP_REST_OUTPUT,
 	NSC_GROUP_MONGO_OUTPUT,
 	NSC_GROUP_FILESYSTEM_OUTPUT,
 	NSC_GROUP_SPOOL,
 };
 
+/* How the loader checks a value (config.c). */
+enum nsc_setting_check {
+	NSC_CHECK_NONE,       /* any text, kept as given */
+	NSC_CHECK_OWN,        /* read by its own code in config.c (source, output, log level, ...) */
+	NSC_CHECK_ENUM,       /* one of `choices`, case-insensitive, stored as spelled there */
+	NSC_CHECK_SERVER,     /* nsc_config_normalize_url() */
+	NSC_CHECK_ENDPOINT,   /* full http(s) URL, query allowed, never echoed */
+	NSC_CHECK_VERSION,    /* digits and dots */
+	NSC_CHECK_COUNTRY,    /* two letters, stored lower-case */
+	NSC_CHECK_TIMEZONE,   /* zone file under the zoneinfo directory */
+	NSC_CHECK_COLLECTION, /* MongoDB collection name */
+	NSC_CHECK_RANGE,      /* whole number in min..max `unit`s, stored times `scale` */
+	NSC_CHECK_U64,        /* any unsigned 64-bit decimal number */
+};
+
+/* What the field at `offset` in struct nsc_config is. */
+enum nsc_setting_store {
+	NSC_STORE_NONE,     /* no field of its own (an alias, or kept by its own code) */
+	NSC_STORE_STRING,   /* char *, owned, NULL when unset */
+	NSC_STORE_INT64,    /* int64_t */
+	NSC_STORE_UINT64,   /* uint64_t */
+	NSC_STORE_UNSIGNED, /* unsigned */
+};
+
+/*
+ * One setting (fluent-bit config_map style): what the user sees (name,
+ * flag, kind, default, help), where struct nsc_config keeps it and how the
+ * loader checks it. Rows live with their owner: general, output and spool
+ * rows in settings_rows.c, a source's rows in its folder
+ * (sources/<vendor>/<vendor>_settings.c), listed by its registry entry.
+ * The form, range, choices and default text of the help are not written in
+ * `help`: nsc_setting_describe() derives them from the row.
+ */
 struct nsc_setting {
 	const char *name;          /* environment variable, e.g. "CONNECT_SHARE_PASSWORD" */
 	const char *flag;          /* command-line flag without dashes, e.g. "share-password" */
 	enum nsc_setting_kind kind;
 	enum nsc_setting_group group;
-	const char *default_text;  /* NULL when none */
-	const char *help;          /* one line, plain words, includes the expected form */
+	const char *default_text;  /* NULL when none; an int's default is parsed from it */
+	const char *help;          /* one line, plain words: what it means */
+
+	enum nsc_setting_store store;
+	size_t offset;             /* of the field in struct nsc_config (store != NONE) */
+	enum nsc_setting_check check;
+	const char *const *choices; /* NULL-terminated, NSC_CHECK_ENUM only */
+	long long min, max;        /* NSC_CHECK_RANGE */
+	const char *unit;          /* NSC_CHECK_RANGE: "hours", "seconds", ... */
+	long long scale;           /* NSC_CHECK_RANGE: stored value = given value * scale */
+	bool required;             /* required when its source is CONNECT_SOURCE */
+	const char *needs;         /* when given, this other setting must be given too */
 };
 
-/* The table of every setting, in documentation order. */
-const struct nsc_setting *nsc_settings(size_t *count);
+/* Every setting in documentation order: general, each source, the outputs, the spool. */
+size_t nsc_settings_count(void);
+const struct nsc_setting *nsc_setting_at(size_t i); /* NULL past the end */
 const struct nsc_setting *nsc_setting_by_name(const char *env_name);
 const struct nsc_setting *nsc_setting_by_flag(const char *flag);
 const char *nsc_setting_group_title(enum nsc_setting_group g);
+/* The registry entry whose rows hold s; NULL for general, output and spool rows. */
+const struct nsc_source_entry *nsc_setting_source(const struct nsc_setting *s);
+
+/*
+ * The help of s with what the row says appended: the form ("a whole
+ * number of hours from 1 to 2160", "one of us, ous, jp"), whether its
+ * source requires it, its NAME_FILE form and its default. Cut to fit
+ * `size`; returns buf.
+ */
+char *nsc_setting_describe(const struct nsc_setting *s, char *buf, size_t size);
 
 /* Returns the value of `name` or NULL when unset. */
 typedef const char *(*nsc_config_lookup_fn)(void *ctx, const char *name);
@@ -239,7 +296,8 @@ nsc_rc nsc_config_register_secrets(const struct nsc_config *cfg, struct nsc_log 
 /* Logs every set setting at debug level, secrets shown as NSC_REDACTED. */
 void nsc_config_log(const struct nsc_config *cfg, struct nsc_log *log);
 
-const char *nsc_source_kind_name(enum nsc_source_kind k);  /* nightscout-connect's names */
+/* cfg->source's CONNECT_SOURCE value, "none" when NULL. */
+const char *nsc_source_name(const struct nsc_source_entry *source);
 const char *nsc_output_kind_name(enum nsc_output_kind k);  /* "mongo", "rest", "rest3", "filesystem" */
 
 #endif

@@ -120,7 +120,4 @@ struct nsc_source_driver {
 			    struct nsc_batch *out, size_t *skipped, struct nsc_error *err);
 };
 
-/* The driver for a configured source, or NULL when this build has none. */
-const struct nsc_source_driver *nsc_source_driver_for(enum nsc_source_kind kind);
-
 #endif

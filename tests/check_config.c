@@ -18,6 +18,7 @@
 
 #include "logline.h"
 #include "nsc_check.h"
+#include "sources/registry.h"
 #include "nsc_config.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -95,23 +96,26 @@ static void derive_flag(const char *name, char *out, size_t size)
 
 START_TEST(test_table_flags_round_trip)
 {
-	size_t n = 0;
-	const struct nsc_setting *t = nsc_settings(&n);
+	size_t n = nsc_settings_count();
 
 	ck_assert_uint_gt(n, 40);
+	ck_assert_ptr_null(nsc_setting_at(n));
 	for (size_t i = 0; i < n; i++) {
-		char flag[128];
-		derive_flag(t[i].name, flag, sizeof(flag));
-		ck_assert_str_eq(t[i].flag, flag);
-		ck_assert_ptr_eq(nsc_setting_by_name(t[i].name), &t[i]);
-		ck_assert_ptr_eq(nsc_setting_by_flag(t[i].flag), &t[i]);
-		ck_assert_ptr_nonnull(t[i].help);
-		ck_assert_uint_gt(strlen(t[i].help), 20);
-		ck_assert_ptr_null(strchr(t[i].help, '\n'));
-		ck_assert_ptr_nonnull(nsc_setting_group_title(t[i].group));
+		const struct nsc_setting *t = nsc_setting_at(i);
+		char flag[128], help[1024];
+		ck_assert_ptr_nonnull(t);
+		derive_flag(t->name, flag, sizeof(flag));
+		ck_assert_str_eq(t->flag, flag);
+		ck_assert_ptr_eq(nsc_setting_by_name(t->name), t);
+		ck_assert_ptr_eq(nsc_setting_by_flag(t->flag), t);
+		ck_assert_ptr_nonnull(t->help);
+		nsc_setting_describe(t, help, sizeof(help));
+		ck_assert_uint_gt(strlen(help), 20);
+		ck_assert_ptr_null(strchr(help, '\n'));
+		ck_assert_ptr_nonnull(nsc_setting_group_title(t->group));
 		for (size_t j = 0; j < i; j++) {
-			ck_assert_str_ne(t[i].name, t[j].name);
-			ck_assert_str_ne(t[i].flag, t[j].flag);
+			ck_assert_str_ne(t->name, nsc_setting_at(j)->name);
+			ck_assert_str_ne(t->flag, nsc_setting_at(j)->flag);
 		}
 	}
 	ck_assert_str_eq(nsc_setting_by_name("CONNECT_SHARE_PASSWORD")->flag, "share-password");
@@ -155,9 +159,8 @@ static const char *const secret_settings[] = {
 
 START_TEST(test_table_has_every_field)
 {
-	size_t n = 0;
+	size_t n = nsc_settings_count();
 
-	nsc_settings(&n);
 	for (size_t i = 0; i < COUNT(every_setting); i++)
 		ck_assert_msg(nsc_setting_by_name(every_setting[i]) != NULL, "%s missing",
 			      every_setting[i]);
@@ -191,23 +194,25 @@ START_TEST(test_table_spool)
 	ck_assert_str_eq(nsc_setting_group_title(NSC_GROUP_SPOOL),
 			 "Spool (MongoDB and REST outputs)");
 	/* the help states the accepted range */
-	ck_assert_ptr_nonnull(strstr(max->help, "1 to 65536"));
+	char help[512];
+	ck_assert_ptr_nonnull(strstr(nsc_setting_describe(max, help, sizeof(help)), "1 to 65536"));
 }
 END_TEST
 
 START_TEST(test_kind_names)
 {
-	ck_assert_str_eq(nsc_source_kind_name(NSC_SOURCE_SIMULATOR), "simulator");
-	ck_assert_str_eq(nsc_source_kind_name(NSC_SOURCE_DEXCOMSHARE), "dexcomshare");
-	ck_assert_str_eq(nsc_source_kind_name(NSC_SOURCE_LINKUP), "linkup");
-	ck_assert_str_eq(nsc_source_kind_name(NSC_SOURCE_NIGHTSCOUT), "nightscout");
-	ck_assert_str_eq(nsc_source_kind_name(NSC_SOURCE_GLOOKO), "glooko");
-	ck_assert_str_eq(nsc_source_kind_name(NSC_SOURCE_CARELINK), "minimedcarelink");
+	ck_assert_str_eq(nsc_source_name(nsc_source_by_name("simulator")), "simulator");
+	ck_assert_str_eq(nsc_source_name(nsc_source_by_name("dexcomshare")), "dexcomshare");
+	ck_assert_str_eq(nsc_source_name(nsc_source_by_name("linkup")), "linkup");
+	ck_assert_str_eq(nsc_source_name(nsc_source_by_name("nightscout")), "nightscout");
+	ck_assert_str_eq(nsc_source_name(nsc_source_by_name("glooko")), "glooko");
+	ck_assert_str_eq(nsc_source_name(nsc_source_by_name("minimedcarelink")), "minimedcarelink");
 	ck_assert_str_eq(nsc_output_kind_name(NSC_OUTPUT_MONGO), "mongo");
 	ck_assert_str_eq(nsc_output_kind_name(NSC_OUTPUT_REST), "rest");
 	ck_assert_str_eq(nsc_output_kind_name(NSC_OUTPUT_REST3), "rest3");
 	ck_assert_str_eq(nsc_output_kind_name(NSC_OUTPUT_FILESYSTEM), "filesystem");
-	ck_assert_str_eq(nsc_source_kind_name((enum nsc_source_kind)99), "unknown");
+	ck_assert_ptr_null(nsc_source_by_name("dexcom"));
+	ck_assert_str_eq(nsc_source_name(NULL), "none");
 }
 END_TEST
 
@@ -231,23 +236,23 @@ END_TEST
 
 struct source_case {
 	const char *source;
-	enum nsc_source_kind kind;
+	const char *kind; /* the registry entry's name */
 	const char *required[2];
 	const char *values[2];
 };
 
 static const struct source_case source_cases[] = {
-	{ "dexcomshare", NSC_SOURCE_DEXCOMSHARE,
+	{ "dexcomshare", "dexcomshare",
 	  { "CONNECT_SHARE_ACCOUNT_NAME", "CONNECT_SHARE_PASSWORD" }, { "alice", "pw-1234" } },
-	{ "linkup", NSC_SOURCE_LINKUP, { "CONNECT_LINK_UP_USERNAME", "CONNECT_LINK_UP_PASSWORD" },
+	{ "linkup", "linkup", { "CONNECT_LINK_UP_USERNAME", "CONNECT_LINK_UP_PASSWORD" },
 	  { "a@b.c", "pw-1234" } },
-	{ "nightscout", NSC_SOURCE_NIGHTSCOUT, { "CONNECT_SOURCE_ENDPOINT", NULL },
+	{ "nightscout", "nightscout", { "CONNECT_SOURCE_ENDPOINT", NULL },
 	  { "https://ns.example.com", NULL } },
-	{ "glooko", NSC_SOURCE_GLOOKO, { "CONNECT_GLOOKO_EMAIL", "CONNECT_GLOOKO_PASSWORD" },
+	{ "glooko", "glooko", { "CONNECT_GLOOKO_EMAIL", "CONNECT_GLOOKO_PASSWORD" },
 	  { "a@b.c", "pw-1234" } },
-	{ "minimedcarelink", NSC_SOURCE_CARELINK,
+	{ "minimedcarelink", "minimedcarelink",
 	  { "CONNECT_CARELINK_USERNAME", "CONNECT_CARELINK_PASSWORD" }, { "carol", "pw-1234" } },
-	{ "simulator", NSC_SOURCE_SIMULATOR, { NULL, NULL }, { NULL, NULL } },
+	{ "simulator", "simulator", { NULL, NULL }, { NULL, NULL } },
 };
 
 static void put_source(const struct source_case *c, int skip, const char *skip_value)
@@ -272,8 +277,9 @@ START_TEST(test_source_required)
 
 	put_source(c, -1, NULL);
 	assert_loads();
-	ck_assert_int_eq(cfg.source, c->kind);
-	ck_assert_str_eq(nsc_source_kind_name(cfg.source), c->source);
+	ck_assert_ptr_eq(cfg.source, nsc_source_by_name(c->kind));
+	ck_assert_str_eq(cfg.source->name, c->kind);
+	ck_assert_str_eq(nsc_source_name(cfg.source), c->source);
 
 	for (int skip = 0; skip < 2; skip++) {
 		if (!c->required[skip])
@@ -307,7 +313,7 @@ START_TEST(test_source_case_insensitive)
 	put("CONNECT_OUTPUT", "FileSystem");
 	put("CONNECT_LOG_LEVEL", "DEBUG");
 	assert_loads();
-	ck_assert_int_eq(cfg.source, NSC_SOURCE_DEXCOMSHARE);
+	ck_assert_ptr_eq(cfg.source, nsc_source_by_name("dexcomshare"));
 	ck_assert_str_eq(cfg.share_region, "ous");
 	ck_assert_str_eq(cfg.linkup_region, "EU2");
 	ck_assert_str_eq(cfg.glooko_env, "eu");
@@ -362,7 +368,7 @@ START_TEST(test_simulator_defaults)
 {
 	put("CONNECT_SOURCE", "simulator");
 	assert_loads();
-	ck_assert_int_eq(cfg.source, NSC_SOURCE_SIMULATOR);
+	ck_assert_ptr_eq(cfg.source, nsc_source_by_name("simulator"));
 	ck_assert_int_eq(cfg.output, NSC_OUTPUT_FILESYSTEM);
 	ck_assert_int_eq(cfg.log_level, NSC_LOG_INFO);
 	ck_assert_int_eq(cfg.lookback_ms, INT64_C(48) * 3600 * 1000);
@@ -1131,10 +1137,11 @@ static size_t whole_items(const char *msg, const struct nsc_config_report *r, co
 START_TEST(test_overflow_form)
 {
 	static const char *const bad[][2] = {
+		/* the loader's order: numbers in table order, then the strings */
 		{ "CONNECT_LOG_LEVEL", "loud" },	  { "CONNECT_LOOKBACK_HOURS", "0" },
-		{ "CONNECT_SPOOL_MAX_MB", "0" },	  { "CONNECT_SIMULATOR_INTERVAL", "0" },
 		{ "CONNECT_POLL_INTERVAL", "0" },	  { "CONNECT_HTTP_TIMEOUT", "0" },
-		{ "CONNECT_SIMULATOR_SEED", "x" },	  { "CONNECT_SHARE_REGION", "xx" },
+		{ "CONNECT_SIMULATOR_SEED", "x" },	  { "CONNECT_SIMULATOR_INTERVAL", "0" },
+		{ "CONNECT_SPOOL_MAX_MB", "0" },	  { "CONNECT_SHARE_REGION", "xx" },
 		{ "CONNECT_LINK_UP_REGION", "XX" },	  { "CONNECT_LINK_UP_VERSION", "v4" },
 		{ "CONNECT_GLOOKO_ENV", "staging" },	  { "CONNECT_CARELINK_REGION", "asia" },
 		{ "CONNECT_COUNTRY_CODE", "deu" },
@@ -1217,13 +1224,13 @@ START_TEST(test_report_reused)
 	put("CONNECT_SOURCE", "dexcomshare");
 	ck_assert_int_eq(load_report(), NSC_ERR_CONFIG);
 	ck_assert_uint_eq(rep.count, 2);
-	ck_assert_int_eq(cfg.source, NSC_SOURCE_NONE);
+	ck_assert_ptr_eq(cfg.source, NULL);
 	put("CONNECT_SHARE_ACCOUNT_NAME", "alice");
 	put("CONNECT_SHARE_PASSWORD", "pw-1234");
 	ck_assert_int_eq(load_report(), NSC_OK);
 	ck_assert_uint_eq(rep.count, 0);
 	ck_assert_str_eq(err.msg, "");
-	ck_assert_int_eq(cfg.source, NSC_SOURCE_DEXCOMSHARE);
+	ck_assert_ptr_eq(cfg.source, nsc_source_by_name("dexcomshare"));
 }
 END_TEST
 

@@ -19,6 +19,7 @@
 #include "nsc_check.h"
 #include "server/dexcom.h"
 #include "server/server.h"
+#include "sources/registry.h"
 #include "sources/dexcom/dexcom.h"
 
 #define SEC 1000LL
@@ -389,7 +390,7 @@ START_TEST(regions)
 	ck_assert_str_eq(nsc_dexcom_region_app_id("ous"), "d89443d2-327c-4a6f-89e5-496bbb0317db");
 	ck_assert_str_eq(nsc_dexcom_region_app_id("jp"), "d8665ade-9673-4e27-9ff6-92db4ce13d13");
 	ck_assert_ptr_null(nsc_dexcom_region_host("eu"));
-	ck_assert_ptr_eq(nsc_source_driver_for(NSC_SOURCE_DEXCOMSHARE), &nsc_source_dexcomshare);
+	ck_assert_ptr_eq(nsc_source_driver_for(nsc_source_by_name("dexcomshare")), &nsc_source_dexcomshare);
 }
 END_TEST
 

@@ -16,6 +16,7 @@
 #include "output.h"
 #include "server/librelinkup.h"
 #include "server/server.h"
+#include "sources/registry.h"
 #include "sources/librelinkup/librelinkup.h"
 #include "timeutil.h"
 
@@ -123,7 +124,7 @@ START_TEST(late_history_behind_the_newest_entry_is_kept)
 {
 	struct nsc_config cfg;
 	nsc_config_init(&cfg);
-	cfg.source = NSC_SOURCE_LINKUP;
+	cfg.source = nsc_source_by_name("linkup");
 	cfg.lookback_ms = 48 * 3600 * 1000LL;
 	cfg.http_timeout_ms = 2000;
 	cfg.linkup_username = strdup(TLLU_DEFAULT_USER);
@@ -575,7 +576,7 @@ static void env_setup(struct env *e, struct tllu_config *sc, enum nsc_log_level 
 	e->sim = tllu_attach(e->srv, sc);
 	ck_assert_ptr_nonnull(e->sim);
 	nsc_config_init(&e->cfg);
-	e->cfg.source = NSC_SOURCE_LINKUP;
+	e->cfg.source = nsc_source_by_name("linkup");
 	e->cfg.lookback_ms = 48 * HOUR;
 	e->cfg.http_timeout_ms = 2 * SEC;
 	e->cfg.linkup_username = strdup(TLLU_DEFAULT_USER);

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "log_capture.h"
 #include "nsc_check.h"
+#include "sources/registry.h"
 #include "nsc_config.h"
 #include "outputs/filesystem.h"
 #include "source.h"
@@ -64,7 +65,7 @@ static void sim_setup(struct sim *s, uint64_t seed, const char *user, const char
 
 	memset(s, 0, sizeof(*s));
 	nsc_config_init(&s->cfg);
-	s->cfg.source = NSC_SOURCE_SIMULATOR;
+	s->cfg.source = nsc_source_by_name("simulator");
 	s->cfg.simulator_seed = seed;
 	if (user) {
 		s->cfg.simulator_username = strdup(user);
@@ -1247,12 +1248,12 @@ END_TEST
 
 START_TEST(test_driver_table)
 {
-	const struct nsc_source_driver *d = nsc_source_driver_for(NSC_SOURCE_SIMULATOR);
+	const struct nsc_source_driver *d = nsc_source_driver_for(nsc_source_by_name("simulator"));
 	ck_assert_ptr_eq(d, &nsc_source_simulator);
-	ck_assert_ptr_null(nsc_source_driver_for(NSC_SOURCE_NONE));
-	ck_assert_str_eq(nsc_source_driver_for(NSC_SOURCE_DEXCOMSHARE)->name, "dexcomshare");
-	ck_assert_str_eq(nsc_source_driver_for(NSC_SOURCE_LINKUP)->name, "linkup");
-	ck_assert_ptr_null(nsc_source_driver_for(NSC_SOURCE_GLOOKO)); /* not built yet */
+	ck_assert_ptr_null(nsc_source_driver_for(NULL));
+	ck_assert_str_eq(nsc_source_driver_for(nsc_source_by_name("dexcomshare"))->name, "dexcomshare");
+	ck_assert_str_eq(nsc_source_driver_for(nsc_source_by_name("linkup"))->name, "linkup");
+	ck_assert_ptr_null(nsc_source_driver_for(nsc_source_by_name("glooko"))); /* not built yet */
 	ck_assert_str_eq(d->name, "simulator");
 	ck_assert_int_eq(d->timing.expected_interval_ms, 5 * NSC_MS_PER_MINUTE);
 	ck_assert_int_eq(d->timing.align_buffer_ms, 18000);

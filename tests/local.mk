@@ -10,6 +10,7 @@ NSC_CHECK_UNITS = \
 	tests/check_log \
 	tests/check_log_redact \
 	tests/check_config \
+	tests/check_settings \
 	tests/check_backoff \
 	tests/check_loop \
 	tests/check_session \
@@ -60,6 +61,10 @@ tests_check_log_redact_LDADD = $(NSC_CHECK_LDADD)
 tests_check_config_SOURCES = tests/check_config.c $(NSC_LOGLINE_SOURCES)
 tests_check_config_CFLAGS = $(NSC_CHECK_CFLAGS)
 tests_check_config_LDADD = $(NSC_CHECK_LDADD)
+
+tests_check_settings_SOURCES = tests/check_settings.c
+tests_check_settings_CFLAGS = $(NSC_CHECK_CFLAGS)
+tests_check_settings_LDADD = $(NSC_CHECK_LDADD)
 tests_check_backoff_SOURCES = tests/check_backoff.c
 tests_check_backoff_CFLAGS = $(NSC_CHECK_CFLAGS)
 tests_check_backoff_LDADD = $(NSC_CHECK_LDADD)

@@ -336,7 +336,7 @@ int main(int argc, char **argv)
 	}
 	nsc_log_set_level(log, cfg.log_level);
 	nsc_info(log, "cli", "event=starting version=%s command=%s source=%s output=%s", nsc_version(),
-		 c.cmd == CMD_FOREVER ? "forever" : "capture", nsc_source_kind_name(cfg.source),
+		 c.cmd == CMD_FOREVER ? "forever" : "capture", nsc_source_name(cfg.source),
 		 nsc_output_kind_name(cfg.output));
 	nsc_config_log(&cfg, log);
 	status = run(&c, &cfg, log);

@@ -2,8 +2,11 @@
 /* Help texts of the nightscout-connect command (see usage.h). */
 #include "config.h"
 
+#include <stdbool.h>
+
 #include "cli/usage.h"
 #include "nsc_config.h"
+#include "sources/registry.h"
 
 static const char exit_codes[] =
 	"Exit status:\n"
@@ -77,23 +80,31 @@ void nsc_usage_settings(FILE *out)
 		"Lists every setting: environment variable, flag, default and meaning.\n");
 }
 
+/* The heading a row is listed under: its source's, or its group's. */
+static void heading(FILE *out, const struct nsc_setting *s, bool first)
+{
+	const struct nsc_source_entry *src = nsc_setting_source(s);
+
+	if (src)
+		fprintf(out, "%s%s source (%s):\n", first ? "" : "\n", src->title, src->name);
+	else
+		fprintf(out, "%s%s:\n", first ? "" : "\n", nsc_setting_group_title(s->group));
+}
+
 void nsc_usage_print_settings(FILE *out)
 {
-	size_t n;
-	const struct nsc_setting *all = nsc_settings(&n);
-	int group = -1;
-	for (size_t i = 0; i < n; i++) {
-		const struct nsc_setting *s = &all[i];
-		if ((int)s->group != group) {
-			group = (int)s->group;
-			fprintf(out, "%s%s:\n", i ? "\n" : "", nsc_setting_group_title(s->group));
-		}
+	const struct nsc_setting *s, *prev = NULL;
+	char help[1024];
+
+	for (size_t i = 0; (s = nsc_setting_at(i)) != NULL; prev = s, i++) {
+		if (!prev || prev->group != s->group ||
+		    nsc_setting_source(prev) != nsc_setting_source(s))
+			heading(out, s, prev == NULL);
+		nsc_setting_describe(s, help, sizeof(help));
 		if (s->kind == NSC_SETTING_SECRET)
 			fprintf(out, "  %s (--%s) [secret; also %s_FILE]\n      %s\n", s->name, s->flag,
-				s->name, s->help);
+				s->name, help);
 		else
-			fprintf(out, "  %s (--%s)\n      %s\n", s->name, s->flag, s->help);
-		if (s->default_text)
-			fprintf(out, "      default: %s\n", s->default_text);
+			fprintf(out, "  %s (--%s)\n      %s\n", s->name, s->flag, help);
 	}
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "engine/bridge.h"
+#include "sources/registry.h"
 
 #define COMP "bridge"
 
@@ -222,7 +223,7 @@ nsc_rc nsc_bridge_new(struct nsc_loop *loop, const struct nsc_config *cfg, struc
 	if (!src)
 		return nsc_error_set(err, NSC_ERR_UNSUPPORTED,
 				     "CONNECT_SOURCE=%s is not available in this version of nsconnect yet",
-				     nsc_source_kind_name(cfg->source));
+				     nsc_source_name(cfg->source));
 	const struct nsc_output_driver *o = nsc_output_driver_for(cfg->output);
 	if (!o)
 		return nsc_error_set(err, NSC_ERR_UNSUPPORTED,

@@ -1,28 +1,71 @@
-/* SPDX-License-Identifier: MIT */
-/* The source drivers this build has, by configured kind. */
+/* The driver registry (registry.h): one line per source. */
 #include "config.h"
 
-#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
 
 #include "source.h"
 #include "sources/dexcom/dexcom.h"
 #include "sources/librelinkup/librelinkup.h"
+#include "sources/registry.h"
 #include "sources/simulator/simulator.h"
+#include "sources/source_rows.h"
 
-const struct nsc_source_driver *nsc_source_driver_for(enum nsc_source_kind kind)
+#define ROWS(vendor_) .rows = nsc_##vendor_##_settings, .n_rows = &nsc_##vendor_##_settings_count
+
+static const struct nsc_source_entry entries[] = {
+	{ .name = "simulator", .title = "Simulator", .driver = &nsc_source_simulator,
+	  .help = "built-in simulated CGM readings, for trying the bridge and for tests",
+	  ROWS(simulator) },
+	{ .name = "dexcomshare", .title = "Dexcom Share", .driver = &nsc_source_dexcomshare,
+	  .help = "Dexcom Share, the follower service of Dexcom's apps", ROWS(dexcom) },
+	{ .name = "linkup", .title = "LibreLinkUp", .driver = &nsc_source_linkup,
+	  .help = "Abbott's LibreLinkUp follower service (FreeStyle Libre)", ROWS(librelinkup) },
+	{ .name = "nightscout", .title = "Nightscout", .driver = NULL,
+	  .help = "another Nightscout site (not built yet)", ROWS(nightscout) },
+	{ .name = "glooko", .title = "Glooko", .driver = NULL,
+	  .help = "Glooko's cloud (not built yet)", ROWS(glooko) },
+	{ .name = "minimedcarelink", .title = "Medtronic CareLink", .driver = NULL,
+	  .help = "Medtronic CareLink (not built yet)", ROWS(carelink) },
+};
+
+#define N_ENTRIES (sizeof(entries) / sizeof(entries[0]))
+
+const struct nsc_source_entry *nsc_source_entries(size_t *count)
 {
-	switch (kind) {
-	case NSC_SOURCE_SIMULATOR:
-		return &nsc_source_simulator;
-	case NSC_SOURCE_DEXCOMSHARE:
-		return &nsc_source_dexcomshare;
-	case NSC_SOURCE_LINKUP:
-		return &nsc_source_linkup;
-	case NSC_SOURCE_NONE:
-	case NSC_SOURCE_NIGHTSCOUT:
-	case NSC_SOURCE_GLOOKO:
-	case NSC_SOURCE_CARELINK:
-		break;
+	*count = N_ENTRIES;
+	return entries;
+}
+
+const struct nsc_source_entry *nsc_source_by_name(const char *name)
+{
+	if (!name)
+		return NULL;
+	for (size_t i = 0; i < N_ENTRIES; i++) {
+		if (strcasecmp(entries[i].name, name) == 0)
+			return &entries[i];
 	}
 	return NULL;
+}
+
+const struct nsc_source_driver *nsc_source_driver_for(const struct nsc_source_entry *source)
+{
+	return source ? source->driver : NULL;
+}
+
+char *nsc_source_names(char *buf, size_t size)
+{
+	size_t used = 0;
+
+	if (size == 0)
+		return buf;
+	buf[0] = '\0';
+	for (size_t i = 0; i < N_ENTRIES; i++) {
+		int n = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", entries[i].name);
+		if (n < 0 || (size_t)n >= size - used)
+			break;
+		used += (size_t)n;
+	}
+	return buf;
 }

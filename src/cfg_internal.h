@@ -1,19 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Private to the configuration files: config.c (load and validation),
- * config_kv.c (lookups), config_url.c (server URLs), config_secrets.c
- * (NAME_FILE secrets, secret registration, the settings log) and
- * config_report.c (the problems one load found). Holds what
- * more than one of them needs: the table of string fields, the reader that
- * looks values up during one load, the forms quoted in error messages and
- * a few character and string helpers.
+ * (Not named config_internal.h, so that it is not taken for config.c's
+ * own header: every config file includes it, config.c uses the others.)
+ * Private to the configuration files: config.c (load and validation,
+ * driven by the rows of the settings table, nsc_config.h), config_names.c
+ * (output and log-level names), config_kv.c (lookups), config_url.c
+ * (server URLs), config_secrets.c (NAME_FILE secrets, secret
+ * registration, the settings log) and config_report.c (the problems one
+ * load found). Holds what more than one of them needs: access to the
+ * field a row fills, the reader that looks values up during one load, the
+ * forms quoted in error messages and a few character and string helpers.
+ * Dependencies run one way: config.c uses the others, none uses config.c;
+ * nothing under sources/ includes this header (rows need only
+ * nsc_config.h and setting_row.h).
  *
- * Ownership & concurrency: the field table is constant and shared by every
+ * Ownership & concurrency: the rows are constant and shared by every
  * thread. A reader borrows its lookup, ctx, err and report for the length
  * of one nsc_config_load() call and owns nothing.
  */
-#ifndef NSC_SRC_CONFIG_INTERNAL_H
-#define NSC_SRC_CONFIG_INTERNAL_H
+#ifndef NSC_SRC_CFG_INTERNAL_H
+#define NSC_SRC_CFG_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -26,51 +32,32 @@
 #include "nsc_config.h"
 
 #define NSC_CFG_COUNT(a) (sizeof(a) / sizeof((a)[0]))
-#define NSC_CFG_HOUR_MS INT64_C(3600000)
-#define NSC_CFG_MIB (UINT64_C(1) << 20)
 
 #define NSC_CFG_SERVER_FORM \
 	"a host name like example.com, host:port, or a base URL like https://host[:port][/path]"
 
-/* ---- the string fields ------------------------------------------------- */
+/* ---- the rows' fields -------------------------------------------------- */
 
-/*
- * How a string setting is checked. CONNECT_SOURCE, CONNECT_OUTPUT,
- * CONNECT_LOG_LEVEL, the numbers and the MongoDB URI family are read by
- * their own code in config.c instead.
- */
-enum nsc_cfg_check {
-	NSC_CFG_CHECK_NONE,
-	NSC_CFG_CHECK_ENUM,       /* one of `choices`, case-insensitive, stored as spelled there */
-	NSC_CFG_CHECK_SERVER,     /* nsc_config_normalize_url() */
-	NSC_CFG_CHECK_ENDPOINT,   /* full http(s) URL, query allowed */
-	NSC_CFG_CHECK_VERSION,    /* digits and dots */
-	NSC_CFG_CHECK_COUNTRY,    /* two letters, stored lower-case */
-	NSC_CFG_CHECK_TIMEZONE,   /* zone file under the zoneinfo directory */
-	NSC_CFG_CHECK_COLLECTION, /* MongoDB collection name */
-};
-
-/* One string setting: where struct nsc_config keeps it and how it is checked. */
-struct nsc_cfg_field {
-	const char *name;
-	size_t offset; /* of a char * in struct nsc_config */
-	bool secret;   /* read with nsc_cfg_read_secret(), never logged */
-	enum nsc_cfg_check check;
-	const char *const *choices; /* NULL-terminated, NSC_CFG_CHECK_ENUM only */
-	const char *def;
-};
-
-/* The table of string fields (config.c). */
-const struct nsc_cfg_field *nsc_cfg_fields(size_t *count);
-
-static inline char *const *nsc_cfg_field_cslot(const struct nsc_config *cfg,
-					       const struct nsc_cfg_field *f)
+/* The char * a row with store NSC_STORE_STRING fills. */
+static inline char **nsc_cfg_str_slot(struct nsc_config *cfg, const struct nsc_setting *s)
 {
-	return (char *const *)(const void *)((const char *)cfg + f->offset);
+	return (char **)(void *)((char *)cfg + s->offset);
 }
 
-/* "error", "warn", ... as CONNECT_LOG_LEVEL spells them; NULL when out of range (config.c). */
+static inline char *const *nsc_cfg_str_cslot(const struct nsc_config *cfg,
+					     const struct nsc_setting *s)
+{
+	return (char *const *)(const void *)((const char *)cfg + s->offset);
+}
+
+/* "error", "warn", ... as CONNECT_LOG_LEVEL spells them; NULL when out of range (config_names.c). */
 const char *nsc_cfg_log_level_name(enum nsc_log_level level);
+
+/* The log level `value` spells (any case); false when none (config_names.c). */
+bool nsc_cfg_log_level_parse(const char *value, enum nsc_log_level *out);
+
+/* The output `value` spells (any case); false when none (config_names.c). */
+bool nsc_cfg_output_parse(const char *value, enum nsc_output_kind *out);
 
 /* ---- reading values ---------------------------------------------------- */
 
