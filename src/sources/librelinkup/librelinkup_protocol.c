@@ -449,7 +449,7 @@ nsc_rc nsc_linkup_verdict(const struct nsc_linkup_answer *a, enum nsc_linkup_cal
 		return say(msg, size, NSC_ERR_INTERNAL, "LibreLinkUp %s: not a failure", call_name(call));
 	case NSC_LINKUP_BAD_CREDENTIALS:
 		return say(msg, size, NSC_ERR_REJECTED,
-			   "LibreLinkUp rejected the e-mail or password: check CONNECT_LINK_UP_USERNAME and "
+			   "LibreLinkUp rejected the e-mail or password; check CONNECT_LINK_UP_USERNAME and "
 			   "CONNECT_LINK_UP_PASSWORD");
 	case NSC_LINKUP_USER_ACTION:
 		if (strcmp(a->step, "tou") == 0)
