@@ -165,7 +165,7 @@ enum nsc_setting_store {
 
 /*
  * One setting (fluent-bit config_map style): what the user sees (name,
- * flag, kind, default, help), where struct nsc_config keeps it and how the
+ * kind, default, help; the flag is derived from the name), where struct nsc_config keeps it and how the
  * loader checks it. Rows live with their owner: general, output and spool
  * rows in settings_rows.c, a source's rows in its folder
  * (sources/<vendor>/<vendor>_settings.c), listed by its registry entry.
@@ -174,7 +174,6 @@ enum nsc_setting_store {
  */
 struct nsc_setting {
 	const char *name;          /* environment variable, e.g. "CONNECT_SHARE_PASSWORD" */
-	const char *flag;          /* command-line flag without dashes, e.g. "share-password" */
 	enum nsc_setting_kind kind;
 	enum nsc_setting_group group;
 	const char *default_text;  /* NULL when none; an int's default is parsed from it */
@@ -196,6 +195,13 @@ size_t nsc_settings_count(void);
 const struct nsc_setting *nsc_setting_at(size_t i); /* NULL past the end */
 const struct nsc_setting *nsc_setting_by_name(const char *env_name);
 const struct nsc_setting *nsc_setting_by_flag(const char *flag);
+/*
+ * The command-line flag of s without dashes, derived from its name: no
+ * CONNECT_ prefix, lower case, '-' for '_' (CONNECT_SHARE_PASSWORD is
+ * share-password). Written into buf (cut to fit); returns buf.
+ */
+#define NSC_SETTING_FLAG_MAX 64 /* longer than any flag */
+char *nsc_setting_flag(const struct nsc_setting *s, char *buf, size_t size);
 const char *nsc_setting_group_title(enum nsc_setting_group g);
 /* The registry entry whose rows hold s; NULL for general, output and spool rows. */
 const struct nsc_source_entry *nsc_setting_source(const struct nsc_setting *s);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Helpers for writing rows of the settings table (struct nsc_setting):
- * NSC_ROW(name, flag, kind, group, .field = value, ...) and the string,
+ * NSC_ROW(name, kind, group, .field = value, ...) and the string,
  * secret and integer shapes most rows have. Included only by the files
  * that hold rows.
  */
@@ -12,10 +12,10 @@
 
 #include "nsc_config.h"
 
-#define NSC_ROW(name_, flag_, kind_, group_, ...)                               \
-	{                                                                       \
-		.name = (name_), .flag = (flag_), .kind = NSC_SETTING_##kind_,  \
-		.group = NSC_GROUP_##group_, __VA_ARGS__                        \
+#define NSC_ROW(name_, kind_, group_, ...)                                       \
+	{                                                                        \
+		.name = (name_), .kind = NSC_SETTING_##kind_,                    \
+		.group = NSC_GROUP_##group_, __VA_ARGS__                         \
 	}
 
 /* A string field of struct nsc_config. */
@@ -28,18 +28,20 @@
 	.scale = (scale_)
 
 /* The shapes a source's rows mostly have. */
-#define NSC_ROW_ACCOUNT(name_, flag_, field_, help_) \
-	NSC_ROW(name_, flag_, STRING, SOURCE, NSC_AT_STR(field_), .required = true, .help = (help_))
-#define NSC_ROW_PASSWORD(name_, flag_, field_, help_) \
-	NSC_ROW(name_, flag_, SECRET, SOURCE, NSC_AT_STR(field_), .required = true, .help = (help_))
-#define NSC_ROW_CHOICE(name_, flag_, field_, choices_, def_, help_)                      \
-	NSC_ROW(name_, flag_, ENUM, SOURCE, NSC_AT_STR(field_), .check = NSC_CHECK_ENUM, \
+#define NSC_ROW_ACCOUNT(name_, field_, help_) \
+	NSC_ROW(name_, STRING, SOURCE, NSC_AT_STR(field_), .required = true, .help = (help_))
+/* Every vendor's password and server rows say the same, with its name (a literal). */
+#define NSC_ROW_PASSWORD(name_, field_, vendor_)                                  \
+	NSC_ROW(name_, SECRET, SOURCE, NSC_AT_STR(field_), .required = true,     \
+		.help = vendor_ " account password, kept exactly as given")
+#define NSC_ROW_CHOICE(name_, field_, choices_, def_, help_)                      \
+	NSC_ROW(name_, ENUM, SOURCE, NSC_AT_STR(field_), .check = NSC_CHECK_ENUM, \
 		.choices = (choices_), .default_text = (def_), .help = (help_))
-#define NSC_ROW_SERVER(name_, flag_, field_, help_)                                     \
-	NSC_ROW(name_, flag_, URL, SOURCE, NSC_AT_STR(field_), .check = NSC_CHECK_SERVER, \
-		.help = (help_))
-#define NSC_ROW_TEXT(name_, flag_, field_, check_, def_, help_)                         \
-	NSC_ROW(name_, flag_, STRING, SOURCE, NSC_AT_STR(field_), .check = NSC_CHECK_##check_, \
+#define NSC_ROW_SERVER(name_, field_, vendor_, region_setting_)                   \
+	NSC_ROW(name_, URL, SOURCE, NSC_AT_STR(field_), .check = NSC_CHECK_SERVER, \
+		.help = vendor_ " server instead of the region's; default from " region_setting_)
+#define NSC_ROW_TEXT(name_, field_, check_, def_, help_)                         \
+	NSC_ROW(name_, STRING, SOURCE, NSC_AT_STR(field_), .check = NSC_CHECK_##check_, \
 		.default_text = (def_), .help = (help_))
 
 #endif

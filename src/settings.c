@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -80,14 +81,30 @@ const struct nsc_setting *nsc_setting_by_name(const char *env_name)
 	return NULL;
 }
 
+char *nsc_setting_flag(const struct nsc_setting *s, char *buf, size_t size)
+{
+	const char *name = s->name;
+	size_t j = 0;
+
+	if (size == 0)
+		return buf;
+	if (strncmp(name, "CONNECT_", 8) == 0)
+		name += 8;
+	for (; *name != '\0' && j + 1 < size; name++)
+		buf[j++] = *name == '_' ? '-' : (char)tolower((unsigned char)*name);
+	buf[j] = '\0';
+	return buf;
+}
+
 const struct nsc_setting *nsc_setting_by_flag(const char *flag)
 {
 	const struct nsc_setting *r;
+	char mine[NSC_SETTING_FLAG_MAX];
 
 	if (!flag)
 		return NULL;
 	for (size_t i = 0; (r = nsc_setting_at(i)) != NULL; i++) {
-		if (strcmp(r->flag, flag) == 0)
+		if (strcmp(nsc_setting_flag(r, mine, sizeof(mine)), flag) == 0)
 			return r;
 	}
 	return NULL;

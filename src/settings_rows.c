@@ -15,26 +15,26 @@
 #define MIB (1LL << 20)
 
 const struct nsc_setting nsc_general_settings[] = {
-	NSC_ROW("CONNECT_SOURCE", "source", ENUM, GENERAL, .check = NSC_CHECK_OWN,
+	NSC_ROW("CONNECT_SOURCE", ENUM, GENERAL, .check = NSC_CHECK_OWN,
 		.required = true, .help = "Where readings come from"),
-	NSC_ROW("CONNECT_OUTPUT", "output", ENUM, GENERAL, .check = NSC_CHECK_OWN,
+	NSC_ROW("CONNECT_OUTPUT", ENUM, GENERAL, .check = NSC_CHECK_OWN,
 		.default_text = "auto",
 		.help = "Where readings go: mongo, rest, rest3 or filesystem; auto picks mongo "
 			"when a MongoDB URI is set, else rest when CONNECT_NIGHTSCOUT_ENDPOINT is "
 			"set, else filesystem"),
-	NSC_ROW("CONNECT_LOG_LEVEL", "log-level", ENUM, GENERAL, .check = NSC_CHECK_OWN,
+	NSC_ROW("CONNECT_LOG_LEVEL", ENUM, GENERAL, .check = NSC_CHECK_OWN,
 		.default_text = "info",
 		.help = "How much to log: error, warn, info, debug or trace"),
-	NSC_ROW("CONNECT_LOOKBACK_HOURS", "lookback-hours", INT, GENERAL, .default_text = "48",
+	NSC_ROW("CONNECT_LOOKBACK_HOURS", INT, GENERAL, .default_text = "48",
 		NSC_AT_RANGE(INT64, lookback_ms, 1, 2160, "hours", HOUR_MS),
 		.help = "How far back to fetch when nothing is known yet"),
-	NSC_ROW("CONNECT_POLL_INTERVAL", "poll-interval", INT, GENERAL,
+	NSC_ROW("CONNECT_POLL_INTERVAL", INT, GENERAL,
 		NSC_AT_RANGE(INT64, poll_interval_ms, 1, 3600, "seconds", 1000),
 		.help = "Expected seconds between readings, which sets how often the source is "
 			"polled (each poll lands just after the next reading is due); default the "
 			"source's own cadence (300 for Dexcom and LibreLinkUp); below 60 vendors "
 			"may rate-limit or block the account"),
-	NSC_ROW("CONNECT_HTTP_TIMEOUT", "http-timeout", INT, GENERAL, .default_text = "30",
+	NSC_ROW("CONNECT_HTTP_TIMEOUT", INT, GENERAL, .default_text = "30",
 		NSC_AT_RANGE(INT64, http_timeout_ms, 1, 300, "seconds", 1000),
 		.help = "Seconds a vendor request may take before it counts as failed and is "
 			"retried later"),
@@ -42,60 +42,60 @@ const struct nsc_setting nsc_general_settings[] = {
 
 const struct nsc_setting nsc_output_settings[] = {
 	/* REST outputs */
-	NSC_ROW("CONNECT_NIGHTSCOUT_ENDPOINT", "nightscout-endpoint", URL, REST_OUTPUT,
+	NSC_ROW("CONNECT_NIGHTSCOUT_ENDPOINT", URL, REST_OUTPUT,
 		NSC_AT_STR(nightscout_endpoint), .check = NSC_CHECK_SERVER,
 		.help = "Nightscout site to write to; required for the rest and rest3 outputs"),
-	NSC_ROW("CONNECT_API_SECRET", "api-secret", SECRET, REST_OUTPUT, NSC_AT_STR(api_secret),
+	NSC_ROW("CONNECT_API_SECRET", SECRET, REST_OUTPUT, NSC_AT_STR(api_secret),
 		.help = "API secret of the Nightscout site to write to; the rest output needs it "
 			"or CONNECT_NIGHTSCOUT_TOKEN"),
-	NSC_ROW("CONNECT_NIGHTSCOUT_TOKEN", "nightscout-token", SECRET, REST_OUTPUT,
+	NSC_ROW("CONNECT_NIGHTSCOUT_TOKEN", SECRET, REST_OUTPUT,
 		NSC_AT_STR(nightscout_token),
 		.help = "Access token of the Nightscout site to write to, like "
 			"name-0123456789abcdef; required for rest3"),
-	NSC_ROW("CONNECT_REST_CONCURRENCY", "rest-concurrency", INT, REST_OUTPUT,
+	NSC_ROW("CONNECT_REST_CONCURRENCY", INT, REST_OUTPUT,
 		.default_text = "4",
 		NSC_AT_RANGE(UNSIGNED, rest_concurrency, 1, 16, "requests", 1),
 		.help = "How many documents the rest3 output posts at once, over kept-alive "
 			"connections (1 sends one document at a time)"),
 
 	/* MongoDB output; the URI family is read by its own code */
-	NSC_ROW("MONGODB_URI", "mongodb-uri", SECRET, MONGO_OUTPUT, NSC_AT_STR(mongodb_uri),
+	NSC_ROW("MONGODB_URI", SECRET, MONGO_OUTPUT, NSC_AT_STR(mongodb_uri),
 		.check = NSC_CHECK_OWN,
 		.help = "Nightscout's MongoDB, a connection string "
 			"mongodb://[user:password@]host[:port]/db or mongodb+srv://host/db"),
-	NSC_ROW("MONGO_CONNECTION", "mongo-connection", SECRET, MONGO_OUTPUT,
+	NSC_ROW("MONGO_CONNECTION", SECRET, MONGO_OUTPUT,
 		.check = NSC_CHECK_OWN,
 		.help = "Older name for MONGODB_URI, same form, used when MONGODB_URI is unset"),
-	NSC_ROW("CUSTOMCONNSTR_mongo", "customconnstr-mongo", SECRET, MONGO_OUTPUT,
+	NSC_ROW("CUSTOMCONNSTR_mongo", SECRET, MONGO_OUTPUT,
 		.check = NSC_CHECK_OWN,
 		.help = "Azure's name for MONGODB_URI, same form, used when MONGODB_URI and "
 			"MONGO_CONNECTION are unset"),
-	NSC_ROW("MONGO_COLLECTION", "mongo-collection", STRING, MONGO_OUTPUT,
+	NSC_ROW("MONGO_COLLECTION", STRING, MONGO_OUTPUT,
 		NSC_AT_STR(mongo_collection), .check = NSC_CHECK_COLLECTION,
 		.default_text = "entries", .help = "MongoDB collection for glucose entries"),
-	NSC_ROW("MONGO_TREATMENTS_COLLECTION", "mongo-treatments-collection", STRING,
+	NSC_ROW("MONGO_TREATMENTS_COLLECTION", STRING,
 		MONGO_OUTPUT, NSC_AT_STR(mongo_treatments_collection),
 		.check = NSC_CHECK_COLLECTION, .default_text = "treatments",
 		.help = "MongoDB collection for treatments"),
-	NSC_ROW("MONGO_DEVICESTATUS_COLLECTION", "mongo-devicestatus-collection", STRING,
+	NSC_ROW("MONGO_DEVICESTATUS_COLLECTION", STRING,
 		MONGO_OUTPUT, NSC_AT_STR(mongo_devicestatus_collection),
 		.check = NSC_CHECK_COLLECTION, .default_text = "devicestatus",
 		.help = "MongoDB collection for device status"),
-	NSC_ROW("MONGO_PROFILE_COLLECTION", "mongo-profile-collection", STRING, MONGO_OUTPUT,
+	NSC_ROW("MONGO_PROFILE_COLLECTION", STRING, MONGO_OUTPUT,
 		NSC_AT_STR(mongo_profile_collection), .check = NSC_CHECK_COLLECTION,
 		.default_text = "profile", .help = "MongoDB collection for profiles"),
 
 	/* filesystem output */
-	NSC_ROW("CONNECT_OUTPUT_DIR", "output-dir", STRING, FILESYSTEM_OUTPUT,
+	NSC_ROW("CONNECT_OUTPUT_DIR", STRING, FILESYSTEM_OUTPUT,
 		NSC_AT_STR(output_dir), .default_text = "./nightscout-data",
 		.help = "Directory the filesystem output writes into, a path"),
 
 	/* spool of the remote outputs */
-	NSC_ROW("CONNECT_SPOOL_DIR", "spool-dir", STRING, SPOOL, NSC_AT_STR(spool_dir),
+	NSC_ROW("CONNECT_SPOOL_DIR", STRING, SPOOL, NSC_AT_STR(spool_dir),
 		.default_text = "./nsconnect-spool",
 		.help = "Directory where batches wait while MongoDB or Nightscout is unreachable, "
 			"replayed in order when it returns and kept across restarts, a path"),
-	NSC_ROW("CONNECT_SPOOL_MAX_MB", "spool-max-mb", INT, SPOOL, .default_text = "256",
+	NSC_ROW("CONNECT_SPOOL_MAX_MB", INT, SPOOL, .default_text = "256",
 		NSC_AT_RANGE(UINT64, spool_max_bytes, 1, 65536, "MiB", MIB),
 		.help = "How much pending data the spool may hold; beyond it the bridge stops "
 			"fetching until the output catches up"),

@@ -102,12 +102,12 @@ START_TEST(test_table_flags_round_trip)
 	ck_assert_ptr_null(nsc_setting_at(n));
 	for (size_t i = 0; i < n; i++) {
 		const struct nsc_setting *t = nsc_setting_at(i);
-		char flag[128], help[1024];
+		char flag[128], help[1024], mine[NSC_SETTING_FLAG_MAX], other[NSC_SETTING_FLAG_MAX];
 		ck_assert_ptr_nonnull(t);
 		derive_flag(t->name, flag, sizeof(flag));
-		ck_assert_str_eq(t->flag, flag);
+		ck_assert_str_eq(nsc_setting_flag(t, mine, sizeof(mine)), flag);
 		ck_assert_ptr_eq(nsc_setting_by_name(t->name), t);
-		ck_assert_ptr_eq(nsc_setting_by_flag(t->flag), t);
+		ck_assert_ptr_eq(nsc_setting_by_flag(mine), t);
 		ck_assert_ptr_nonnull(t->help);
 		nsc_setting_describe(t, help, sizeof(help));
 		ck_assert_uint_gt(strlen(help), 20);
@@ -115,10 +115,12 @@ START_TEST(test_table_flags_round_trip)
 		ck_assert_ptr_nonnull(nsc_setting_group_title(t->group));
 		for (size_t j = 0; j < i; j++) {
 			ck_assert_str_ne(t->name, nsc_setting_at(j)->name);
-			ck_assert_str_ne(t->flag, nsc_setting_at(j)->flag);
+			ck_assert_str_ne(mine, nsc_setting_flag(nsc_setting_at(j), other, sizeof(other)));
 		}
 	}
-	ck_assert_str_eq(nsc_setting_by_name("CONNECT_SHARE_PASSWORD")->flag, "share-password");
+	char flag[NSC_SETTING_FLAG_MAX];
+	ck_assert_str_eq(nsc_setting_flag(nsc_setting_by_name("CONNECT_SHARE_PASSWORD"), flag, sizeof(flag)),
+			 "share-password");
 	ck_assert_str_eq(nsc_setting_by_flag("mongodb-uri")->name, "MONGODB_URI");
 	ck_assert_str_eq(nsc_setting_by_flag("customconnstr-mongo")->name, "CUSTOMCONNSTR_mongo");
 	ck_assert_ptr_null(nsc_setting_by_name("CONNECT_NO_SUCH"));
@@ -183,8 +185,9 @@ START_TEST(test_table_spool)
 
 	ck_assert_ptr_nonnull(dir);
 	ck_assert_ptr_nonnull(max);
-	ck_assert_str_eq(dir->flag, "spool-dir");
-	ck_assert_str_eq(max->flag, "spool-max-mb");
+	char flag[NSC_SETTING_FLAG_MAX];
+	ck_assert_str_eq(nsc_setting_flag(dir, flag, sizeof(flag)), "spool-dir");
+	ck_assert_str_eq(nsc_setting_flag(max, flag, sizeof(flag)), "spool-max-mb");
 	ck_assert_int_eq(dir->kind, NSC_SETTING_STRING);
 	ck_assert_int_eq(max->kind, NSC_SETTING_INT);
 	ck_assert_int_eq(dir->group, NSC_GROUP_SPOOL);

@@ -94,17 +94,18 @@ static void heading(FILE *out, const struct nsc_setting *s, bool first)
 void nsc_usage_print_settings(FILE *out)
 {
 	const struct nsc_setting *s, *prev = NULL;
-	char help[1024];
+	char help[1024], flag[NSC_SETTING_FLAG_MAX];
 
 	for (size_t i = 0; (s = nsc_setting_at(i)) != NULL; prev = s, i++) {
 		if (!prev || prev->group != s->group ||
 		    nsc_setting_source(prev) != nsc_setting_source(s))
 			heading(out, s, prev == NULL);
 		nsc_setting_describe(s, help, sizeof(help));
+		nsc_setting_flag(s, flag, sizeof(flag));
 		if (s->kind == NSC_SETTING_SECRET)
-			fprintf(out, "  %s (--%s) [secret; also %s_FILE]\n      %s\n", s->name, s->flag,
+			fprintf(out, "  %s (--%s) [secret; also %s_FILE]\n      %s\n", s->name, flag,
 				s->name, help);
 		else
-			fprintf(out, "  %s (--%s)\n      %s\n", s->name, s->flag, help);
+			fprintf(out, "  %s (--%s)\n      %s\n", s->name, flag, help);
 	}
 }

@@ -8,18 +8,15 @@
 static const char *const regions[] = { "us", "eu", NULL };
 
 const struct nsc_setting nsc_carelink_settings[] = {
-	NSC_ROW_ACCOUNT("CONNECT_CARELINK_USERNAME", "carelink-username", carelink_username,
+	NSC_ROW_ACCOUNT("CONNECT_CARELINK_USERNAME", carelink_username,
 			"CareLink account user name"),
-	NSC_ROW_PASSWORD("CONNECT_CARELINK_PASSWORD", "carelink-password", carelink_password,
-			 "CareLink account password, kept exactly as given"),
-	NSC_ROW_CHOICE("CONNECT_CARELINK_REGION", "carelink-region", carelink_region, regions,
+	NSC_ROW_PASSWORD("CONNECT_CARELINK_PASSWORD", carelink_password, "CareLink"),
+	NSC_ROW_CHOICE("CONNECT_CARELINK_REGION", carelink_region, regions,
 		       "eu", "CareLink region (eu is the rest of the world)"),
-	NSC_ROW_SERVER("CONNECT_CARELINK_SERVER", "carelink-server", carelink_server,
-		       "CareLink server instead of the region's; default from "
-		       "CONNECT_CARELINK_REGION"),
-	NSC_ROW_TEXT("CONNECT_COUNTRY_CODE", "country-code", carelink_country_code, COUNTRY, NULL,
+	NSC_ROW_SERVER("CONNECT_CARELINK_SERVER", carelink_server, "CareLink", "CONNECT_CARELINK_REGION"),
+	NSC_ROW_TEXT("CONNECT_COUNTRY_CODE", carelink_country_code, COUNTRY, NULL,
 		     "Country of the CareLink account, two letters like de or us"),
-	NSC_ROW_TEXT("CONNECT_CARELINK_PATIENT_USERNAME", "carelink-patient-username",
+	NSC_ROW_TEXT("CONNECT_CARELINK_PATIENT_USERNAME",
 		     carelink_patient_username, NONE, NULL,
 		     "CareLink user name of the patient to read when logging in as a care "
 		     "partner; default the account's own data"),

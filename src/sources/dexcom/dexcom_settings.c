@@ -8,15 +8,12 @@
 static const char *const regions[] = { "us", "ous", "jp", NULL };
 
 const struct nsc_setting nsc_dexcom_settings[] = {
-	NSC_ROW_ACCOUNT("CONNECT_SHARE_ACCOUNT_NAME", "share-account-name", share_account_name,
+	NSC_ROW_ACCOUNT("CONNECT_SHARE_ACCOUNT_NAME", share_account_name,
 			"Dexcom account user name or e-mail of the sharing account"),
-	NSC_ROW_PASSWORD("CONNECT_SHARE_PASSWORD", "share-password", share_password,
-			 "Dexcom account password, kept exactly as given"),
-	NSC_ROW_CHOICE("CONNECT_SHARE_REGION", "share-region", share_region, regions, "us",
+	NSC_ROW_PASSWORD("CONNECT_SHARE_PASSWORD", share_password, "Dexcom"),
+	NSC_ROW_CHOICE("CONNECT_SHARE_REGION", share_region, regions, "us",
 		       "Dexcom Share region: us, ous (outside the US) or jp (Japan)"),
-	NSC_ROW_SERVER("CONNECT_SHARE_SERVER", "share-server", share_server,
-		       "Dexcom Share server instead of the region's; default from "
-		       "CONNECT_SHARE_REGION"),
+	NSC_ROW_SERVER("CONNECT_SHARE_SERVER", share_server, "Dexcom Share", "CONNECT_SHARE_REGION"),
 };
 
 const size_t nsc_dexcom_settings_count =

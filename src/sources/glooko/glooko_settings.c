@@ -8,22 +8,19 @@
 static const char *const envs[] = { "default", "eu", "development", "production", NULL };
 
 const struct nsc_setting nsc_glooko_settings[] = {
-	NSC_ROW_ACCOUNT("CONNECT_GLOOKO_EMAIL", "glooko-email", glooko_email,
+	NSC_ROW_ACCOUNT("CONNECT_GLOOKO_EMAIL", glooko_email,
 			"Glooko account e-mail"),
-	NSC_ROW_PASSWORD("CONNECT_GLOOKO_PASSWORD", "glooko-password", glooko_password,
-			 "Glooko account password, kept exactly as given"),
-	NSC_ROW_CHOICE("CONNECT_GLOOKO_ENV", "glooko-env", glooko_env, envs, "default",
+	NSC_ROW_PASSWORD("CONNECT_GLOOKO_PASSWORD", glooko_password, "Glooko"),
+	NSC_ROW_CHOICE("CONNECT_GLOOKO_ENV", glooko_env, envs, "default",
 		       "Glooko service (default is the US one)"),
-	NSC_ROW_SERVER("CONNECT_GLOOKO_SERVER", "glooko-server", glooko_server,
-		       "Glooko API server instead of CONNECT_GLOOKO_ENV's; default from "
-		       "CONNECT_GLOOKO_ENV"),
-	NSC_ROW_TEXT("CONNECT_GLOOKO_TIMEZONE", "glooko-timezone", glooko_timezone, TIMEZONE,
+	NSC_ROW_SERVER("CONNECT_GLOOKO_SERVER", glooko_server, "Glooko API", "CONNECT_GLOOKO_ENV"),
+	NSC_ROW_TEXT("CONNECT_GLOOKO_TIMEZONE", glooko_timezone, TIMEZONE,
 		     NULL,
 		     "Time zone of the Glooko device clock, an IANA zone name like "
 		     "Europe/Berlin; default none (UTC unless CONNECT_GLOOKO_TIMEZONE_OFFSET is "
 		     "set)"),
 	/* a decimal number of hours and a has_ flag: config.c reads it */
-	NSC_ROW("CONNECT_GLOOKO_TIMEZONE_OFFSET", "glooko-timezone-offset", NUMBER, SOURCE,
+	NSC_ROW("CONNECT_GLOOKO_TIMEZONE_OFFSET", NUMBER, SOURCE,
 		.check = NSC_CHECK_OWN,
 		.help = "Fixed offset of the Glooko device clock from UTC in hours, a number "
 			"from -14 to 14 like 1 or -5.5; default none (prefer "

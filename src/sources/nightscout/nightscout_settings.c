@@ -6,10 +6,10 @@
 #include "sources/source_rows.h"
 
 const struct nsc_setting nsc_nightscout_settings[] = {
-	NSC_ROW("CONNECT_SOURCE_ENDPOINT", "source-endpoint", URL, SOURCE,
+	NSC_ROW("CONNECT_SOURCE_ENDPOINT", URL, SOURCE,
 		NSC_AT_STR(source_endpoint), .check = NSC_CHECK_ENDPOINT, .required = true,
 		.help = "Nightscout site to read from, optionally with a ?token= query"),
-	NSC_ROW("CONNECT_SOURCE_API_SECRET", "source-api-secret", SECRET, SOURCE,
+	NSC_ROW("CONNECT_SOURCE_API_SECRET", SECRET, SOURCE,
 		NSC_AT_STR(source_api_secret),
 		.help = "API secret of the Nightscout site to read from; optional"),
 };
