@@ -24,13 +24,12 @@ enum step {
 	STEP_FETCH,
 };
 
-static const char *const step_names[] = { "none", "authenticate", "authorize", "fetch" };
+static const char *const step_names[] = { "none", "authenticate", "authorize", "fetch", NULL };
 
 static const struct nsc_vendor_profile profile = {
 	.comp = COMP,
 	.words = &nsc_dexcom_words,
 	.step_names = step_names,
-	.step_count = (int)(sizeof(step_names) / sizeof(step_names[0])),
 };
 
 struct dx_ctx {

@@ -11,6 +11,7 @@
 
 #include "jsonutil.h"
 #include "sources/dexcom/dexcom.h"
+#include "sources/kit/documents.h"
 #include "timeutil.h"
 #include "trend.h"
 
@@ -389,33 +390,20 @@ static enum nsc_trend record_trend(struct json_object *rec)
 static nsc_rc record_entry(struct json_object *rec, const struct nsc_fetch_window *w,
 			   struct json_object **doc_out)
 {
-	int64_t date, value;
+	struct nsc_sgv_reading r = { .has_trend = true, .device = NSC_DEXCOM_DEVICE };
 	char iso[NSC_ISO_BUF];
 
 	*doc_out = NULL;
-	if (!json_object_is_type(rec, json_type_object) || !record_date(rec, &date) ||
-	    !nsc_json_get_int64(rec, "Value", &value) || value < NSC_DEXCOM_MIN_MGDL ||
-	    value > NSC_DEXCOM_MAX_MGDL)
+	if (!json_object_is_type(rec, json_type_object) || !record_date(rec, &r.date_ms) ||
+	    !nsc_json_get_int64(rec, "Value", &r.sgv) || r.sgv < NSC_DEXCOM_MIN_MGDL ||
+	    r.sgv > NSC_DEXCOM_MAX_MGDL)
 		return NSC_ERR_PARSE;
-	if (nsc_time_format_iso(date, iso, sizeof(iso)) != NSC_OK)
-		return NSC_ERR_PARSE;
-	if (w && (date <= w->from_ms || date > w->to_ms + NSC_DEXCOM_FUTURE_TOLERANCE_MS))
+	if (nsc_time_format_iso(r.date_ms, iso, sizeof(iso)) != NSC_OK)
+		return NSC_ERR_PARSE; /* malformed even when outside the window */
+	if (w && (r.date_ms <= w->from_ms || r.date_ms > w->to_ms + NSC_DEXCOM_FUTURE_TOLERANCE_MS))
 		return NSC_OK;
-
-	enum nsc_trend trend = record_trend(rec);
-	struct json_object *doc = json_object_new_object();
-	if (doc == NULL)
-		return NSC_ERR_NOMEM;
-	if (nsc_json_add_string(doc, "type", "sgv") != 0 || nsc_json_add_int64(doc, "sgv", value) != 0 ||
-	    nsc_json_add_int64(doc, "date", date) != 0 || nsc_json_add_string(doc, "dateString", iso) != 0 ||
-	    nsc_json_add_int64(doc, "trend", (int64_t)trend) != 0 ||
-	    nsc_json_add_string(doc, "direction", nsc_trend_direction(trend)) != 0 ||
-	    nsc_json_add_string(doc, "device", NSC_DEXCOM_DEVICE) != 0) {
-		json_object_put(doc);
-		return NSC_ERR_NOMEM;
-	}
-	*doc_out = doc;
-	return NSC_OK;
+	r.trend = record_trend(rec);
+	return nsc_sgv_entry_new(&r, doc_out);
 }
 
 nsc_rc nsc_dexcom_transform(const char *data, size_t len, const struct nsc_fetch_window *w,
@@ -442,13 +430,8 @@ nsc_rc nsc_dexcom_transform(const char *data, size_t len, const struct nsc_fetch
 		} else if (r != NSC_OK) {
 			(*skipped)++;
 		} else if (doc != NULL) {
-			struct nsc_error add_err;
-			nsc_error_clear(&add_err);
-			r = nsc_batch_add(out, NSC_COLL_ENTRIES, doc, &add_err);
-			if (r != NSC_OK && nsc_rc_verdict(r) == NSC_VERDICT_DROP)
-				(*skipped)++;
-			else if (r != NSC_OK)
-				rc = nsc_error_set(err, r, "Dexcom Share: %s", add_err.msg);
+			rc = nsc_kit_batch_add(out, NSC_COLL_ENTRIES, doc, skipped, NULL, NULL, "Dexcom Share",
+					       err);
 		}
 	}
 	json_object_put(root);

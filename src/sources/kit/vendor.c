@@ -66,10 +66,13 @@ int64_t nsc_vendor_wall_ms(const struct nsc_vendor_base *b)
 
 const char *nsc_vendor_step_name(const struct nsc_vendor_base *b)
 {
-	const struct nsc_vendor_profile *p = b->profile;
-	if (p->step_names == NULL || b->step < 0 || b->step >= p->step_count)
+	const char *const *names = b->profile->step_names;
+	if (names == NULL || b->step < 0)
 		return "none";
-	return p->step_names[b->step];
+	for (int i = 0; names[i] != NULL; i++)
+		if (i == b->step)
+			return names[i];
+	return "none";
 }
 
 void nsc_vendor_begin(struct nsc_vendor_base *b, int step, nsc_step_done_fn done, void *arg,

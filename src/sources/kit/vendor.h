@@ -51,8 +51,7 @@
 struct nsc_vendor_profile {
 	const char *comp;               /* log component, e.g. "dexcomshare" */
 	const struct nsc_vendor_words *words; /* its name in messages and its status rules */
-	const char *const *step_names;  /* by step number; [0] is the idle step */
-	int step_count;
+	const char *const *step_names;  /* by step number, NULL-terminated; [0] is the idle step */
 };
 
 struct nsc_vendor_base;

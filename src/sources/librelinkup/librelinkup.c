@@ -25,7 +25,7 @@ enum llu_step {
 	STEP_GRAPH,
 };
 
-static const char *const step_names[] = { "none", "login", "connections", "graph" };
+static const char *const step_names[] = { "none", "login", "connections", "graph", NULL };
 
 /* LibreLinkUp classifies every answer itself (nsc_linkup_verdict); the words name it in transport failures. */
 static const struct nsc_vendor_words words = {
@@ -38,7 +38,6 @@ static const struct nsc_vendor_profile profile = {
 	.comp = COMP,
 	.words = &words,
 	.step_names = step_names,
-	.step_count = (int)(sizeof(step_names) / sizeof(step_names[0])),
 };
 
 struct llu_ctx {

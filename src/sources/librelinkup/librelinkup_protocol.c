@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "jsonutil.h"
+#include "sources/kit/documents.h"
 #include "sources/librelinkup/librelinkup.h"
 #include "timeutil.h"
 
@@ -551,36 +552,20 @@ static bool read_point(struct json_object *m, bool want_arrow, struct reading *r
 static nsc_rc add_entry(const struct reading *r, bool current, struct nsc_batch *out, size_t *skipped,
 			struct nsc_error *err)
 {
-	char iso[NSC_ISO_BUF];
-	if (nsc_time_format_iso(r->t, iso, sizeof(iso)) != NSC_OK) {
+	/* Only the current reading has an arrow; graph points carry no trend at all. */
+	struct nsc_sgv_reading e = {
+		.sgv = r->sgv, .date_ms = r->t, .has_trend = current, .device = NSC_LINKUP_DEVICE,
+		.trend = current ? nsc_linkup_trend(r->has_arrow ? r->arrow : 0) : NSC_TREND_NONE,
+	};
+	struct json_object *doc;
+	nsc_rc rc = nsc_sgv_entry_new(&e, &doc);
+	if (rc == NSC_ERR_PARSE) {
 		(*skipped)++;
 		return NSC_OK;
 	}
-	struct json_object *doc = json_object_new_object();
-	if (doc == NULL)
-		return nsc_error_set(err, NSC_ERR_NOMEM, "LibreLinkUp: out of memory building an entry");
-	bool bad = nsc_json_add_string(doc, "type", "sgv") != 0 || nsc_json_add_int64(doc, "sgv", r->sgv) != 0 ||
-		   nsc_json_add_int64(doc, "date", r->t) != 0 || nsc_json_add_string(doc, "dateString", iso) != 0;
-	if (!bad && current) {
-		enum nsc_trend t = nsc_linkup_trend(r->has_arrow ? r->arrow : 0);
-		bad = nsc_json_add_string(doc, "direction", nsc_trend_direction(t)) != 0 ||
-		      nsc_json_add_int64(doc, "trend", (int64_t)t) != 0;
-	}
-	if (!bad)
-		bad = nsc_json_add_string(doc, "device", NSC_LINKUP_DEVICE) != 0;
-	if (bad) {
-		json_object_put(doc);
-		return nsc_error_set(err, NSC_ERR_NOMEM, "LibreLinkUp: out of memory building an entry");
-	}
-	struct nsc_error add_err = { 0 };
-	nsc_rc rc = nsc_batch_add(out, NSC_COLL_ENTRIES, doc, &add_err);
-	if (rc == NSC_OK)
-		return NSC_OK;
-	if (nsc_rc_verdict(rc) == NSC_VERDICT_DROP) {
-		(*skipped)++;
-		return NSC_OK;
-	}
-	return nsc_error_set(err, rc, "LibreLinkUp: %s", add_err.msg);
+	if (rc != NSC_OK)
+		return nsc_error_set(err, rc, "LibreLinkUp: out of memory building an entry");
+	return nsc_kit_batch_add(out, NSC_COLL_ENTRIES, doc, skipped, NULL, NULL, "LibreLinkUp", err);
 }
 
 nsc_rc nsc_linkup_transform_graph(const char *body, size_t len, int64_t from_ms,

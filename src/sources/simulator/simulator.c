@@ -30,6 +30,7 @@
 
 #include "jsonutil.h"
 #include "secret.h"
+#include "sources/kit/documents.h"
 #include "sources/kit/secret_slot.h"
 #include "sources/simulator/simulator.h"
 #include "sources/simulator/simulator_docs.h"
@@ -418,22 +419,6 @@ static void sim_fetch(void *vctx, const struct nsc_fetch_window *w, struct nsc_p
 
 /* ---- transform: payload -> Nightscout documents ---------------------- */
 
-/* Adds `doc` (ownership moves); PARSE-class rejections count as skipped. */
-static nsc_rc sim_add(struct sim_ctx *ctx, struct nsc_batch *out, enum nsc_collection c,
-		      struct json_object *doc, size_t *skipped, struct nsc_error *err)
-{
-	struct nsc_error add_err = { 0 };
-	nsc_rc rc = nsc_batch_add(out, c, doc, &add_err);
-	if (rc == NSC_OK)
-		return NSC_OK;
-	if (nsc_rc_verdict(rc) == NSC_VERDICT_DROP) {
-		(*skipped)++;
-		nsc_warn(ctx->log, SIM_COMP, "event=record_skipped msg=\"%s\"", add_err.msg);
-		return NSC_OK;
-	}
-	return nsc_error_set(err, rc, "simulator: %s", add_err.msg);
-}
-
 /* One kind of record: its payload member, its converter and its collection. */
 struct sim_kind {
 	const char *member; /* "readings", "treatments", "status", "profile" */
@@ -469,7 +454,7 @@ static nsc_rc sim_transform_record(struct sim_ctx *ctx, const struct sim_kind *k
 	}
 	if (doc == NULL)
 		return NSC_OK; /* not asked for by the window */
-	return sim_add(ctx, out, k->c, doc, skipped, err);
+	return nsc_kit_batch_add(out, k->c, doc, skipped, ctx->log, SIM_COMP, "simulator", err);
 }
 
 /* The payload's members, each of its kind's shape; NSC_ERR_DROP otherwise. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "jsonutil.h"
+#include "sources/kit/documents.h"
 #include "sources/simulator/simulator.h"
 #include "sources/simulator/simulator_docs.h"
 #include "sources/simulator/simulator_model.h"
@@ -60,21 +61,11 @@ nsc_rc nsc_sim_entry_doc(const struct nsc_sim_doc_ctx *c, struct json_object *re
 		return NSC_OK; /* outside the window: not ours to store */
 
 	double minutes = (double)nsc_sim_delta_span_ms(c->slot_ms) / (double)NSC_MS_PER_MINUTE;
-	enum nsc_trend trend = has_delta ? nsc_trend_from_rate((double)delta / minutes)
-					 : NSC_TREND_NOT_COMPUTABLE;
-	struct json_object *doc = json_object_new_object();
-	if (doc == NULL)
-		return NSC_ERR_NOMEM;
-	if (nsc_json_add_string(doc, "type", "sgv") != 0 || nsc_json_add_int64(doc, "sgv", mgdl) != 0 ||
-	    nsc_json_add_int64(doc, "date", t) != 0 || nsc_json_add_string(doc, "dateString", iso) != 0 ||
-	    nsc_json_add_string(doc, "direction", nsc_trend_direction(trend)) != 0 ||
-	    nsc_json_add_int64(doc, "trend", (int64_t)trend) != 0 ||
-	    nsc_json_add_string(doc, "device", NSC_SIMULATOR_DEVICE) != 0) {
-		json_object_put(doc);
-		return NSC_ERR_NOMEM;
-	}
-	*doc_out = doc;
-	return NSC_OK;
+	struct nsc_sgv_reading r = {
+		.sgv = mgdl, .date_ms = t, .has_trend = true, .device = NSC_SIMULATOR_DEVICE,
+		.trend = has_delta ? nsc_trend_from_rate((double)delta / minutes) : NSC_TREND_NOT_COMPUTABLE,
+	};
+	return nsc_sgv_entry_new(&r, doc_out);
 }
 
 nsc_rc nsc_sim_treatment_doc(const struct nsc_sim_doc_ctx *c, struct json_object *rec,
