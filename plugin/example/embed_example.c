@@ -78,9 +78,10 @@ int main(int argc, char **argv)
 		struct timespec one = { 1, 0 };
 		nanosleep(&one, NULL);
 	}
+	/* Stopped first, the status is final: no batch can land after it was read. */
+	nsc_embed_stop(e);
 	struct nsc_embed_status st;
 	nsc_embed_status(e, &st);
-	nsc_embed_stop(e);
 	printf("polls_ok=%llu stored_entries=%llu last_error=\"%s\"\n", (unsigned long long)st.polls_ok,
 	       (unsigned long long)st.stored_entries, st.last_error);
 	nsc_embed_free(e);
