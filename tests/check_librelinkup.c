@@ -318,6 +318,18 @@ START_TEST(hosts_for_every_region)
 }
 END_TEST
 
+/* The verdict's parts where the tests look at them. */
+static nsc_rc verdict_parts(const struct nsc_linkup_answer *a, enum nsc_linkup_call call, int64_t retry_after,
+			    char *msg, size_t size, int64_t *hold)
+{
+	struct nsc_vendor_verdict v;
+	nsc_rc rc = nsc_linkup_verdict(a, call, retry_after, "4.16.0", &v);
+	ck_assert_int_eq(rc, v.rc);
+	snprintf(msg, size, "%s", v.msg);
+	*hold = v.hold_off_ms;
+	return rc;
+}
+
 /* classify + verdict for a login answer */
 static nsc_rc login_verdict(long http, const char *ctype, const char *body, int64_t retry_after, char *msg,
 			    size_t size, int64_t *hold, enum nsc_linkup_kind *kind)
@@ -325,9 +337,9 @@ static nsc_rc login_verdict(long http, const char *ctype, const char *body, int6
 	struct nsc_linkup_answer a;
 	ck_assert_int_eq(nsc_linkup_classify_login(http, ctype, body, strlen(body), &a), NSC_OK);
 	*kind = a.kind;
-	nsc_rc rc = a.kind == NSC_LINKUP_OK || a.kind == NSC_LINKUP_REDIRECT
-			    ? NSC_OK
-			    : nsc_linkup_verdict(&a, NSC_LINKUP_CALL_LOGIN, retry_after, "4.16.0", msg, size, hold);
+	nsc_rc rc = NSC_OK;
+	if (a.kind != NSC_LINKUP_OK && a.kind != NSC_LINKUP_REDIRECT)
+		rc = verdict_parts(&a, NSC_LINKUP_CALL_LOGIN, retry_after, msg, size, hold);
 	nsc_linkup_answer_free(&a);
 	return rc;
 }
@@ -412,8 +424,7 @@ static nsc_rc data_verdict(long http, const char *ctype, const char *body, int64
 	struct nsc_linkup_answer a;
 	ck_assert_int_eq(nsc_linkup_classify_data(http, ctype, body, strlen(body), &a), NSC_OK);
 	*kind = a.kind;
-	nsc_rc rc = a.kind == NSC_LINKUP_OK ? NSC_OK
-					    : nsc_linkup_verdict(&a, call, retry_after, "4.16.0", msg, size, hold);
+	nsc_rc rc = a.kind == NSC_LINKUP_OK ? NSC_OK : verdict_parts(&a, call, retry_after, msg, size, hold);
 	nsc_linkup_answer_free(&a);
 	return rc;
 }

@@ -157,14 +157,11 @@ static void start_login(struct llu_ctx *c)
 static void fail_answer(struct llu_ctx *c, const struct nsc_linkup_answer *a, enum nsc_linkup_call call,
 			int64_t retry_after_ms)
 {
-	char msg[NSC_ERROR_MSG_MAX];
-	int64_t hold = 0;
-	nsc_rc rc = nsc_linkup_verdict(a, call, retry_after_ms, c->version, msg, sizeof(msg), &hold);
-	if (hold > c->base.hold_off_ms)
-		c->base.hold_off_ms = hold;
+	struct nsc_vendor_verdict v;
+	nsc_linkup_verdict(a, call, retry_after_ms, c->version, &v);
 	nsc_dbg(c->base.log, COMP, "event=answer step=%s http=%ld status=%" PRId64 " kind=%d hold_off_ms=%" PRId64,
-		nsc_vendor_step_name(&c->base), a->http_status, a->body_status, (int)a->kind, hold);
-	finish(c, rc, msg);
+		nsc_vendor_step_name(&c->base), a->http_status, a->body_status, (int)a->kind, v.hold_off_ms);
+	nsc_vendor_finish_verdict(&c->base, &v);
 }
 
 /* ---- login --------------------------------------------------------------- */

@@ -41,6 +41,7 @@
 #include "batch.h"
 #include "error.h"
 #include "source.h"
+#include "sources/kit/verdict.h"
 #include "trend.h"
 
 #define NSC_LINKUP_DEVICE "nsconnect-librelinkup"
@@ -133,14 +134,14 @@ nsc_rc nsc_linkup_classify_data(long http_status, const char *content_type, cons
 				size_t len, struct nsc_linkup_answer *out);
 
 /*
- * The engine's code for a classified failure (not OK/REDIRECT), the plain
- * message for the user in msg, and the hold-off the vendor implies in
- * *hold_off_ms (0 none). retry_after_ms: the Retry-After header, -1 absent.
- * version: the version header sent (for the message).
+ * A classified failure (not OK/REDIRECT) in the kit's shared shape: the
+ * engine's code, the plain message for the user and the hold-off the
+ * vendor implies (0 none); returns out->rc. retry_after_ms: the
+ * Retry-After header, -1 absent. version: the version header sent (for
+ * the message).
  */
 nsc_rc nsc_linkup_verdict(const struct nsc_linkup_answer *a, enum nsc_linkup_call call,
-			  int64_t retry_after_ms, const char *version, char *msg, size_t size,
-			  int64_t *hold_off_ms);
+			  int64_t retry_after_ms, const char *version, struct nsc_vendor_verdict *out);
 
 /* ---- transform ----------------------------------------------------------- */
 

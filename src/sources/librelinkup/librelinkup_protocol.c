@@ -414,17 +414,6 @@ nsc_rc nsc_linkup_classify_data(long http_status, const char *content_type, cons
 	return NSC_OK;
 }
 
-static nsc_rc say(char *msg, size_t size, nsc_rc rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static nsc_rc say(char *msg, size_t size, nsc_rc rc, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, size, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 static const char *call_name(enum nsc_linkup_call call)
 {
 	switch (call) {
@@ -438,88 +427,95 @@ static const char *call_name(enum nsc_linkup_call call)
 	return "request";
 }
 
+/* A verdict with a hold-off (nsc_vendor_verdict_set clears it). */
+static nsc_rc hold(struct nsc_vendor_verdict *out, int64_t hold_off_ms)
+{
+	out->hold_off_ms = hold_off_ms;
+	return out->rc;
+}
+
 nsc_rc nsc_linkup_verdict(const struct nsc_linkup_answer *a, enum nsc_linkup_call call,
-			  int64_t retry_after_ms, const char *version, char *msg, size_t size,
-			  int64_t *hold_off_ms)
+			  int64_t retry_after_ms, const char *version, struct nsc_vendor_verdict *out)
 {
 	const char *v = version && *version ? version : NSC_LINKUP_DEFAULT_VERSION;
-	*hold_off_ms = 0;
 	switch (a->kind) {
 	case NSC_LINKUP_OK:
 	case NSC_LINKUP_REDIRECT:
-		return say(msg, size, NSC_ERR_INTERNAL, "LibreLinkUp %s: not a failure", call_name(call));
+		return nsc_vendor_verdict_set(out, NSC_ERR_INTERNAL, "LibreLinkUp %s: not a failure", call_name(call));
 	case NSC_LINKUP_BAD_CREDENTIALS:
-		return say(msg, size, NSC_ERR_REJECTED,
+		return nsc_vendor_verdict_set(out, NSC_ERR_REJECTED,
 			   "LibreLinkUp rejected the e-mail or password; check CONNECT_LINK_UP_USERNAME and "
 			   "CONNECT_LINK_UP_PASSWORD");
 	case NSC_LINKUP_USER_ACTION:
 		if (strcmp(a->step, "tou") == 0)
-			return say(msg, size, NSC_ERR_REJECTED,
+			return nsc_vendor_verdict_set(out, NSC_ERR_REJECTED,
 				   "LibreLinkUp has new terms of use: open the LibreLinkUp app, log in with this "
 				   "account and accept them");
 		if (strcmp(a->step, "pp") == 0)
-			return say(msg, size, NSC_ERR_REJECTED,
+			return nsc_vendor_verdict_set(out, NSC_ERR_REJECTED,
 				   "LibreLinkUp has a new privacy policy: open the LibreLinkUp app, log in with "
 				   "this account and accept it");
 		if (strcmp(a->step, "verifyEmail") == 0)
-			return say(msg, size, NSC_ERR_REJECTED,
+			return nsc_vendor_verdict_set(out, NSC_ERR_REJECTED,
 				   "LibreLinkUp wants the account's e-mail address verified: open the LibreLinkUp "
 				   "app (or the e-mail it sent) and verify it");
-		return say(msg, size, NSC_ERR_REJECTED,
+		return nsc_vendor_verdict_set(out, NSC_ERR_REJECTED,
 			   "LibreLinkUp asks for an action in the app (step \"%s\"): open the LibreLinkUp app, "
 			   "log in with this account and follow its instructions",
 			   a->step);
 	case NSC_LINKUP_LOCKED:
-		*hold_off_ms = a->lockout_s * 1000 + NSC_LINKUP_LOCK_MARGIN_MS;
-		return say(msg, size, NSC_ERR_RETRY,
+		nsc_vendor_verdict_set(out, NSC_ERR_RETRY,
 			   "LibreLinkUp locked the account for %" PRId64 " s after too many failed logins; "
 			   "nsconnect waits until the lock is over",
 			   a->lockout_s);
+		return hold(out, a->lockout_s * 1000 + NSC_LINKUP_LOCK_MARGIN_MS);
 	case NSC_LINKUP_VERSION:
 		if (a->min_version[0])
-			return say(msg, size, NSC_ERR_REJECTED,
+			return nsc_vendor_verdict_set(out, NSC_ERR_REJECTED,
 				   "LibreLinkUp wants app version %s or newer (nsconnect sent %s): set "
 				   "CONNECT_LINK_UP_VERSION",
 				   a->min_version, v);
-		return say(msg, size, NSC_ERR_REJECTED,
+		return nsc_vendor_verdict_set(out, NSC_ERR_REJECTED,
 			   "LibreLinkUp refused app version %s: set CONNECT_LINK_UP_VERSION to the current "
 			   "LibreLinkUp app version",
 			   v);
 	case NSC_LINKUP_HEADER_MISSING:
-		return say(msg, size, NSC_ERR_REJECTED,
+		return nsc_vendor_verdict_set(out, NSC_ERR_REJECTED,
 			   "LibreLinkUp says a required header is missing (RequiredHeaderMissing), which means "
 			   "its API changed: try a newer CONNECT_LINK_UP_VERSION (now %s) or a newer nsconnect",
 			   v);
 	case NSC_LINKUP_UNAUTHORIZED:
 		if (call == NSC_LINKUP_CALL_LOGIN)
-			return say(msg, size, NSC_ERR_RETRY, "LibreLinkUp refused the login request (HTTP 401)");
-		return say(msg, size, NSC_ERR_AUTH, "LibreLinkUp no longer accepts the session (HTTP 401)");
+			return nsc_vendor_verdict_set(out, NSC_ERR_RETRY, "LibreLinkUp refused the login request (HTTP 401)");
+		return nsc_vendor_verdict_set(out, NSC_ERR_AUTH, "LibreLinkUp no longer accepts the session (HTTP 401)");
 	case NSC_LINKUP_PATIENT_UNKNOWN:
-		return say(msg, size, NSC_ERR_REJECTED,
+		return nsc_vendor_verdict_set(out, NSC_ERR_REJECTED,
 			   "LibreLinkUp cannot load the patient's data (couldNotLoadPatient): check "
 			   "CONNECT_LINK_UP_PATIENT_ID and that the patient still shares with this account");
 	case NSC_LINKUP_BLOCKED:
-		*hold_off_ms = NSC_LINKUP_BLOCK_HOLD_MS;
-		return say(msg, size, NSC_ERR_RETRY,
+		nsc_vendor_verdict_set(out, NSC_ERR_RETRY,
 			   "LibreLinkUp's gateway refused the %s (HTTP %ld, a temporary block of this "
 			   "address); nsconnect waits 30 minutes",
 			   call_name(call), a->http_status);
-	case NSC_LINKUP_RATE_LIMITED:
-		*hold_off_ms = retry_after_ms > 0 ? retry_after_ms : NSC_LINKUP_RATE_HOLD_MS;
-		return say(msg, size, NSC_ERR_RETRY,
+		return hold(out, NSC_LINKUP_BLOCK_HOLD_MS);
+	case NSC_LINKUP_RATE_LIMITED: {
+		int64_t wait_ms = retry_after_ms > 0 ? retry_after_ms : NSC_LINKUP_RATE_HOLD_MS;
+		nsc_vendor_verdict_set(out, NSC_ERR_RETRY,
 			   "LibreLinkUp asks to slow down (HTTP 429); nsconnect waits %" PRId64 " s",
-			   *hold_off_ms / 1000);
+			   wait_ms / 1000);
+		return hold(out, wait_ms);
+	}
 	case NSC_LINKUP_SERVER_ERROR:
-		return say(msg, size, NSC_ERR_RETRY, "LibreLinkUp answered the %s with HTTP %ld (a server problem)",
+		return nsc_vendor_verdict_set(out, NSC_ERR_RETRY, "LibreLinkUp answered the %s with HTTP %ld (a server problem)",
 			   call_name(call), a->http_status);
 	case NSC_LINKUP_MALFORMED:
-		return say(msg, size, call == NSC_LINKUP_CALL_GRAPH ? NSC_ERR_DROP : NSC_ERR_RETRY,
+		return nsc_vendor_verdict_set(out, call == NSC_LINKUP_CALL_GRAPH ? NSC_ERR_DROP : NSC_ERR_RETRY,
 			   "LibreLinkUp answered the %s with something nsconnect cannot read (HTTP %ld)",
 			   call_name(call), a->http_status);
 	case NSC_LINKUP_UNEXPECTED:
 		break;
 	}
-	return say(msg, size, NSC_ERR_RETRY,
+	return nsc_vendor_verdict_set(out, NSC_ERR_RETRY,
 		   "LibreLinkUp answered the %s with HTTP %ld and status %" PRId64 ", which nsconnect does not know",
 		   call_name(call), a->http_status, a->body_status);
 }
