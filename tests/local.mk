@@ -5,6 +5,7 @@ if HAVE_CHECK
 NSC_CHECK_UNITS = \
 	tests/check_timeutil \
 	tests/check_kit \
+	tests/check_kit_session \
 	tests/check_identity \
 	tests/check_batch \
 	tests/check_log \
@@ -42,6 +43,9 @@ tests_check_embed_LDADD = src/libnsconnect.la $(CHECK_LIBS)
 tests_check_kit_SOURCES = tests/check_kit.c
 tests_check_kit_CFLAGS = $(NSC_CHECK_CFLAGS)
 tests_check_kit_LDADD = $(NSC_CHECK_LDADD)
+tests_check_kit_session_SOURCES = tests/check_kit_session.c $(NSC_LOG_CAPTURE_SOURCES)
+tests_check_kit_session_CFLAGS = $(NSC_CHECK_CFLAGS)
+tests_check_kit_session_LDADD = $(NSC_CHECK_LDADD)
 
 tests_check_timeutil_SOURCES = tests/check_timeutil.c
 tests_check_timeutil_CFLAGS = $(NSC_CHECK_CFLAGS)
