@@ -68,7 +68,9 @@ nsc_rc nsc_log_add_secret(struct nsc_log *log, const char *secret);
 /*
  * Forgets a value registered before, once it can no longer appear (an
  * expired session token), so the list does not grow for the life of the
- * process. Registering the same value twice and removing it once forgets it.
+ * process. Registrations are counted: a value registered twice (a session
+ * token that equals a configured secret, two tenants sharing a password)
+ * stays redacted until it has been removed twice.
  */
 void nsc_log_remove_secret(struct nsc_log *log, const char *secret);
 

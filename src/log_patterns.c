@@ -230,6 +230,16 @@ static bool match_header(const char *in, size_t n, size_t i, size_t *vs, size_t 
 		}
 		*vs = j;
 		*ve = line_end(in, n, j);
+		/*
+		 * A header that opens a quoted log value (`h="Cookie: ..."`) ends
+		 * where the value does: the closing quote stays, the line stays
+		 * key=value.
+		 */
+		if (i > 0 && in[i - 1] == '"') {
+			size_t q = quoted_end(in, *ve, j, '"', false);
+			if (q < *ve)
+				*ve = q;
+		}
 		return *ve > *vs;
 	}
 	return false;

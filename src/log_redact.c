@@ -111,6 +111,8 @@ static nsc_rc add_spelling(struct nsc_redactor *r, char *s)
 
 	for (size_t i = 0; i < r->n; i++) {
 		if (r->lens[i] == len && memcmp(r->spellings[i], s, len) == 0) {
+			/* Held for one more owner: a slot forgetting its copy must not unmask another's. */
+			r->refs[i]++;
 			nsc_secret_wipe(s, len);
 			free(s);
 			return NSC_OK;
@@ -128,6 +130,11 @@ static nsc_rc add_spelling(struct nsc_redactor *r, char *s)
 		if (!nl)
 			goto nomem;
 		r->lens = nl;
+		unsigned *nr = realloc(r->refs, cap * sizeof(*nr));
+
+		if (!nr)
+			goto nomem;
+		r->refs = nr;
 		r->cap = cap;
 	}
 	for (pos = 0; pos < r->n && r->lens[pos] >= len; pos++)
@@ -136,8 +143,10 @@ static nsc_rc add_spelling(struct nsc_redactor *r, char *s)
 		(r->n - pos) * sizeof(*r->spellings));
 	memmove(r->lens + pos + 1, r->lens + pos,
 		(r->n - pos) * sizeof(*r->lens));
+	memmove(r->refs + pos + 1, r->refs + pos, (r->n - pos) * sizeof(*r->refs));
 	r->spellings[pos] = s;
 	r->lens[pos] = len;
+	r->refs[pos] = 1;
 	r->n++;
 	return NSC_OK;
 
@@ -162,7 +171,7 @@ nsc_rc nsc_redactor_add(struct nsc_redactor *r, struct nsc_redact_spellings *sp)
 	return rc;
 }
 
-/* Removes one spelling if present (the caller still owns `s`). */
+/* Drops one registration of a spelling, and the spelling with the last (the caller still owns `s`). */
 static void remove_spelling(struct nsc_redactor *r, const char *s)
 {
 	size_t len = strlen(s);
@@ -170,11 +179,14 @@ static void remove_spelling(struct nsc_redactor *r, const char *s)
 	for (size_t i = 0; i < r->n; i++) {
 		if (r->lens[i] != len || memcmp(r->spellings[i], s, len) != 0)
 			continue;
+		if (--r->refs[i] > 0)
+			return;
 		nsc_secret_wipe(r->spellings[i], len);
 		free(r->spellings[i]);
 		memmove(r->spellings + i, r->spellings + i + 1, (r->n - i - 1) * sizeof(*r->spellings));
 		memmove(r->lens + i, r->lens + i + 1,
 			(r->n - i - 1) * sizeof(*r->lens));
+		memmove(r->refs + i, r->refs + i + 1, (r->n - i - 1) * sizeof(*r->refs));
 		r->n--;
 		return;
 	}
@@ -195,6 +207,7 @@ void nsc_redactor_fini(struct nsc_redactor *r)
 	}
 	free(r->spellings);
 	free(r->lens);
+	free(r->refs);
 	memset(r, 0, sizeof(*r));
 }
 

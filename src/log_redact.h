@@ -25,6 +25,7 @@ struct nsc_redact_spellings {
 struct nsc_redactor {
 	char **spellings; /* longest first, so no shorter one splits a longer one */
 	size_t *lens;
+	unsigned *refs;   /* how many registrations hold each spelling */
 	size_t n;
 	size_t cap;
 };

@@ -218,6 +218,18 @@ START_TEST(test_secret_removed)
 }
 END_TEST
 
+START_TEST(test_secret_held_twice_stays_until_both_forget)
+{
+	/* A configured secret and a driver's slot holding the same text. */
+	ck_assert_int_eq(nsc_log_add_secret(g_log, "shared-0123456789"), NSC_OK);
+	ck_assert_int_eq(nsc_log_add_secret(g_log, "shared-0123456789"), NSC_OK);
+	nsc_log_remove_secret(g_log, "shared-0123456789");
+	assert_redacted("a=shared-0123456789 b=x", "shared-0123456789", "a=[redacted] b=x");
+	nsc_log_remove_secret(g_log, "shared-0123456789");
+	assert_redacted("a=shared-0123456789", "[redacted]", "a=shared-0123456789");
+}
+END_TEST
+
 START_TEST(test_secret_rules)
 {
 	/* Too short to register: ordinary text must survive. */
@@ -329,6 +341,10 @@ START_TEST(test_headers)
 			"Cookie: [redacted]\\nHost: x");
 	assert_redacted("Set-Cookie: sid=Zq9Val; Path=/; HttpOnly\r\nX: y", "Zq9Val",
 			"Set-Cookie: [redacted]\\r\\nX: y");
+	/* A header as a quoted log value: redacted up to its closing quote, the rest kept. */
+	assert_redacted("h=\"Cookie: sid=Zq9Val; theme=dark\" next=1", "Zq9Val", "h=\"Cookie: [redacted]\" next=1");
+	assert_redacted("h=\"Authorization: Bearer Zq9Val\" step=graph", "Zq9Val",
+			"h=\"Authorization: Bearer [redacted]\" step=graph");
 	/* Headers as a JSON object. */
 	assert_redacted("{\"Authorization\":\"Bearer Zq9Val\",\"Accept\":\"json\"}", "Zq9Val",
 			"{\"Authorization\":\"[redacted]\",\"Accept\":\"json\"}");
@@ -665,6 +681,7 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, test_secret_plain_and_encoded);
 	tcase_add_test(tc, test_secret_rules);
 	tcase_add_test(tc, test_secret_removed);
+	tcase_add_test(tc, test_secret_held_twice_stays_until_both_forget);
 	tcase_add_test(tc, test_userinfo);
 	tcase_add_test(tc, test_query_form_keys);
 	tcase_add_test(tc, test_json_keys);

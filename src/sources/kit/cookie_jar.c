@@ -170,19 +170,13 @@ static long find(const struct nsc_cookie_jar *jar, struct span name)
 }
 
 /*
- * Wipes a value the jar let go of. The redactor keeps one entry per text,
- * so a value a cookie still holds stays registered, or it would print.
+ * Unregisters and wipes a value the jar let go of. The redactor counts
+ * registrations, so a cookie that holds the same text keeps it redacted.
  */
 static void release(struct nsc_cookie_jar *jar, char *old)
 {
-	bool twin = false;
-	for (size_t k = 0; k < jar->count && !twin; k++)
-		twin = strcmp(nsc_secret_slot_get(&jar->cookies[k].value), old) == 0;
 	struct nsc_secret_slot gone = { .log = jar->log, .value = old };
-	if (twin)
-		nsc_secret_free(old);
-	else
-		nsc_secret_slot_forget(&gone);
+	nsc_secret_slot_forget(&gone);
 }
 
 static void drop(struct nsc_cookie_jar *jar, size_t i)
