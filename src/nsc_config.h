@@ -84,6 +84,8 @@ struct nsc_config {
 	/* nightscout as a source */
 	char *source_endpoint;        /* CONNECT_SOURCE_ENDPOINT, full URL (may carry ?token=, secret) */
 	char *source_api_secret;      /* CONNECT_SOURCE_API_SECRET (secret) */
+	char *source_collections;     /* CONNECT_SOURCE_COLLECTIONS, comma-separated (the driver checks it) */
+	unsigned source_max_count;    /* CONNECT_SOURCE_MAX_COUNT: documents per page */
 
 	/* glooko */
 	char *glooko_email;           /* CONNECT_GLOOKO_EMAIL */

@@ -37,8 +37,10 @@
 #include "nsc_check.h"
 #include "server/dexcom.h"
 #include "server/librelinkup.h"
+#include "server/nightscout.h"
 #include "server/server.h"
 #include "sources/registry.h"
+#include "timeutil.h"
 
 #define SEC 1000LL
 #define MIN (60 * SEC)
@@ -47,7 +49,7 @@
 #define DEXCOM_USER "alice@example.com"
 #define DEXCOM_PASS "correct-pass"
 #define SIM_PASS "sim-contract-pass"
-#define MAX_STEPS 4
+#define MAX_STEPS 6
 #define MAX_SECRETS 8
 
 struct contract;
@@ -67,14 +69,15 @@ struct vendor_line {
 	const char *source;       /* CONNECT_SOURCE */
 	const char *password_var; /* the setting the wrong password goes into */
 	const char *password;     /* the right one, never to be logged */
-	/* Every setting but CONNECT_SOURCE and the password; url is the simulator's. */
-	void (*settings)(struct nsc_config_kv *kv, const char *url);
+	/* Every setting but CONNECT_SOURCE, with this password; url is the simulator's. */
+	void (*settings)(struct nsc_config_kv *kv, const char *url, const char *password);
 	/* NULL: an in-process source with no vendor on the wire. */
 	void *(*attach)(struct contract *c);
 	void (*release)(void *sim);
 	unsigned (*logins)(void *sim); /* login requests of any step */
 	void (*kill_sessions)(void *sim);
 	void (*issued)(void *sim, struct issued *out);
+	void (*tick)(void *sim, int64_t now_ms); /* NULL: the vendor's data moves by itself */
 	struct step_path data;               /* the request that returns readings */
 	struct step_path steps[MAX_STEPS];   /* every request of a first frame, in order */
 };
@@ -107,8 +110,9 @@ static int64_t wall_of_fake_clock(void *ctx)
 	return ((struct contract *)ctx)->h.fc.wall;
 }
 
-static void dexcom_settings(struct nsc_config_kv *kv, const char *url)
+static void dexcom_settings(struct nsc_config_kv *kv, const char *url, const char *password)
 {
+	kv_set(kv, "CONNECT_SHARE_PASSWORD", password);
 	kv_set(kv, "CONNECT_SHARE_ACCOUNT_NAME", DEXCOM_USER);
 	kv_set(kv, "CONNECT_SHARE_REGION", "us");
 	kv_set(kv, "CONNECT_SHARE_SERVER", url);
@@ -156,8 +160,9 @@ static int64_t wall_of_loop(void *ctx)
 	return nsc_loop_wall_ms(((struct contract *)ctx)->h.loop);
 }
 
-static void linkup_settings(struct nsc_config_kv *kv, const char *url)
+static void linkup_settings(struct nsc_config_kv *kv, const char *url, const char *password)
 {
+	kv_set(kv, "CONNECT_LINK_UP_PASSWORD", password);
 	kv_set(kv, "CONNECT_LINK_UP_USERNAME", TLLU_DEFAULT_USER);
 	kv_set(kv, "CONNECT_LINK_UP_REGION", "EU");
 	kv_set(kv, "CONNECT_LINK_UP_SERVER", url);
@@ -193,11 +198,108 @@ static void linkup_issued(void *sim, struct issued *out)
 	issued_add(out, token);
 }
 
+/* ---- Nightscout as a source --------------------------------------------------- */
+
+#define NS_TOKEN "contract-0123456789abcdef"
+
+/* The test Nightscout and the time up to which it holds readings. */
+struct ns_sim {
+	struct tsns *ns;
+	int64_t next_ms; /* the next reading's time */
+};
+
+static void ns_iso(int64_t ms, char out[NSC_ISO_BUF])
+{
+	ck_assert_int_eq(nsc_time_format_iso(ms, out, NSC_ISO_BUF), NSC_OK);
+}
+
+static void ns_add_entry(struct ns_sim *x, int64_t t)
+{
+	char iso[NSC_ISO_BUF];
+	ns_iso(t, iso);
+	struct json_object *d = json_object_new_object();
+	json_object_object_add(d, "type", json_object_new_string("sgv"));
+	json_object_object_add(d, "sgv", json_object_new_int((int)(90 + (t / (5 * MIN)) % 60)));
+	json_object_object_add(d, "date", json_object_new_int64(t));
+	json_object_object_add(d, "dateString", json_object_new_string(iso));
+	json_object_object_add(d, "direction", json_object_new_string("Flat"));
+	json_object_object_add(d, "device", json_object_new_string("xDrip-DexcomG7"));
+	tsns_insert(x->ns, "entries", d);
+}
+
+static void ns_add_timed(struct ns_sim *x, const char *col, int64_t t, const char *key, const char *value)
+{
+	char iso[NSC_ISO_BUF];
+	ns_iso(t, iso);
+	struct json_object *d = json_object_new_object();
+	json_object_object_add(d, "created_at", json_object_new_string(iso));
+	json_object_object_add(d, key, json_object_new_string(value));
+	tsns_insert(x->ns, col, d);
+}
+
+static void nightscout_settings(struct nsc_config_kv *kv, const char *url, const char *password)
+{
+	char endpoint[256];
+	snprintf(endpoint, sizeof(endpoint), "%s/?token=%s", url, password);
+	kv_set(kv, "CONNECT_SOURCE_ENDPOINT", endpoint);
+}
+
+static void nightscout_tick(void *sim, int64_t now_ms)
+{
+	struct ns_sim *x = sim;
+	for (; x->next_ms <= now_ms; x->next_ms += 5 * MIN)
+		ns_add_entry(x, x->next_ms);
+}
+
+static void *nightscout_attach(struct contract *c)
+{
+	struct tsns_config nc = { .access_token = NS_TOKEN, .subject = "contract-reader" };
+	struct ns_sim *x = calloc(1, sizeof(*x));
+	ck_assert_ptr_nonnull(x);
+	x->ns = tsns_attach(c->srv, &nc);
+	ck_assert_ptr_nonnull(x->ns);
+	/* Two days of readings, a few treatments, pump status, one profile. */
+	int64_t now = HARNESS_START_MS;
+	x->next_ms = now - 48 * HOUR + 13 * SEC;
+	nightscout_tick(x, now);
+	for (int i = 1; i <= 6; i++) {
+		ns_add_timed(x, "treatments", now - i * 4 * HOUR, "eventType", "Correction Bolus");
+		ns_add_timed(x, "devicestatus", now - i * 5 * MIN, "device", "loop://iPhone");
+	}
+	ns_add_timed(x, "profile", now - 24 * HOUR, "defaultProfile", "Default");
+	return x;
+}
+
+static void nightscout_release(void *sim)
+{
+	struct ns_sim *x = sim;
+	tsns_free(x->ns);
+	free(x);
+}
+
+static unsigned nightscout_logins(void *sim)
+{
+	return (unsigned)tsns_jwts_issued(((struct ns_sim *)sim)->ns);
+}
+
+static void nightscout_kill(void *sim)
+{
+	tsns_revoke_jwts(((struct ns_sim *)sim)->ns);
+}
+
+static void nightscout_issued(void *sim, struct issued *out)
+{
+	char jwt[1000];
+	tsns_last_jwt(((struct ns_sim *)sim)->ns, jwt, sizeof(jwt));
+	issued_add(out, jwt);
+}
+
 /* ---- the in-process simulator ------------------------------------------------ */
 
-static void simulator_settings(struct nsc_config_kv *kv, const char *url)
+static void simulator_settings(struct nsc_config_kv *kv, const char *url, const char *password)
 {
 	(void)url;
+	kv_set(kv, "CONNECT_SIMULATOR_PASSWORD", password);
 	kv_set(kv, "CONNECT_SIMULATOR_USERNAME", "contract");
 }
 
@@ -218,6 +320,16 @@ static const struct vendor_line lines[] = {
 		.data = { "GET", "/llu/connections/" },
 		.steps = { { "POST", "/llu/auth/login" }, { "GET", "/llu/connections" },
 			   { "GET", "/llu/connections/" } },
+	},
+	{
+		.source = "nightscout", .password_var = "CONNECT_SOURCE_ENDPOINT", .password = NS_TOKEN,
+		.settings = nightscout_settings, .attach = nightscout_attach, .release = nightscout_release,
+		.logins = nightscout_logins, .kill_sessions = nightscout_kill, .issued = nightscout_issued,
+		.tick = nightscout_tick,
+		.data = { "GET", "/api/v1/entries" },
+		.steps = { { "GET", "/api/v2/authorization/request/" }, { "GET", "/api/v1/entries" },
+			   { "GET", "/api/v1/treatments" }, { "GET", "/api/v1/devicestatus" },
+			   { "GET", "/api/v1/profile" } },
 	},
 	{
 		.source = "simulator", .password_var = "CONNECT_SIMULATOR_PASSWORD", .password = SIM_PASS,
@@ -241,9 +353,8 @@ static void bridge_up(struct contract *c, const struct run_opts *o)
 	nsc_error_clear(&err);
 	nsc_config_kv_init(&kv, NULL, NULL);
 	kv_set(&kv, "CONNECT_SOURCE", c->line->source);
-	kv_set(&kv, c->line->password_var, o->password ? o->password : c->line->password);
 	kv_set(&kv, "CONNECT_HTTP_TIMEOUT", o->timeout_s ? o->timeout_s : "5");
-	c->line->settings(&kv, c->srv ? tsrv_url(c->srv) : NULL);
+	c->line->settings(&kv, c->srv ? tsrv_url(c->srv) : NULL, o->password ? o->password : c->line->password);
 	nsc_config_init(&c->cfg);
 	nsc_rc rc = nsc_config_load(&c->cfg, nsc_config_kv_lookup, &kv, &err);
 	nsc_config_kv_free(&kv);
@@ -324,11 +435,23 @@ static uint64_t stored_total(struct contract *c)
 	return n;
 }
 
+/* Lets virtual time pass, a minute at most at a time, the vendor's data moving along. */
+static void run_for(struct contract *c, int64_t ms)
+{
+	while (ms > 0) {
+		int64_t step = ms < MIN ? ms : MIN;
+		if (c->line->tick != NULL && c->sim != NULL)
+			c->line->tick(c->sim, c->h.fc.wall);
+		harness_run_for(&c->h, step);
+		ms -= step;
+	}
+}
+
 /* Lets virtual time pass in 1 s steps until n frames have ended (at most limit_ms). */
 static void run_frames(struct contract *c, uint64_t n, int64_t limit_ms)
 {
 	for (int64_t ran = 0; ran < limit_ms && frames_done(c) < n; ran += SEC)
-		harness_run_for(&c->h, SEC);
+		run_for(c, SEC);
 	ck_assert_msg(frames_done(c) >= n, "%s: %llu frames, wanted %llu", c->line->source,
 		      (unsigned long long)frames_done(c), (unsigned long long)n);
 }
@@ -364,7 +487,7 @@ START_TEST(good_login_stores_data)
 	contract_up(&c, _i, &(struct run_opts){ 0 });
 	run_frames(&c, 1, MIN);
 	unsigned first = logins(&c);
-	harness_run_for(&c.h, HOUR);
+	run_for(&c, HOUR);
 
 	const struct nsc_bridge_stats *st = stats(&c);
 	ck_assert_int_eq(st->last_rc, NSC_OK);
@@ -393,14 +516,14 @@ START_TEST(wrong_password_rejected_once)
 	unsigned first = logins(&c);
 
 	/* The lockout guard: nothing more reaches the vendor for half an hour. */
-	harness_run_for(&c.h, 29 * MIN);
+	run_for(&c, 29 * MIN);
 	ck_assert_uint_eq(frames_done(&c), 1);
 	ck_assert_uint_eq(logins(&c), first);
 	if (c.srv != NULL)
 		ck_assert_uint_eq(data_requests(&c), 0);
 
 	/* Hours of the same refusal: tried again now and then, told once. */
-	harness_run_for(&c.h, 4 * HOUR);
+	run_for(&c, 4 * HOUR);
 	ck_assert_uint_ge(st->frames_rejected, 2);
 	ck_assert_uint_le(st->frames_rejected, 8);
 	ck_assert_int_eq(st->last_rc, NSC_ERR_REJECTED);
@@ -445,7 +568,7 @@ START_TEST(server_errors_retry_with_backoff)
 	int64_t at[16];
 	size_t seen = 0;
 	for (int64_t ran = 0; ran < 10 * MIN && frames_done(&c) < 1; ran += SEC) {
-		harness_run_for(&c.h, SEC);
+		run_for(&c, SEC);
 		for (size_t n = data_requests(&c); seen < n && seen < 16; seen++)
 			at[seen] = ran;
 	}
@@ -464,7 +587,7 @@ START_TEST(server_errors_retry_with_backoff)
 	}
 	/* After the failed frame the next one waits too. */
 	size_t after_frame = data_requests(&c);
-	harness_run_for(&c.h, 20 * SEC);
+	run_for(&c, 20 * SEC);
 	ck_assert_uint_eq(data_requests(&c), after_frame);
 	ck_assert_int_gt(st->next_frame_in_ms, 20 * SEC);
 
@@ -505,7 +628,7 @@ START_TEST(malformed_body_dropped_and_bridge_goes_on)
 	ck_assert_int_eq(harness_count_lines(&c.h, "event=payload_dropped"), 1);
 	unsigned first = logins(&c);
 
-	harness_run_for(&c.h, 10 * MIN);
+	run_for(&c, 10 * MIN);
 	ck_assert_int_eq(st->last_rc, NSC_OK);
 	ck_assert_uint_ge(st->frames_ok, 1);
 	ck_assert_uint_gt(st->stored[NSC_COLL_ENTRIES], 0);
@@ -544,7 +667,7 @@ START_TEST(cancel_in_every_step_leaves_nothing_running)
 
 		/* Freeing the bridge cancels the transfer: nothing completes or starts afterwards. */
 		bridge_down(&c);
-		harness_run_for(&c.h, 10 * MIN);
+		run_for(&c, 10 * MIN);
 		ck_assert_uint_eq(tsrv_request_count(c.srv), requests);
 		contract_teardown(&c);
 	}
@@ -557,7 +680,7 @@ START_TEST(cancel_before_the_first_frame)
 	contract_up(&c, _i, &(struct run_opts){ 0 });
 	ck_assert_uint_eq(frames_done(&c), 0);
 	bridge_down(&c);
-	harness_run_for(&c.h, 10 * MIN);
+	run_for(&c, 10 * MIN);
 	if (c.srv != NULL)
 		ck_assert_uint_eq(tsrv_request_count(c.srv), 0);
 	contract_teardown(&c);
@@ -590,12 +713,12 @@ START_TEST(secrets_never_logged_at_trace)
 	struct contract c;
 	struct issued secrets = { .n = 0 };
 	contract_up(&c, _i, &(struct run_opts){ .level = NSC_LOG_TRACE });
-	harness_run_for(&c.h, 12 * MIN);
+	run_for(&c, 12 * MIN);
 	if (c.line->issued != NULL)
 		c.line->issued(c.sim, &secrets);
 	if (c.line->kill_sessions != NULL) {
 		c.line->kill_sessions(c.sim);
-		harness_run_for(&c.h, 10 * MIN);
+		run_for(&c, 10 * MIN);
 		c.line->issued(c.sim, &secrets);
 		issued_from_wire(&c, &secrets);
 	}

@@ -8,6 +8,7 @@
 #include "source.h"
 #include "sources/dexcom/dexcom.h"
 #include "sources/librelinkup/librelinkup.h"
+#include "sources/nightscout/nightscout.h"
 #include "sources/registry.h"
 #include "sources/simulator/simulator.h"
 #include "sources/source_rows.h"
@@ -22,8 +23,8 @@ static const struct nsc_source_entry entries[] = {
 	  .help = "Dexcom Share, the follower service of Dexcom's apps", ROWS(dexcom) },
 	{ .name = "linkup", .title = "LibreLinkUp", .driver = &nsc_source_linkup,
 	  .help = "Abbott's LibreLinkUp follower service (FreeStyle Libre)", ROWS(librelinkup) },
-	{ .name = "nightscout", .title = "Nightscout", .driver = NULL,
-	  .help = "another Nightscout site (not built yet)", ROWS(nightscout) },
+	{ .name = "nightscout", .title = "Nightscout", .driver = &nsc_source_nightscout,
+	  .help = "another Nightscout site: entries, treatments, device status and profiles", ROWS(nightscout) },
 	{ .name = "glooko", .title = "Glooko", .driver = NULL,
 	  .help = "Glooko's cloud (not built yet)", ROWS(glooko) },
 	{ .name = "minimedcarelink", .title = "Medtronic CareLink", .driver = NULL,

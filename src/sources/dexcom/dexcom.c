@@ -24,13 +24,7 @@ enum step {
 	STEP_FETCH,
 };
 
-static const char *const step_names[] = { "none", "authenticate", "authorize", "fetch", NULL };
-
-static const struct nsc_vendor_profile profile = {
-	.comp = COMP,
-	.words = &nsc_dexcom_words,
-	.step_names = step_names,
-};
+NSC_VENDOR_PROFILE(profile, COMP, &nsc_dexcom_words, "authenticate", "authorize", "fetch");
 
 struct dx_ctx {
 	struct nsc_vendor_base base; /* first: the kit's standard ops cast to it */

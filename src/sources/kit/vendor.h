@@ -54,6 +54,17 @@ struct nsc_vendor_profile {
 	const char *const *step_names;  /* by step number, NULL-terminated; [0] is the idle step */
 };
 
+/*
+ * A driver's profile and its step names in one line; the names follow the
+ * driver's step numbers from 1 (step 0 is "none"):
+ *   NSC_VENDOR_PROFILE(profile, "dexcomshare", &nsc_dexcom_words, "authenticate", "fetch");
+ */
+#define NSC_VENDOR_PROFILE(name_, comp_, words_, ...)                                     \
+	static const char *const name_##_step_names[] = { "none", __VA_ARGS__, NULL };  \
+	static const struct nsc_vendor_profile name_ = {                                 \
+		.comp = (comp_), .words = (words_), .step_names = name_##_step_names,    \
+	}
+
 struct nsc_vendor_base;
 /* The answer to the request in flight, the transport already checked. */
 typedef void (*nsc_vendor_answer_fn)(struct nsc_vendor_base *b, struct nsc_http_response *resp);

@@ -25,8 +25,6 @@ enum llu_step {
 	STEP_GRAPH,
 };
 
-static const char *const step_names[] = { "none", "login", "connections", "graph", NULL };
-
 /* LibreLinkUp classifies every answer itself (nsc_linkup_verdict); the words name it in transport failures. */
 static const struct nsc_vendor_words words = {
 	.who = "LibreLinkUp",
@@ -34,11 +32,7 @@ static const struct nsc_vendor_words words = {
 	.rate_hold_off_ms = NSC_LINKUP_RATE_HOLD_MS,
 };
 
-static const struct nsc_vendor_profile profile = {
-	.comp = COMP,
-	.words = &words,
-	.step_names = step_names,
-};
+NSC_VENDOR_PROFILE(profile, COMP, &words, "login", "connections", "graph");
 
 struct llu_ctx {
 	struct nsc_vendor_base base; /* first: the kit's standard ops cast to it */

@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: MIT */
+/* The Nightscout source driver: token exchange and paged v1 reads, sequenced on the kit. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/auth.h"
+#include "secret.h"
+#include "sources/kit/bearer.h"
+#include "sources/kit/paging.h"
+#include "sources/kit/secret_slot.h"
+#include "sources/kit/vendor.h"
+#include "sources/nightscout/nightscout.h"
+#include "timeutil.h"
+
+#define COMP "nightscout"
+/* Exchange the JWT again this long before it expires. */
+#define JWT_MARGIN_MS (5 * NSC_MS_PER_MINUTE)
+
+enum step {
+	STEP_NONE,
+	STEP_EXCHANGE, /* access token -> JWT */
+	STEP_FETCH,    /* the collections' pages */
+};
+
+NSC_VENDOR_PROFILE(profile, COMP, &nsc_ns_words, "exchange", "fetch");
+
+struct ns_ctx {
+	struct nsc_vendor_base base; /* first: the kit's standard ops cast to it */
+	char *site;                  /* the source's base URL, no query */
+	enum nsc_ns_credential cred;
+	struct nsc_secret_slot token;       /* the endpoint's ?token= (NSC_NS_CRED_TOKEN) */
+	struct nsc_secret_slot secret_hash; /* SHA-1 hex of CONNECT_SOURCE_API_SECRET */
+	struct nsc_bearer jwt;              /* the exchanged JWT, while held */
+	unsigned collections;               /* bit per enum nsc_collection */
+	unsigned max_count;                 /* page size */
+	unsigned read_ok;                   /* collections the current JWT has read (bit each) */
+	/* The fetch in flight. */
+	struct nsc_paging pages;
+	int coll;             /* the collection being read, -1 before the first */
+	int64_t after_ms;     /* its lower bound (exclusive) */
+	int64_t lookback_from_ms; /* where a collection with nothing stored starts */
+	struct nsc_last_known last_known;
+};
+
+/* ---- lifecycle ------------------------------------------------------------ */
+
+static void ns_free(struct ns_ctx *ctx)
+{
+	nsc_vendor_base_fini(&ctx->base);
+	nsc_paging_fini(&ctx->pages);
+	nsc_bearer_clear(&ctx->jwt);
+	nsc_secret_slot_forget(&ctx->token);
+	nsc_secret_slot_forget(&ctx->secret_hash);
+	free(ctx->site);
+	free(ctx);
+}
+
+static nsc_rc ns_configure(struct ns_ctx *ctx, const struct nsc_config *cfg, struct nsc_error *err)
+{
+	char *token = NULL;
+	nsc_rc rc = nsc_ns_split_endpoint(cfg->source_endpoint, &ctx->site, &token, err);
+	if (rc == NSC_OK && token != NULL)
+		rc = nsc_secret_slot_keep(&ctx->token, token) == NSC_OK
+			     ? NSC_OK
+			     : nsc_error_set(err, NSC_ERR_NOMEM, "Nightscout source: out of memory");
+	nsc_secret_free(token);
+	if (rc != NSC_OK)
+		return rc;
+	rc = nsc_ns_parse_collections(cfg->source_collections, &ctx->collections, err);
+	if (rc != NSC_OK)
+		return rc;
+	/* Copying a site into itself would double every document on every poll. */
+	if ((cfg->output == NSC_OUTPUT_REST || cfg->output == NSC_OUTPUT_REST3) &&
+	    nsc_ns_same_site(ctx->site, cfg->nightscout_endpoint))
+		return nsc_error_set(err, NSC_ERR_CONFIG,
+				     "CONNECT_SOURCE_ENDPOINT is the same site as CONNECT_NIGHTSCOUT_ENDPOINT: "
+				     "the bridge would copy the site into itself; point one of them at the other site");
+	if (cfg->source_api_secret != NULL && cfg->source_api_secret[0] != '\0') {
+		char hex[NSC_SHA1_HEX_BUF];
+		rc = nsc_http_sha1_hex(cfg->source_api_secret, hex, err);
+		if (rc == NSC_OK && nsc_secret_slot_keep(&ctx->secret_hash, hex) != NSC_OK)
+			rc = nsc_error_set(err, NSC_ERR_NOMEM, "Nightscout source: out of memory");
+		nsc_secret_wipe(hex, sizeof(hex));
+		if (rc != NSC_OK)
+			return rc;
+	}
+	/* A token names a reader; with only the secret, the secret's hash opens every read. */
+	ctx->cred = nsc_secret_slot_held(&ctx->token)         ? NSC_NS_CRED_TOKEN
+		    : nsc_secret_slot_held(&ctx->secret_hash) ? NSC_NS_CRED_SECRET
+							      : NSC_NS_CRED_NONE;
+	ctx->max_count = cfg->source_max_count > 0 ? cfg->source_max_count : NSC_NS_DEFAULT_MAX_COUNT;
+	return nsc_paging_init(&ctx->pages, "the Nightscout source", NSC_NS_PAGE_LIMIT) == NSC_OK
+		       ? NSC_OK
+		       : nsc_error_set(err, NSC_ERR_INTERNAL, "Nightscout source: bad page limit");
+}
+
+static nsc_rc ns_create(const struct nsc_source_env *env, void **out, struct nsc_error *err)
+{
+	if (env == NULL || env->config == NULL || out == NULL)
+		return nsc_error_set(err, NSC_ERR_INTERNAL, "nightscout: created without configuration");
+	struct ns_ctx *ctx = calloc(1, sizeof(*ctx));
+	if (ctx == NULL)
+		return nsc_error_set(err, NSC_ERR_NOMEM, "nightscout: out of memory");
+	nsc_secret_slot_init(&ctx->token, env->log);
+	nsc_secret_slot_init(&ctx->secret_hash, env->log);
+	nsc_bearer_init(&ctx->jwt, env->log);
+	nsc_rc rc = nsc_vendor_base_init(&ctx->base, &profile, env, err);
+	if (rc != NSC_OK) {
+		free(ctx);
+		return rc;
+	}
+	rc = ns_configure(ctx, env->config, err);
+	if (rc != NSC_OK) {
+		ns_free(ctx);
+		return rc;
+	}
+	*out = ctx;
+	static const char *const cred_names[] = { "none", "api-secret", "token" };
+	nsc_dbg(env->log, COMP, "event=create base=%s credential=%s collections=%u page=%u", ctx->site,
+		cred_names[ctx->cred], ctx->collections, ctx->max_count);
+	return NSC_OK;
+}
+
+static void ns_destroy(void *vctx)
+{
+	if (vctx != NULL)
+		ns_free(vctx);
+}
+
+static void ns_drop_session(void *vctx)
+{
+	struct ns_ctx *ctx = vctx;
+	if (nsc_secret_slot_held(&ctx->jwt.access))
+		nsc_dbg(ctx->base.log, COMP, "event=session_dropped");
+	nsc_bearer_clear(&ctx->jwt);
+}
+
+/* ---- requests ------------------------------------------------------------- */
+
+/* GETs url (freed, and wiped: it may hold the token) with the credential the site takes. */
+static void get(struct ns_ctx *ctx, char *url, nsc_vendor_answer_fn answered)
+{
+	char *auth = NULL;
+	if (url == NULL) {
+		nsc_vendor_finish(&ctx->base, NSC_ERR_NOMEM, "Nightscout source: out of memory building a request");
+		return;
+	}
+	struct nsc_vendor_request rq = {
+		.method = "GET",
+		.url = url,
+		.headers = { "Accept: application/json", "User-Agent: nsconnect/" PACKAGE_VERSION, NULL },
+	};
+	if (ctx->base.step == STEP_FETCH && ctx->cred == NSC_NS_CRED_TOKEN) {
+		if (nsc_bearer_header(&ctx->jwt, &auth) != NSC_OK || auth == NULL) {
+			nsc_secret_free(url);
+			nsc_vendor_finish(&ctx->base, NSC_ERR_AUTH, "Nightscout source: no JWT; exchanging the token again");
+			return;
+		}
+		rq.headers[2] = auth;
+	} else if (ctx->base.step == STEP_FETCH && ctx->cred == NSC_NS_CRED_SECRET) {
+		auth = nsc_vendor_printf("api-secret: %s", nsc_secret_slot_get(&ctx->secret_hash));
+		if (auth == NULL) {
+			nsc_secret_free(url);
+			nsc_vendor_finish(&ctx->base, NSC_ERR_NOMEM, "Nightscout source: out of memory");
+			return;
+		}
+		rq.headers[2] = auth;
+	}
+	nsc_vendor_send(&ctx->base, &rq, answered);
+	nsc_secret_free(auth);
+	nsc_secret_free(url);
+}
+
+/* ---- the token exchange --------------------------------------------------- */
+
+static void exchange_answered(struct nsc_vendor_base *b, struct nsc_http_response *resp)
+{
+	struct ns_ctx *ctx = (struct ns_ctx *)b;
+	struct nsc_vendor_verdict v;
+	nsc_ns_answer_verdict(NSC_NS_CALL_EXCHANGE, resp, NSC_COLL_ENTRIES, ctx->cred, &v);
+	if (v.rc != NSC_OK) {
+		nsc_dbg(b->log, COMP, "event=exchange_failed status=%ld rc=%s", resp->status, nsc_rc_name(v.rc));
+		nsc_vendor_finish_verdict(b, &v);
+		return;
+	}
+	char *jwt = NULL;
+	int64_t lifetime_s = 0;
+	nsc_rc rc = nsc_ns_jwt_answer(resp->body, resp->body_len, &jwt, &lifetime_s);
+	if (rc == NSC_OK)
+		rc = nsc_bearer_set(&ctx->jwt, jwt, NULL);
+	nsc_secret_free(jwt);
+	if (rc != NSC_OK) {
+		nsc_vendor_finish(b, rc == NSC_ERR_NOMEM ? NSC_ERR_NOMEM : NSC_ERR_RETRY,
+				  "The Nightscout source answered the token exchange without a token");
+		return;
+	}
+	ctx->read_ok = 0;
+	/* The lifetime counts from our clock, so a skewed server clock does not matter. */
+	if (lifetime_s > 0)
+		nsc_bearer_expires_in(&ctx->jwt, nsc_vendor_wall_ms(b), lifetime_s);
+	nsc_dbg(b->log, COMP, "event=session_established lifetime_s=%" PRId64, lifetime_s);
+	nsc_vendor_finish(b, NSC_OK, NULL);
+}
+
+static void ns_authenticate(void *vctx, nsc_step_done_fn done, void *arg)
+{
+	struct ns_ctx *ctx = vctx;
+	if (ctx->cred != NSC_NS_CRED_TOKEN ||
+	    !nsc_bearer_needs_refresh(&ctx->jwt, nsc_vendor_wall_ms(&ctx->base), JWT_MARGIN_MS)) {
+		done(arg, NSC_OK, NULL);
+		return;
+	}
+	nsc_vendor_begin(&ctx->base, STEP_EXCHANGE, done, arg, NULL);
+	get(ctx, nsc_ns_jwt_url(ctx->site, nsc_secret_slot_get(&ctx->token)), exchange_answered);
+}
+
+/* ---- reading -------------------------------------------------------------- */
+
+static void page_answered(struct nsc_vendor_base *b, struct nsc_http_response *resp);
+
+/* Where collection c starts: its last-known time less the overlap, else the lookback. */
+static int64_t start_of(const struct ns_ctx *ctx, int c)
+{
+	int64_t known = ctx->last_known.ms[c];
+	if (known <= 0)
+		return ctx->lookback_from_ms;
+	int64_t from = known - NSC_NS_OVERLAP_MS;
+	return from > ctx->lookback_from_ms ? from : ctx->lookback_from_ms;
+}
+
+static void request_page(struct ns_ctx *ctx, int64_t upto_ms)
+{
+	enum nsc_collection c = (enum nsc_collection)ctx->coll;
+	nsc_trace(ctx->base.log, COMP, "event=page collection=%s after_ms=%" PRId64 " upto_ms=%" PRId64,
+		  nsc_collection_name(c), ctx->after_ms, upto_ms);
+	get(ctx, nsc_ns_v1_url(ctx->site, c, ctx->after_ms, upto_ms, ctx->max_count), page_answered);
+}
+
+/* Starts the next configured collection after the current one, or ends the fetch. */
+static void next_collection(struct ns_ctx *ctx)
+{
+	struct nsc_error err;
+	nsc_error_clear(&err);
+	while (++ctx->coll < NSC_COLL_COUNT && !(ctx->collections & (1u << ctx->coll)))
+		;
+	if (ctx->coll >= NSC_COLL_COUNT) {
+		nsc_rc rc = nsc_paging_finish(&ctx->pages, ctx->base.out, &err);
+		nsc_vendor_finish(&ctx->base, rc, rc == NSC_OK ? NULL : err.msg);
+		return;
+	}
+	if (nsc_paging_start(&ctx->pages, nsc_collection_name((enum nsc_collection)ctx->coll), &err) != NSC_OK) {
+		nsc_vendor_finish(&ctx->base, NSC_ERR_NOMEM, err.msg);
+		return;
+	}
+	ctx->after_ms = start_of(ctx, ctx->coll);
+	request_page(ctx, 0);
+}
+
+static void page_answered(struct nsc_vendor_base *b, struct nsc_http_response *resp)
+{
+	struct ns_ctx *ctx = (struct ns_ctx *)b;
+	enum nsc_collection c = (enum nsc_collection)ctx->coll;
+	struct nsc_vendor_verdict v;
+	struct nsc_error err;
+	nsc_error_clear(&err);
+	enum nsc_ns_credential cred = ctx->cred;
+	if (cred == NSC_NS_CRED_TOKEN && !(ctx->read_ok & (1u << c)))
+		cred = NSC_NS_CRED_NEW_TOKEN;
+	nsc_ns_answer_verdict(NSC_NS_CALL_READ, resp, c, cred, &v);
+	if (v.rc != NSC_OK) {
+		nsc_dbg(b->log, COMP, "event=read_failed collection=%s status=%ld rc=%s", nsc_collection_name(c),
+			resp->status, nsc_rc_name(v.rc));
+		nsc_vendor_finish_verdict(b, &v);
+		return;
+	}
+	ctx->read_ok |= 1u << c;
+	struct json_object *page;
+	size_t n;
+	int64_t oldest;
+	nsc_rc rc = nsc_ns_page_read(resp->body, resp->body_len, c, &page, &n, &oldest, &err);
+	if (rc != NSC_OK) {
+		nsc_vendor_finish(b, rc, err.msg);
+		return;
+	}
+	/*
+	 * A full page may have more below it: the next one ends at this one's
+	 * oldest time, inclusive, so documents sharing it are read again, not
+	 * lost. A profile list is one page.
+	 */
+	char cursor[32] = "";
+	if (c != NSC_COLL_PROFILE && n >= ctx->max_count && oldest > ctx->after_ms)
+		snprintf(cursor, sizeof(cursor), "%" PRId64, oldest);
+	bool more = false;
+	rc = nsc_paging_page(&ctx->pages, page, cursor, &more, &err);
+	if (rc == NSC_ERR_DROP)
+		rc = nsc_error_set(&err, NSC_ERR_DROP,
+				   "The Nightscout source holds more than %u %s at one time (%s); raise "
+				   "CONNECT_SOURCE_MAX_COUNT",
+				   ctx->max_count, nsc_collection_name(c), cursor);
+	else if (rc == NSC_ERR_RANGE)
+		rc = nsc_error_set(&err, NSC_ERR_RANGE,
+				   "The Nightscout source has more than %d pages of %u %s to copy; raise "
+				   "CONNECT_SOURCE_MAX_COUNT or copy the history with nightscout-connect backfill",
+				   NSC_NS_PAGE_LIMIT, ctx->max_count, nsc_collection_name(c));
+	if (rc != NSC_OK) {
+		nsc_vendor_finish(b, rc, err.msg);
+		return;
+	}
+	nsc_dbg(b->log, COMP, "event=page_read collection=%s documents=%zu more=%s", nsc_collection_name(c), n,
+		more ? "yes" : "no");
+	if (more)
+		request_page(ctx, oldest);
+	else
+		next_collection(ctx);
+}
+
+static void ns_fetch(void *vctx, const struct nsc_fetch_window *w, struct nsc_payload *out,
+		     nsc_step_done_fn done, void *arg)
+{
+	struct ns_ctx *ctx = vctx;
+	if (ctx->cred == NSC_NS_CRED_TOKEN &&
+	    nsc_bearer_needs_refresh(&ctx->jwt, nsc_vendor_wall_ms(&ctx->base), JWT_MARGIN_MS)) {
+		done(arg, NSC_ERR_AUTH, "The Nightscout source's JWT is about to expire; exchanging the token again");
+		return;
+	}
+	nsc_vendor_begin(&ctx->base, STEP_FETCH, done, arg, out);
+	nsc_paging_fini(&ctx->pages);
+	(void)nsc_paging_init(&ctx->pages, "the Nightscout source", NSC_NS_PAGE_LIMIT);
+	ctx->last_known = w->last_known;
+	int64_t lookback = ctx->base.cfg->lookback_ms > 0 ? ctx->base.cfg->lookback_ms : 48 * NSC_MS_PER_HOUR;
+	ctx->lookback_from_ms = w->to_ms - lookback;
+	ctx->coll = -1;
+	next_collection(ctx);
+}
+
+static nsc_rc ns_transform(void *vctx, const struct nsc_payload *in, const struct nsc_fetch_window *w,
+			   struct nsc_batch *out, size_t *skipped, struct nsc_error *err)
+{
+	struct ns_ctx *ctx = vctx;
+	(void)w;
+	nsc_rc rc = nsc_ns_transform(in ? in->data : NULL, in ? in->len : 0, out, skipped, err);
+	if (rc == NSC_OK)
+		nsc_vendor_log_transform(&ctx->base, out, *skipped);
+	return rc;
+}
+
+const struct nsc_source_driver nsc_source_nightscout = {
+	.name = "nightscout",
+	.display_name = "Nightscout",
+	/* Readings every 5 minutes; a JWT lives 8 h on current servers (a 401 says sooner). */
+	.timing = NSC_VENDOR_CGM_TIMING(7 * NSC_MS_PER_HOUR, 8 * NSC_MS_PER_HOUR),
+	.create = ns_create,
+	.destroy = ns_destroy,
+	.authenticate = ns_authenticate,
+	.drop_session = ns_drop_session,
+	.cancel = nsc_vendor_std_cancel,
+	.hold_off_ms = nsc_vendor_std_hold_off_ms,
+	.fetch = ns_fetch,
+	.transform = ns_transform,
+};

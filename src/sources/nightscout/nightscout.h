@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Another Nightscout as a source (CONNECT_SOURCE=nightscout),
+ * reference/vendors.md §4: the glue on the kit (nightscout.c) and the pure
+ * protocol tests use directly (nightscout_protocol.c): the endpoint and
+ * its token, the collections setting, the v1 page requests, the JWT
+ * exchange's answer, the classification of answers and the transform.
+ *
+ * Reading (API v1): each configured collection newest first, page after
+ * page downwards from now to the collection's last-known time less an
+ * overlap, each page's lower edge ($lte its oldest time) the next page's
+ * upper bound, so documents sharing a boundary time are read twice and
+ * kept once, never lost. A page shorter than the page size is the last.
+ * Documents are copied as the source stores them: `_id`, `srvModified`
+ * and `srvCreated` dropped, everything else (identifier, device, app,
+ * enteredBy) kept; the batch completes what Nightscout would add.
+ */
+#ifndef NSC_SRC_SOURCES_NIGHTSCOUT_H
+#define NSC_SRC_SOURCES_NIGHTSCOUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "batch.h"
+#include "error.h"
+#include "http/client.h"
+#include "source.h"
+#include "sources/kit/verdict.h"
+
+#define NSC_NS_DEFAULT_COLLECTIONS "entries,treatments,devicestatus,profile"
+#define NSC_NS_DEFAULT_MAX_COUNT 1000
+/* Each collection is read again this far behind its last-known time (late uploads). */
+#define NSC_NS_OVERLAP_MS (60 * 60 * 1000)
+/* Pages one collection may take in one fetch; more is NSC_ERR_RANGE (the next frame goes on). */
+#define NSC_NS_PAGE_LIMIT 50
+
+extern const struct nsc_source_driver nsc_source_nightscout;
+extern const struct nsc_vendor_words nsc_ns_words;
+
+/*
+ * CONNECT_SOURCE_ENDPOINT split into the site's base URL (no query, no
+ * trailing slash) and the access token of its ?token= (NULL without one).
+ * Both malloc'd; the token is a secret (the config registered it).
+ * NSC_ERR_CONFIG naming the setting, NSC_ERR_NOMEM.
+ */
+nsc_rc nsc_ns_split_endpoint(const char *endpoint, char **base, char **token, struct nsc_error *err);
+
+/* True when two base URLs name the same site (scheme, host, port and path, any case of host). */
+bool nsc_ns_same_site(const char *a, const char *b);
+
+/*
+ * CONNECT_SOURCE_COLLECTIONS ("entries,treatments,devicestatus,profile";
+ * nightscout-connect's "profiles" accepted) as a bit per enum
+ * nsc_collection. NULL or "" is the default. NSC_ERR_CONFIG naming the
+ * setting and the accepted names.
+ */
+nsc_rc nsc_ns_parse_collections(const char *text, unsigned *mask, struct nsc_error *err);
+
+/*
+ * The v1 read of collection c: documents after after_ms (exclusive) up
+ * to upto_ms (inclusive; 0: no upper bound), count of them, newest first.
+ * entries filter on `date` (epoch ms), the others on `created_at` (UTC
+ * ISO), profile on nothing (Nightscout's /api/v1/profile ignores find[]).
+ * Malloc'd; NULL when out of memory.
+ */
+char *nsc_ns_v1_url(const char *base, enum nsc_collection c, int64_t after_ms, int64_t upto_ms,
+		    unsigned count);
+
+/* The JWT exchange's URL for an access token (malloc'd, a secret: it holds the token). */
+char *nsc_ns_jwt_url(const char *base, const char *token);
+
+/*
+ * The exchange's answer {token, iat, exp}: the JWT (malloc'd) and its
+ * lifetime exp - iat in seconds (0 when not given). NSC_ERR_PARSE for
+ * anything else, NSC_ERR_NOMEM.
+ */
+nsc_rc nsc_ns_jwt_answer(const char *body, size_t len, char **jwt, int64_t *lifetime_s);
+
+/* Which call an answer belongs to. */
+enum nsc_ns_call {
+	NSC_NS_CALL_EXCHANGE, /* the access token for a JWT */
+	NSC_NS_CALL_READ,     /* a collection page */
+};
+
+/* How the source is read: an access token (exchanged for a JWT), the API secret, or neither. */
+enum nsc_ns_credential {
+	NSC_NS_CRED_NONE,
+	NSC_NS_CRED_SECRET,
+	NSC_NS_CRED_TOKEN,
+	/* A token whose JWT has not read this collection yet: a 401 is no expiry but a missing role. */
+	NSC_NS_CRED_NEW_TOKEN,
+};
+
+/*
+ * What an answer means (the kit's default map with the source's rules):
+ * a refused token exchange is REJECTED naming CONNECT_SOURCE_ENDPOINT, a
+ * read refused for a missing permission is REJECTED naming the role to
+ * add, a 401 on a read is AUTH with a token that read before (the JWT
+ * expired: one exchange again) and REJECTED otherwise (API v1 answers a
+ * missing permission with 401 too).
+ */
+void nsc_ns_answer_verdict(enum nsc_ns_call call, const struct nsc_http_response *resp,
+			   enum nsc_collection c, enum nsc_ns_credential cred, struct nsc_vendor_verdict *v);
+
+/*
+ * A page as read: an array of documents; *n their count and *oldest_ms
+ * the oldest time among them (0 when none has one). NSC_ERR_DROP with
+ * err when the body is no JSON array.
+ */
+nsc_rc nsc_ns_page_read(const char *body, size_t len, enum nsc_collection c, struct json_object **page,
+			size_t *n, int64_t *oldest_ms, struct nsc_error *err);
+
+/* A document's time for paging: `date` (entries) or `created_at`; false when it has none. */
+bool nsc_ns_doc_time(struct json_object *doc, enum nsc_collection c, int64_t *ms);
+
+/*
+ * The fetch's payload {"entries": [page, ...], "treatments": [...], ...}
+ * -> documents, each once (pages overlap at their edges), `_id`,
+ * `srvModified` and `srvCreated` dropped, deleted ones (isValid false)
+ * left out. Documents the batch refuses are skipped and counted.
+ * NSC_ERR_DROP when the payload is not that shape.
+ */
+nsc_rc nsc_ns_transform(const char *payload, size_t len, struct nsc_batch *out, size_t *skipped,
+			struct nsc_error *err);
+
+#endif

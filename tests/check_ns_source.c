@@ -1,0 +1,603 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Nightscout as a source: the pure protocol (endpoint, collections,
+ * requests, answers, transform), then the driver through the engine
+ * against the test Nightscout (tests/server/nightscout.h) on the virtual
+ * clock: a mirror of all four collections with every field equal, a
+ * second run that stores nothing, page edges that lose nothing, the API
+ * secret's hash on the wire, a token without read permission.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/bridge.h"
+#include "harness.h"
+#include "http/auth.h"
+#include "nsc_check.h"
+#include "server/nightscout.h"
+#include "server/server.h"
+#include "sources/nightscout/nightscout.h"
+#include "sources/registry.h"
+#include "timeutil.h"
+
+#define SEC 1000LL
+#define MIN (60 * SEC)
+#define HOUR (60 * MIN)
+#define TOKEN "mirror-0123456789abcdef"
+#define SECRET "source-site-api-secret"
+
+/* ---- pure ------------------------------------------------------------------ */
+
+START_TEST(endpoint_split)
+{
+	char *base, *token;
+	struct nsc_error err;
+	ck_assert_int_eq(nsc_ns_split_endpoint("https://Old.example/ns/?x=1&token=abc-123&y", &base, &token, &err),
+			 NSC_OK);
+	ck_assert_str_eq(base, "https://Old.example/ns");
+	ck_assert_str_eq(token, "abc-123");
+	free(base);
+	free(token);
+	ck_assert_int_eq(nsc_ns_split_endpoint("http://127.0.0.1:1337", &base, &token, &err), NSC_OK);
+	ck_assert_str_eq(base, "http://127.0.0.1:1337");
+	ck_assert_ptr_null(token);
+	free(base);
+	ck_assert_int_eq(nsc_ns_split_endpoint("", &base, &token, &err), NSC_ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err.msg, "CONNECT_SOURCE_ENDPOINT"));
+}
+END_TEST
+
+START_TEST(same_site)
+{
+	ck_assert(nsc_ns_same_site("https://A.example/ns", "https://a.example/ns/"));
+	ck_assert(nsc_ns_same_site("https://a.example", "HTTPS://a.example/?token=x"));
+	ck_assert(!nsc_ns_same_site("https://a.example/ns", "https://a.example/other"));
+	ck_assert(!nsc_ns_same_site("https://a.example", "https://b.example"));
+	ck_assert(!nsc_ns_same_site("https://a.example", "https://a.example:8443"));
+	ck_assert(!nsc_ns_same_site("https://a.example", NULL));
+}
+END_TEST
+
+START_TEST(collections_setting)
+{
+	unsigned m;
+	struct nsc_error err;
+	ck_assert_int_eq(nsc_ns_parse_collections(NULL, &m, &err), NSC_OK);
+	ck_assert_uint_eq(m, 0xfu);
+	ck_assert_int_eq(nsc_ns_parse_collections("entries, profiles", &m, &err), NSC_OK);
+	ck_assert_uint_eq(m, (1u << NSC_COLL_ENTRIES) | (1u << NSC_COLL_PROFILE));
+	ck_assert_int_eq(nsc_ns_parse_collections("Treatments", &m, &err), NSC_OK);
+	ck_assert_uint_eq(m, 1u << NSC_COLL_TREATMENTS);
+	ck_assert_int_eq(nsc_ns_parse_collections("entries,food", &m, &err), NSC_ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err.msg, "CONNECT_SOURCE_COLLECTIONS"));
+	ck_assert_ptr_nonnull(strstr(err.msg, "\"food\""));
+	ck_assert_int_eq(nsc_ns_parse_collections(" , ", &m, &err), NSC_ERR_CONFIG);
+}
+END_TEST
+
+START_TEST(page_urls)
+{
+	char *u = nsc_ns_v1_url("https://s.example", NSC_COLL_ENTRIES, 1000, 2000, 500);
+	ck_assert_str_eq(u, "https://s.example/api/v1/entries.json?count=500&find%5Bdate%5D%5B%24gt%5D=1000"
+			    "&find%5Bdate%5D%5B%24lte%5D=2000");
+	free(u);
+	u = nsc_ns_v1_url("https://s.example", NSC_COLL_TREATMENTS, 1704103200000LL, 0, 10);
+	ck_assert_str_eq(u, "https://s.example/api/v1/treatments.json?count=10"
+			    "&find%5Bcreated_at%5D%5B%24gt%5D=2024-01-01T10:00:00.000Z");
+	free(u);
+	u = nsc_ns_v1_url("https://s.example", NSC_COLL_PROFILE, 1000, 2000, 10);
+	ck_assert_str_eq(u, "https://s.example/api/v1/profile.json?count=10");
+	free(u);
+	u = nsc_ns_jwt_url("https://s.example", "tok en");
+	ck_assert_str_eq(u, "https://s.example/api/v2/authorization/request/tok%20en");
+	free(u);
+}
+END_TEST
+
+START_TEST(jwt_answers)
+{
+	const char *ok = "{\"token\":\"eyJ.x.y\",\"sub\":\"r\",\"iat\":1745000000,\"exp\":1745028800}";
+	char *jwt;
+	int64_t life;
+	ck_assert_int_eq(nsc_ns_jwt_answer(ok, strlen(ok), &jwt, &life), NSC_OK);
+	ck_assert_str_eq(jwt, "eyJ.x.y");
+	ck_assert_int_eq(life, 8 * 3600);
+	free(jwt);
+	ck_assert_int_eq(nsc_ns_jwt_answer("{\"sub\":\"r\"}", 11, &jwt, &life), NSC_ERR_PARSE);
+	ck_assert_ptr_null(jwt);
+	ck_assert_int_eq(nsc_ns_jwt_answer("<html>", 6, &jwt, &life), NSC_ERR_PARSE);
+}
+END_TEST
+
+static nsc_rc verdict_of(enum nsc_ns_call call, long status, enum nsc_ns_credential cred, char *msg)
+{
+	struct nsc_http_response r;
+	memset(&r, 0, sizeof(r));
+	r.status = status;
+	r.retry_after_ms = -1;
+	struct nsc_vendor_verdict v;
+	nsc_ns_answer_verdict(call, &r, NSC_COLL_ENTRIES, cred, &v);
+	strcpy(msg, v.msg);
+	return v.rc;
+}
+
+START_TEST(answers_classified)
+{
+	char m[NSC_ERROR_MSG_MAX];
+	ck_assert_int_eq(verdict_of(NSC_NS_CALL_EXCHANGE, 200, NSC_NS_CRED_TOKEN, m), NSC_OK);
+	ck_assert_int_eq(verdict_of(NSC_NS_CALL_EXCHANGE, 401, NSC_NS_CRED_TOKEN, m), NSC_ERR_REJECTED);
+	ck_assert_ptr_nonnull(strstr(m, "CONNECT_SOURCE_ENDPOINT"));
+	ck_assert_int_eq(verdict_of(NSC_NS_CALL_READ, 403, NSC_NS_CRED_TOKEN, m), NSC_ERR_REJECTED);
+	ck_assert_ptr_nonnull(strstr(m, "\"readable\" role"));
+	ck_assert_int_eq(verdict_of(NSC_NS_CALL_READ, 401, NSC_NS_CRED_TOKEN, m), NSC_ERR_AUTH);
+	ck_assert_int_eq(verdict_of(NSC_NS_CALL_READ, 401, NSC_NS_CRED_NEW_TOKEN, m), NSC_ERR_REJECTED);
+	ck_assert_ptr_nonnull(strstr(m, "\"readable\" role"));
+	ck_assert_int_eq(verdict_of(NSC_NS_CALL_READ, 401, NSC_NS_CRED_SECRET, m), NSC_ERR_REJECTED);
+	ck_assert_ptr_nonnull(strstr(m, "CONNECT_SOURCE_API_SECRET"));
+	ck_assert_int_eq(verdict_of(NSC_NS_CALL_READ, 401, NSC_NS_CRED_NONE, m), NSC_ERR_REJECTED);
+	ck_assert_ptr_nonnull(strstr(m, "?token="));
+	ck_assert_int_eq(verdict_of(NSC_NS_CALL_READ, 503, NSC_NS_CRED_TOKEN, m), NSC_ERR_RETRY);
+	ck_assert_int_eq(verdict_of(NSC_NS_CALL_READ, 404, NSC_NS_CRED_TOKEN, m), NSC_ERR_RETRY);
+	ck_assert_ptr_nonnull(strstr(m, "CONNECT_SOURCE_ENDPOINT"));
+}
+END_TEST
+
+START_TEST(transform_copies_once)
+{
+	/* Two pages overlapping at their edge, a deleted document, one the batch refuses. */
+	const char *payload =
+		"{\"entries\":[[{\"_id\":\"a1\",\"type\":\"sgv\",\"sgv\":120,\"date\":1704103500000,"
+		"\"dateString\":\"2024-01-01T10:05:00.000Z\",\"device\":\"xDrip\",\"srvModified\":5},"
+		"{\"_id\":\"a2\",\"type\":\"sgv\",\"sgv\":118,\"date\":1704103200000,"
+		"\"dateString\":\"2024-01-01T10:00:00.000Z\",\"device\":\"xDrip\"}],"
+		"[{\"_id\":\"a2\",\"type\":\"sgv\",\"sgv\":118,\"date\":1704103200000,"
+		"\"dateString\":\"2024-01-01T10:00:00.000Z\",\"device\":\"xDrip\"},"
+		"{\"_id\":\"a3\",\"type\":\"sgv\",\"sgv\":99,\"date\":1704102900000,\"isValid\":false},"
+		"{\"_id\":\"a4\",\"type\":\"sgv\",\"sgv\":101}]],"
+		"\"treatments\":[[{\"_id\":\"t1\",\"identifier\":\"keep-me\",\"eventType\":\"Note\","
+		"\"created_at\":\"2024-01-01T09:00:00.000Z\",\"enteredBy\":\"mum\",\"app\":\"AAPS\","
+		"\"srvCreated\":1}]]}";
+	struct nsc_batch b;
+	struct nsc_error err;
+	size_t skipped = 9;
+	nsc_batch_init(&b);
+	ck_assert_int_eq(nsc_ns_transform(payload, strlen(payload), &b, &skipped, &err), NSC_OK);
+	ck_assert_uint_eq(skipped, 1); /* a4 has no date */
+	ck_assert_uint_eq(nsc_batch_count(&b, NSC_COLL_ENTRIES), 2);
+	ck_assert_uint_eq(nsc_batch_count(&b, NSC_COLL_TREATMENTS), 1);
+	struct json_object *e = nsc_batch_get(&b, NSC_COLL_ENTRIES, 0), *v;
+	ck_assert(!json_object_object_get_ex(e, "_id", NULL));
+	ck_assert(!json_object_object_get_ex(e, "srvModified", NULL));
+	ck_assert(json_object_object_get_ex(e, "identifier", NULL));
+	ck_assert(json_object_object_get_ex(e, "device", &v));
+	ck_assert_str_eq(json_object_get_string(v), "xDrip");
+	struct json_object *t = nsc_batch_get(&b, NSC_COLL_TREATMENTS, 0);
+	ck_assert(json_object_object_get_ex(t, "identifier", &v));
+	ck_assert_str_eq(json_object_get_string(v), "keep-me");
+	ck_assert(json_object_object_get_ex(t, "app", &v));
+	ck_assert_str_eq(json_object_get_string(v), "AAPS");
+	ck_assert(json_object_object_get_ex(t, "enteredBy", &v));
+	ck_assert(!json_object_object_get_ex(t, "srvCreated", NULL));
+	nsc_batch_clear(&b);
+
+	static const char *const bad[] = { "", "[]", "{\"entries\":{}}", "{\"entries\":[{}]}", "nope" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		nsc_batch_init(&b);
+		ck_assert_int_eq(nsc_ns_transform(bad[i], strlen(bad[i]), &b, &skipped, &err), NSC_ERR_DROP);
+		nsc_batch_clear(&b);
+	}
+}
+END_TEST
+
+/* ---- a recording output that keeps every document ------------------------------ */
+
+struct keep_output {
+	struct json_object *docs[NSC_COLL_COUNT]; /* arrays, in write order */
+	struct json_object *ids;
+	struct nsc_last_known lk;
+};
+static struct keep_output *kept;
+
+static nsc_rc keep_open(const struct nsc_config *cfg, struct nsc_log *log, void **ctx, struct nsc_error *err)
+{
+	(void)cfg;
+	(void)log;
+	struct keep_output *o = calloc(1, sizeof(*o));
+	if (o == NULL)
+		return nsc_error_set(err, NSC_ERR_NOMEM, "oom");
+	for (int c = 0; c < NSC_COLL_COUNT; c++)
+		o->docs[c] = json_object_new_array();
+	o->ids = json_object_new_object();
+	kept = o;
+	*ctx = o;
+	return NSC_OK;
+}
+
+static void keep_close(void *ctx)
+{
+	struct keep_output *o = ctx;
+	if (kept == o)
+		kept = NULL;
+	for (int c = 0; c < NSC_COLL_COUNT; c++)
+		json_object_put(o->docs[c]);
+	json_object_put(o->ids);
+	free(o);
+}
+
+static nsc_rc keep_last_known(void *ctx, struct nsc_last_known *out, struct nsc_error *err)
+{
+	(void)err;
+	*out = ((struct keep_output *)ctx)->lk;
+	return NSC_OK;
+}
+
+static nsc_rc keep_write(void *ctx, const struct nsc_batch *b, struct nsc_write_result *res, struct nsc_error *err)
+{
+	struct keep_output *o = ctx;
+	(void)err;
+	for (int c = 0; c < NSC_COLL_COUNT; c++) {
+		for (size_t i = 0; i < nsc_batch_count(b, (enum nsc_collection)c); i++) {
+			struct json_object *doc = nsc_batch_get(b, (enum nsc_collection)c, i), *id;
+			char key[128];
+			int64_t t;
+			ck_assert(json_object_object_get_ex(doc, "identifier", &id));
+			snprintf(key, sizeof(key), "%d/%s", c, json_object_get_string(id));
+			if (json_object_object_get_ex(o->ids, key, NULL)) {
+				res->duplicates[c]++;
+				continue;
+			}
+			json_object_object_add(o->ids, key, NULL);
+			json_object_array_add(o->docs[c], json_object_get(doc));
+			res->stored[c]++;
+			if (nsc_doc_time_ms(doc, &t) == NSC_OK && t > o->lk.ms[c])
+				o->lk.ms[c] = t;
+		}
+	}
+	return NSC_OK;
+}
+
+static const struct nsc_output_driver keep_output_driver = {
+	.name = "keep", .open = keep_open, .close = keep_close,
+	.last_known = keep_last_known, .write = keep_write,
+};
+
+static size_t kept_count(enum nsc_collection c)
+{
+	return kept ? json_object_array_length(kept->docs[c]) : 0;
+}
+
+/* ---- the driver against the test Nightscout ------------------------------------ */
+
+struct env {
+	struct harness h;
+	struct tsrv *srv;
+	struct tsns *ns;
+	struct nsc_config cfg;
+	struct nsc_bridge *b;
+};
+
+static void seed_entry(struct env *e, int64_t t, int sgv)
+{
+	char iso[NSC_ISO_BUF];
+	ck_assert_int_eq(nsc_time_format_iso(t, iso, sizeof(iso)), NSC_OK);
+	struct json_object *d = json_object_new_object();
+	json_object_object_add(d, "type", json_object_new_string("sgv"));
+	json_object_object_add(d, "sgv", json_object_new_int(sgv));
+	json_object_object_add(d, "date", json_object_new_int64(t));
+	json_object_object_add(d, "dateString", json_object_new_string(iso));
+	json_object_object_add(d, "direction", json_object_new_string("FortyFiveUp"));
+	json_object_object_add(d, "trend", json_object_new_int(3));
+	json_object_object_add(d, "device", json_object_new_string("xDrip-DexcomG7"));
+	json_object_object_add(d, "noise", json_object_new_int(1));
+	tsns_insert(e->ns, "entries", d);
+}
+
+static void seed_treatment(struct env *e, int64_t t, const char *type, double insulin)
+{
+	char iso[NSC_ISO_BUF];
+	ck_assert_int_eq(nsc_time_format_iso(t, iso, sizeof(iso)), NSC_OK);
+	struct json_object *d = json_object_new_object();
+	json_object_object_add(d, "eventType", json_object_new_string(type));
+	json_object_object_add(d, "created_at", json_object_new_string(iso));
+	json_object_object_add(d, "insulin", json_object_new_double(insulin));
+	json_object_object_add(d, "enteredBy", json_object_new_string("loop://iPhone"));
+	tsns_insert(e->ns, "treatments", d);
+}
+
+static void env_setup(struct env *e, const struct tsns_config *nc)
+{
+	memset(e, 0, sizeof(*e));
+	harness_setup(&e->h, NSC_LOG_INFO);
+	e->srv = tsrv_start(0);
+	ck_assert_ptr_nonnull(e->srv);
+	e->ns = tsns_attach(e->srv, nc);
+	ck_assert_ptr_nonnull(e->ns);
+}
+
+/* vars: NULL-terminated name, value pairs over CONNECT_SOURCE=nightscout. */
+static nsc_rc env_start(struct env *e, const char *const *vars, struct nsc_error *err)
+{
+	struct nsc_config_kv kv;
+	nsc_config_kv_init(&kv, NULL, NULL);
+	ck_assert_int_eq(nsc_config_kv_set(&kv, "CONNECT_SOURCE", "nightscout"), NSC_OK);
+	ck_assert_int_eq(nsc_config_kv_set(&kv, "CONNECT_HTTP_TIMEOUT", "5"), NSC_OK);
+	for (size_t i = 0; vars[i] != NULL; i += 2)
+		ck_assert_int_eq(nsc_config_kv_set(&kv, vars[i], vars[i + 1]), NSC_OK);
+	nsc_config_init(&e->cfg);
+	nsc_rc rc = nsc_config_load(&e->cfg, nsc_config_kv_lookup, &kv, err);
+	nsc_config_kv_free(&kv);
+	ck_assert_msg(rc == NSC_OK, "config: %s", err->msg);
+	ck_assert_int_eq(nsc_config_register_secrets(&e->cfg, e->h.log), NSC_OK);
+	struct nsc_bridge_options bo = { .once = false, .rng_seed = 3 };
+	rc = nsc_bridge_new_with(e->h.loop, &e->cfg, e->h.log, &bo, &nsc_source_nightscout, &keep_output_driver,
+				 &e->b, err);
+	if (rc == NSC_OK)
+		ck_assert_int_eq(nsc_bridge_start(e->b), NSC_OK);
+	return rc;
+}
+
+static void env_teardown(struct env *e)
+{
+	nsc_bridge_free(e->b);
+	tsrv_stop(e->srv);
+	tsns_free(e->ns);
+	nsc_config_free(&e->cfg);
+	harness_teardown(&e->h);
+}
+
+static const struct nsc_bridge_stats *st(struct env *e)
+{
+	return nsc_bridge_stats(e->b);
+}
+
+static char *endpoint_with_token(struct env *e, const char *token)
+{
+	static char buf[256];
+	snprintf(buf, sizeof(buf), "%s/?token=%s", tsrv_url(e->srv), token);
+	return buf;
+}
+
+/* Every field the source holds, but its own server fields, arrived unchanged. */
+static void assert_same_fields(struct json_object *src, struct json_object *got)
+{
+	json_object_object_foreach(src, key, val)
+	{
+		struct json_object *g;
+		if (strcmp(key, "_id") == 0 || strcmp(key, "srvModified") == 0 || strcmp(key, "srvCreated") == 0) {
+			ck_assert_msg(!json_object_object_get_ex(got, key, NULL), "%s copied", key);
+			continue;
+		}
+		ck_assert_msg(json_object_object_get_ex(got, key, &g), "%s missing", key);
+		ck_assert_msg(json_object_equal(val, g), "%s: %s != %s", key, json_object_to_json_string(val),
+			      json_object_to_json_string(g));
+	}
+}
+
+/* The stored copy of the source document with this time, by collection. */
+static struct json_object *kept_at(enum nsc_collection c, int64_t t)
+{
+	for (size_t i = 0; i < kept_count(c); i++) {
+		struct json_object *d = json_object_array_get_idx(kept->docs[c], i);
+		int64_t dt;
+		if (nsc_ns_doc_time(d, c, &dt) && dt == t)
+			return d;
+	}
+	return NULL;
+}
+
+START_TEST(mirror_of_all_four_collections)
+{
+	struct env e;
+	struct tsns_config nc = { .access_token = TOKEN, .subject = "mirror-reader" };
+	env_setup(&e, &nc);
+	/* Two days of 1-minute readings (several pages of 1000), treatments, status, profiles. */
+	int64_t now = HARNESS_START_MS;
+	for (int64_t t = now - 47 * HOUR; t <= now; t += MIN)
+		seed_entry(&e, t, (int)(80 + (t / MIN) % 120));
+	seed_entry(&e, now - 72 * HOUR, 200); /* older than the lookback: not copied */
+	for (int i = 0; i < 40; i++)
+		seed_treatment(&e, now - i * HOUR - 7 * SEC, i % 2 ? "Correction Bolus" : "Meal Bolus", 0.5 + i);
+	struct json_object *ds = json_object_new_object();
+	json_object_object_add(ds, "device", json_object_new_string("loop://iPhone"));
+	json_object_object_add(ds, "created_at", json_object_new_string("2024-01-01T09:55:00.000Z"));
+	tsns_insert(e.ns, "devicestatus", ds);
+	struct json_object *p = json_object_new_object();
+	json_object_object_add(p, "defaultProfile", json_object_new_string("Default"));
+	json_object_object_add(p, "startDate", json_object_new_string("2023-12-01T00:00:00.000Z"));
+	json_object_object_add(p, "created_at", json_object_new_string("2023-12-01T00:00:00.000Z"));
+	tsns_insert(e.ns, "profile", p);
+
+	struct nsc_error err;
+	const char *vars[] = { "CONNECT_SOURCE_ENDPOINT", endpoint_with_token(&e, TOKEN), NULL };
+	ck_assert_int_eq(env_start(&e, vars, &err), NSC_OK);
+	harness_run_for(&e.h, 30 * SEC);
+	ck_assert_int_eq(st(&e)->last_rc, NSC_OK);
+	ck_assert_uint_eq(kept_count(NSC_COLL_ENTRIES), 47 * 60 + 1);
+	ck_assert_uint_eq(kept_count(NSC_COLL_TREATMENTS), 40);
+	ck_assert_uint_eq(kept_count(NSC_COLL_DEVICESTATUS), 1);
+	ck_assert_uint_eq(kept_count(NSC_COLL_PROFILE), 1);
+	ck_assert_uint_ge(tsrv_count(e.srv, "GET", "/api/v1/entries"), 3);
+
+	/* Field by field, every source document in the window arrived as it was. */
+	struct json_object *src = tsns_docs(e.ns, "entries");
+	for (size_t i = 0; i < json_object_array_length(src); i++) {
+		struct json_object *d = json_object_array_get_idx(src, i);
+		int64_t t;
+		ck_assert(nsc_ns_doc_time(d, NSC_COLL_ENTRIES, &t));
+		struct json_object *got = kept_at(NSC_COLL_ENTRIES, t);
+		if (t < now - 48 * HOUR) {
+			ck_assert_ptr_null(got);
+			continue;
+		}
+		ck_assert_ptr_nonnull(got);
+		assert_same_fields(d, got);
+	}
+	json_object_put(src);
+	src = tsns_docs(e.ns, "treatments");
+	for (size_t i = 0; i < json_object_array_length(src); i++) {
+		struct json_object *d = json_object_array_get_idx(src, i);
+		int64_t t;
+		ck_assert(nsc_ns_doc_time(d, NSC_COLL_TREATMENTS, &t));
+		assert_same_fields(d, kept_at(NSC_COLL_TREATMENTS, t));
+	}
+	json_object_put(src);
+
+	/* The reads went with the JWT, never the access token itself. */
+	const struct tsrv_request *r = tsrv_find(e.srv, "GET", "/api/v1/entries", 0);
+	ck_assert_ptr_nonnull(tsrv_header(r, "Authorization"));
+	ck_assert_ptr_null(tsrv_arg(r, "token"));
+	ck_assert_uint_eq(tsns_jwts_issued(e.ns), 1);
+
+	/* Later polls store what is new, and nothing twice. */
+	size_t before = kept_count(NSC_COLL_ENTRIES);
+	seed_entry(&e, now + 3 * MIN, 150);
+	harness_run_for(&e.h, 10 * MIN);
+	ck_assert_uint_eq(kept_count(NSC_COLL_ENTRIES), before + 1);
+	ck_assert_uint_eq(kept_count(NSC_COLL_TREATMENTS), 40);
+	ck_assert_uint_eq(kept_count(NSC_COLL_PROFILE), 1);
+	ck_assert_uint_eq(st(&e)->frames_failed + st(&e)->payloads_dropped + st(&e)->frames_rejected, 0);
+	ck_assert_int_eq(harness_count_lines(&e.h, TOKEN), 0);
+	env_teardown(&e);
+}
+END_TEST
+
+START_TEST(page_edges_lose_nothing)
+{
+	struct env e;
+	struct tsns_config nc = { 0 };
+	env_setup(&e, &nc);
+	/* Pages of 3, and two readings share each page's boundary time. */
+	int64_t t0 = HARNESS_START_MS - HOUR;
+	int n = 0;
+	for (int k = 0; k < 6; k++) {
+		seed_entry(&e, t0 + k * MIN, 100 + n++);
+		if (k % 2 == 0) {
+			struct json_object *twin = json_object_new_object();
+			json_object_object_add(twin, "type", json_object_new_string("mbg"));
+			json_object_object_add(twin, "mbg", json_object_new_int(111));
+			json_object_object_add(twin, "date", json_object_new_int64(t0 + k * MIN));
+			json_object_object_add(twin, "device", json_object_new_string("meter"));
+			tsns_insert(e.ns, "entries", twin);
+			n++;
+		}
+	}
+	struct nsc_error err;
+	char url[128];
+	snprintf(url, sizeof(url), "%s", tsrv_url(e.srv));
+	const char *vars[] = { "CONNECT_SOURCE_ENDPOINT", url, "CONNECT_SOURCE_MAX_COUNT", "3",
+			       "CONNECT_SOURCE_COLLECTIONS", "entries", NULL };
+	ck_assert_int_eq(env_start(&e, vars, &err), NSC_OK);
+	harness_run_for(&e.h, 30 * SEC);
+	ck_assert_int_eq(st(&e)->last_rc, NSC_OK);
+	ck_assert_uint_eq(kept_count(NSC_COLL_ENTRIES), (size_t)n);
+	ck_assert_uint_ge(tsrv_count(e.srv, "GET", "/api/v1/entries"), 4);
+	ck_assert_uint_eq(tsrv_count(e.srv, "GET", "/api/v1/treatments"), 0);
+	env_teardown(&e);
+
+	/* More documents at one instant than a page holds: said plainly, nothing half-stored. */
+	env_setup(&e, &nc);
+	for (int i = 0; i < 4; i++) {
+		struct json_object *d = json_object_new_object();
+		json_object_object_add(d, "type", json_object_new_string("sgv"));
+		json_object_object_add(d, "sgv", json_object_new_int(100 + i));
+		json_object_object_add(d, "date", json_object_new_int64(t0));
+		json_object_object_add(d, "device", json_object_new_string(i % 2 ? "a" : "b"));
+		tsns_insert(e.ns, "entries", d);
+	}
+	snprintf(url, sizeof(url), "%s", tsrv_url(e.srv));
+	ck_assert_int_eq(env_start(&e, vars, &err), NSC_OK);
+	harness_run_for(&e.h, 30 * SEC);
+	ck_assert_int_eq(st(&e)->last_rc, NSC_ERR_DROP);
+	ck_assert_ptr_nonnull(strstr(st(&e)->last_error, "CONNECT_SOURCE_MAX_COUNT"));
+	ck_assert_uint_eq(kept_count(NSC_COLL_ENTRIES), 0);
+	env_teardown(&e);
+}
+END_TEST
+
+START_TEST(api_secret_sent_as_its_hash)
+{
+	struct env e;
+	struct tsns_config nc = { .api_secret = SECRET };
+	env_setup(&e, &nc);
+	seed_entry(&e, HARNESS_START_MS - 10 * MIN, 140);
+	struct nsc_error err;
+	const char *vars[] = { "CONNECT_SOURCE_ENDPOINT", tsrv_url(e.srv), "CONNECT_SOURCE_API_SECRET", SECRET,
+			       NULL };
+	ck_assert_int_eq(env_start(&e, vars, &err), NSC_OK);
+	harness_run_for(&e.h, 30 * SEC);
+	ck_assert_int_eq(st(&e)->last_rc, NSC_OK);
+	ck_assert_uint_eq(kept_count(NSC_COLL_ENTRIES), 1);
+	char hex[TSNS_SHA1_HEX_BUF];
+	tsns_sha1_hex(SECRET, hex);
+	ck_assert_str_eq(tsrv_header(tsrv_find(e.srv, "GET", "/api/v1/entries", 0), "api-secret"), hex);
+	ck_assert(!tsrv_seen_anywhere(e.srv, SECRET));
+	ck_assert_uint_eq(tsrv_count(e.srv, "GET", "/api/v2/"), 0);
+	env_teardown(&e);
+}
+END_TEST
+
+START_TEST(token_without_read_permission_is_told_once)
+{
+	struct env e;
+	struct tsns_config nc = { .access_token = TOKEN };
+	env_setup(&e, &nc);
+	tsns_deny(e.ns, "api:entries:read");
+	seed_entry(&e, HARNESS_START_MS - 10 * MIN, 140);
+	struct nsc_error err;
+	const char *vars[] = { "CONNECT_SOURCE_ENDPOINT", endpoint_with_token(&e, TOKEN), NULL };
+	ck_assert_int_eq(env_start(&e, vars, &err), NSC_OK);
+	harness_run_for(&e.h, 3 * HOUR);
+	ck_assert_int_eq(st(&e)->last_rc, NSC_ERR_REJECTED);
+	ck_assert_ptr_nonnull(strstr(st(&e)->last_error, "\"readable\" role"));
+	ck_assert_int_eq(harness_count_lines(&e.h, "readable"), 1);
+	ck_assert_uint_le(tsrv_count(e.srv, "GET", "/api/v1/entries"), 6);
+	ck_assert_uint_eq(kept_count(NSC_COLL_ENTRIES), 0);
+	env_teardown(&e);
+}
+END_TEST
+
+START_TEST(same_site_as_the_target_is_refused)
+{
+	struct env e;
+	struct tsns_config nc = { 0 };
+	env_setup(&e, &nc);
+	struct nsc_error err;
+	char target[160];
+	snprintf(target, sizeof(target), "%s/", tsrv_url(e.srv));
+	const char *vars[] = { "CONNECT_SOURCE_ENDPOINT", endpoint_with_token(&e, TOKEN), "CONNECT_OUTPUT", "rest",
+			       "CONNECT_NIGHTSCOUT_ENDPOINT", target, "CONNECT_API_SECRET", SECRET, NULL };
+	ck_assert_int_eq(env_start(&e, vars, &err), NSC_ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err.msg, "CONNECT_SOURCE_ENDPOINT"));
+	ck_assert_ptr_nonnull(strstr(err.msg, "CONNECT_NIGHTSCOUT_ENDPOINT"));
+	ck_assert_uint_eq(tsrv_request_count(e.srv), 0);
+	env_teardown(&e);
+}
+END_TEST
+
+static Suite *ns_source_suite(void)
+{
+	Suite *s = suite_create("nightscout_source");
+	TCase *pure = tcase_create("pure");
+	tcase_add_test(pure, endpoint_split);
+	tcase_add_test(pure, same_site);
+	tcase_add_test(pure, collections_setting);
+	tcase_add_test(pure, page_urls);
+	tcase_add_test(pure, jwt_answers);
+	tcase_add_test(pure, answers_classified);
+	tcase_add_test(pure, transform_copies_once);
+	suite_add_tcase(s, pure);
+	TCase *sim = tcase_create("simulator");
+	tcase_set_timeout(sim, 120);
+	tcase_add_test(sim, mirror_of_all_four_collections);
+	tcase_add_test(sim, page_edges_lose_nothing);
+	tcase_add_test(sim, api_secret_sent_as_its_hash);
+	tcase_add_test(sim, token_without_read_permission_is_told_once);
+	tcase_add_test(sim, same_site_as_the_target_is_refused);
+	suite_add_tcase(s, sim);
+	return s;
+}
+
+NSC_CHECK_MAIN(ns_source_suite)
