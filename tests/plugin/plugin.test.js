@@ -259,7 +259,7 @@ test('starts on the first data-processed, stores, data-received after each batch
 });
 
 test("Node's event loop stays responsive while the engine runs; tearDown stops it", async (t) => {
-  captureLogger();
+  const lines = captureLogger();
   const { ctx, seen } = nightscoutCtx();
   const uri = dbUri();
   const handle = plugin(nightscoutEnv(uri), ctx);
@@ -286,10 +286,21 @@ test("Node's event loop stays responsive while the engine runs; tearDown stops i
   handle.stop(); // twice is fine
   assert.strictEqual(handle.status().running, false);
   // A batch stored while tearDown waited for the engine is still announced.
+  // A database write still running when the wait ran out (the test server
+  // scans the collection on every upsert, so one can take longer than the
+  // wait) finishes in the background, says so once, and reports nothing.
   await sleep(100);
   const after = named(seen, 'data-received').length;
+  const pending = lines.warn.filter((l) => l.includes('event=stop_pending')).length;
+  assert.ok(pending <= 1, `stop_pending said ${pending} times`);
+  const stored = handle.status().stored.entries;
+  if (pending) {
+    t.diagnostic('a write was still in flight when tearDown returned; it finished in the background');
+    await sleep(1500);
+  }
   const count = (await probe(uri, 'entries')).count;
-  assert.strictEqual(count, handle.status().stored.entries);
+  if (pending) assert.ok(count >= stored, `MongoDB holds ${count}, status says ${stored}`);
+  else assert.strictEqual(count, stored);
   await sleep(1500);
   assert.strictEqual(named(seen, 'data-received').length, after, 'no batch after tearDown');
   assert.strictEqual((await probe(uri, 'entries')).count, count, 'nothing stored after tearDown');
