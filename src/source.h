@@ -16,6 +16,7 @@
 #ifndef NSC_SRC_SOURCE_H
 #define NSC_SRC_SOURCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,6 +54,28 @@ struct nsc_fetch_window {
 	int64_t to_ms;                /* now */
 	int64_t interval_ms;          /* the cadence in use (size requests by it) */
 	struct nsc_last_known last_known;
+	/*
+	 * A backfill page: [from_ms, to_ms] is a range to read whole, every
+	 * configured collection from from_ms on, whatever the output holds
+	 * (last_known is all zero) and however far back the lookback
+	 * reaches. to_ms is in the past only for drivers whose
+	 * history.page_ms is set; the others get one page ending now.
+	 */
+	bool history;
+};
+
+/* What a source keeps and how `backfill` reads it (nsc_source_driver.history). */
+struct nsc_source_history {
+	/* How far back the vendor serves data; 0: everything it ever stored. */
+	int64_t kept_ms;
+	/*
+	 * The range one backfill page asks for (sized to the vendor's limits
+	 * and to memory); 0: the vendor only serves its recent data, so a
+	 * backfill is one ordinary fetch from the start of what it keeps.
+	 */
+	int64_t page_ms;
+	/* The least wait between two pages, for the vendor's rate limits. */
+	int64_t pause_ms;
 };
 
 /* A raw payload as the vendor sent it (owned by the engine). */
@@ -72,6 +95,7 @@ struct nsc_source_driver {
 	const char *name;           /* "simulator", "dexcomshare", … */
 	const char *display_name;   /* "Dexcom Share", shown in user messages */
 	struct nsc_source_timing timing;
+	struct nsc_source_history history;
 
 	nsc_rc (*create)(const struct nsc_source_env *env, void **ctx, struct nsc_error *err);
 	void (*destroy)(void *ctx);

@@ -299,13 +299,21 @@ static void determine_gaps(struct nsc_frame *f)
 		return;
 	}
 	int64_t now = nsc_loop_wall_ms(f->d.loop);
-	int64_t floor_ms = now - f->d.lookback_ms;
-	int64_t from = f->window.last_known.ms[NSC_COLL_ENTRIES];
-	f->window.from_ms = from > floor_ms ? from : floor_ms;
-	f->window.to_ms = now;
+	if (f->ranged) {
+		/* A backfill page: the whole range, whatever the output holds already. */
+		memset(&f->window.last_known, 0, sizeof(f->window.last_known));
+		f->window.from_ms = f->range_from_ms;
+		f->window.to_ms = f->range_to_ms;
+		f->window.history = true;
+	} else {
+		int64_t floor_ms = now - f->d.lookback_ms;
+		int64_t from = f->window.last_known.ms[NSC_COLL_ENTRIES];
+		f->window.from_ms = from > floor_ms ? from : floor_ms;
+		f->window.to_ms = now;
+	}
 	f->window.interval_ms = f->d.timing->expected_interval_ms;
-	nsc_dbg(f->d.log, COMP, "event=gap source=%s from_ms=%lld to_ms=%lld", f->d.source->name,
-		(long long)f->window.from_ms, (long long)f->window.to_ms);
+	nsc_dbg(f->d.log, COMP, "event=gap source=%s from_ms=%lld to_ms=%lld history=%s", f->d.source->name,
+		(long long)f->window.from_ms, (long long)f->window.to_ms, f->window.history ? "yes" : "no");
 
 	FRAME_GOTO(f, NSC_FS_FETCHING);
 	f->d.source->fetch(f->d.source_ctx, &f->window, &f->payload, fetch_done, f);
@@ -355,6 +363,18 @@ nsc_rc nsc_frame_start(struct nsc_frame *f, nsc_frame_done_fn done, void *arg)
 	f->done_arg = arg;
 	begin_attempt(f);
 	return NSC_OK;
+}
+
+void nsc_frame_set_range(struct nsc_frame *f, int64_t from_ms, int64_t to_ms)
+{
+	f->ranged = true;
+	f->range_from_ms = from_ms;
+	f->range_to_ms = to_ms;
+}
+
+void nsc_frame_clear_range(struct nsc_frame *f)
+{
+	f->ranged = false;
 }
 
 void nsc_frame_cancel(struct nsc_frame *f)

@@ -99,6 +99,9 @@ struct nsc_frame {
 
 	unsigned attempt;
 	bool reauthenticated;
+	/* A backfill page to read instead of the gap (nsc_frame_set_range). */
+	bool ranged;
+	int64_t range_from_ms, range_to_ms;
 	struct nsc_fetch_window window;
 	struct nsc_payload payload;
 	struct nsc_batch batch;
@@ -116,6 +119,13 @@ void nsc_frame_init(struct nsc_frame *f, const struct nsc_frame_deps *deps);
 void nsc_frame_fini(struct nsc_frame *f);
 /* Starts a frame; `done` is called once from the loop when it ends. */
 nsc_rc nsc_frame_start(struct nsc_frame *f, nsc_frame_done_fn done, void *arg);
+/*
+ * The frames from now on read [from_ms, to_ms] as a backfill page (a
+ * history window, source.h) instead of the gap after the output's
+ * last-known times; nsc_frame_clear_range() goes back to the gap.
+ */
+void nsc_frame_set_range(struct nsc_frame *f, int64_t from_ms, int64_t to_ms);
+void nsc_frame_clear_range(struct nsc_frame *f);
 /* Abandons a running frame without calling `done`. */
 void nsc_frame_cancel(struct nsc_frame *f);
 

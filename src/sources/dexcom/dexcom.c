@@ -226,6 +226,8 @@ const struct nsc_source_driver nsc_source_dexcomshare = {
 	.name = "dexcomshare",
 	.display_name = "Dexcom Share",
 	.timing = NSC_VENDOR_CGM_TIMING(24 * NSC_MS_PER_HOUR - 10 * NSC_MS_PER_MINUTE, 24 * NSC_MS_PER_HOUR),
+	/* Share serves the last 24 hours (1440 minutes, 288 readings) and nothing older. */
+	.history = { .kept_ms = 24 * NSC_MS_PER_HOUR },
 	.create = dx_create,
 	.destroy = dx_destroy,
 	.authenticate = dx_authenticate,

@@ -429,7 +429,7 @@ static nsc_rc llu_transform(void *vctx, const struct nsc_payload *in, const stru
 	 * stored entry. Points already held are duplicates to every output.
 	 */
 	int64_t from = w->from_ms - NSC_LINKUP_HISTORY_RECHECK_MS;
-	int64_t floor = w->to_ms - c->base.cfg->lookback_ms;
+	int64_t floor = w->history ? w->from_ms : w->to_ms - c->base.cfg->lookback_ms;
 	if (from < floor)
 		from = floor < w->from_ms ? floor : w->from_ms;
 	nsc_rc rc = nsc_linkup_transform_graph(in ? in->data : NULL, in ? in->len : 0, from, out,
@@ -443,6 +443,8 @@ const struct nsc_source_driver nsc_source_linkup = {
 	.name = "linkup",
 	.display_name = "LibreLinkUp",
 	.timing = NSC_VENDOR_CGM_TIMING(0, 0), /* tickets roll with every answer */
+	/* The graph holds about the last 12 hours; LibreLinkUp serves nothing older. */
+	.history = { .kept_ms = 12 * NSC_MS_PER_HOUR },
 	.create = llu_create,
 	.destroy = llu_destroy,
 	.authenticate = llu_authenticate,

@@ -43,6 +43,7 @@ struct ns_ctx {
 	int coll;             /* the collection being read, -1 before the first */
 	int64_t after_ms;     /* its lower bound (exclusive) */
 	int64_t lookback_from_ms; /* where a collection with nothing stored starts */
+	int64_t upto_ms;          /* the fetch's upper bound (a backfill page), 0: now */
 	struct nsc_last_known last_known;
 };
 
@@ -257,7 +258,7 @@ static void next_collection(struct ns_ctx *ctx)
 		return;
 	}
 	ctx->after_ms = start_of(ctx, ctx->coll);
-	request_page(ctx, 0);
+	request_page(ctx, ctx->upto_ms);
 }
 
 static void page_answered(struct nsc_vendor_base *b, struct nsc_http_response *resp)
@@ -332,7 +333,8 @@ static void ns_fetch(void *vctx, const struct nsc_fetch_window *w, struct nsc_pa
 	(void)nsc_paging_init(&ctx->pages, "the Nightscout source", NSC_NS_PAGE_LIMIT);
 	ctx->last_known = w->last_known;
 	int64_t lookback = ctx->base.cfg->lookback_ms > 0 ? ctx->base.cfg->lookback_ms : 48 * NSC_MS_PER_HOUR;
-	ctx->lookback_from_ms = w->to_ms - lookback;
+	ctx->lookback_from_ms = w->history ? w->from_ms : w->to_ms - lookback;
+	ctx->upto_ms = w->history ? w->to_ms : 0;
 	ctx->coll = -1;
 	next_collection(ctx);
 }
@@ -353,6 +355,8 @@ const struct nsc_source_driver nsc_source_nightscout = {
 	.display_name = "Nightscout",
 	/* Readings every 5 minutes; a JWT lives 8 h on current servers (a 401 says sooner). */
 	.timing = NSC_VENDOR_CGM_TIMING(7 * NSC_MS_PER_HOUR, 8 * NSC_MS_PER_HOUR),
+	/* A site keeps everything; a month a page keeps memory bounded (8,640 5-minute readings). */
+	.history = { .page_ms = NSC_NS_BACKFILL_PAGE_MS },
 	.create = ns_create,
 	.destroy = ns_destroy,
 	.authenticate = ns_authenticate,

@@ -386,9 +386,9 @@ static void sim_fetch(void *vctx, const struct nsc_fetch_window *w, struct nsc_p
 	int64_t cap = per_hour * ((lookback + NSC_MS_PER_HOUR - 1) / NSC_MS_PER_HOUR);
 	int64_t from = w->from_ms;
 	int64_t to = w->to_ms;
-	/* Never more readings than the lookback holds at this cadence, newest kept. */
+	/* Never more readings than the lookback holds at this cadence, newest kept (a backfill page is sized already). */
 	int64_t floor_from = (nsc_sim_floor_div(to, ctx->slot_ms) - cap) * ctx->slot_ms;
-	if (from < floor_from)
+	if (from < floor_from && !w->history)
 		from = floor_from;
 
 	struct sim_counts n;
@@ -547,6 +547,8 @@ const struct nsc_source_driver nsc_source_simulator = {
 		.max_retries = 2,
 		.retry_base_ms = 30 * NSC_MS_PER_SECOND,
 	},
+	/* The model has every instant; a day a page (288 readings at 5 minutes). */
+	.history = { .page_ms = 24 * NSC_MS_PER_HOUR },
 	.create = sim_create,
 	.destroy = sim_destroy,
 	.tune_timing = sim_tune_timing,
