@@ -30,7 +30,7 @@ src_libnsconnect_la_SOURCES = \
 	src/batch.c src/batch.h \
 	src/jsonutil.c src/jsonutil.h \
 	src/strbuf.c src/strbuf.h \
-	src/fileio.c src/fileio.h \
+	src/fileio.c src/fileio.h src/atomic_file.c src/atomic_file.h \
 	src/config.c src/config_kv.c src/config_url.c src/config_secrets.c src/config_report.c \
 	src/config_names.c src/cfg_internal.h src/nsc_config.h \
 	src/settings.c src/settings_rows.c src/settings_rows.h src/setting_row.h \
@@ -41,6 +41,7 @@ src_libnsconnect_la_SOURCES = \
 	src/engine/session.c src/engine/session.h \
 	src/engine/frame.c src/engine/frame.h \
 	src/engine/schedule.c src/engine/schedule.h \
+	src/engine/backfill.c src/engine/backfill.h \
 	src/engine/bridge.c src/engine/bridge.h \
 	src/sources/registry.c src/sources/registry.h src/sources/source_rows.h \
 	$(NSC_SETTINGS_ROWS_SOURCES) \
@@ -63,7 +64,9 @@ src_libnsconnect_internal_la_CFLAGS = $(src_libnsconnect_la_CFLAGS)
 src_libnsconnect_internal_la_LIBADD = $(src_libnsconnect_la_LIBADD)
 
 bin_PROGRAMS += src/nightscout-connect
-src_nightscout_connect_SOURCES = src/cli/main.c src/cli/usage.c src/cli/usage.h
+src_nightscout_connect_SOURCES = src/cli/main.c src/cli/usage.c src/cli/usage.h \
+	src/cli/run_common.c src/cli/run_common.h src/cli/backfill.c src/cli/backfill.h \
+	src/cli/backfill_state.c src/cli/backfill_state.h src/cli/backfill_progress.c src/cli/backfill_progress.h
 src_nightscout_connect_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 src_nightscout_connect_LDADD = src/libnsconnect-internal.la
 

@@ -18,6 +18,7 @@ NSC_CHECK_UNITS = \
 	tests/check_frame \
 	tests/check_schedule \
 	tests/check_bridge \
+	tests/check_backfill \
 	tests/check_simulator \
 	tests/check_filesystem \
 	tests/check_embed
@@ -84,6 +85,9 @@ tests_check_frame_LDADD = $(NSC_CHECK_LDADD)
 tests_check_bridge_SOURCES = tests/check_bridge.c $(NSC_ENGINE_TEST_SOURCES)
 tests_check_bridge_CFLAGS = $(NSC_CHECK_CFLAGS)
 tests_check_bridge_LDADD = $(NSC_CHECK_LDADD)
+tests_check_backfill_SOURCES = tests/check_backfill.c $(NSC_ENGINE_TEST_SOURCES)
+tests_check_backfill_CFLAGS = $(NSC_CHECK_CFLAGS)
+tests_check_backfill_LDADD = $(NSC_CHECK_LDADD)
 tests_check_schedule_SOURCES = tests/check_schedule.c
 tests_check_schedule_CFLAGS = $(NSC_CHECK_CFLAGS)
 tests_check_schedule_LDADD = $(NSC_CHECK_LDADD)

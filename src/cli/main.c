@@ -7,11 +7,12 @@
  */
 #include "config.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/backfill.h"
+#include "cli/run_common.h"
 #include "cli/usage.h"
 #include "engine/bridge.h"
 #include "engine/loop.h"
@@ -19,42 +20,17 @@
 #include "nsc_config.h"
 #include "timeutil.h"
 
-enum command { CMD_NONE, CMD_FOREVER, CMD_CAPTURE, CMD_SETTINGS };
+enum command { CMD_NONE, CMD_FOREVER, CMD_CAPTURE, CMD_BACKFILL, CMD_SETTINGS };
+
+static const char *const command_names[] = { "", "forever", "capture", "backfill", "settings" };
 
 struct cli {
 	enum command cmd;
 	bool once;
 	bool help;
+	struct nsc_cli_backfill_args backfill;
 	struct nsc_config_kv flags;
 };
-
-/*
- * capture waits for a spooled output as long as it delivers; it gives up
- * when nothing got through for as long as one request may take, plus this.
- */
-#define NSC_CAPTURE_IDLE_SLACK_MS 5000
-
-/* The one process-wide pointer: signal handlers can reach nothing else. */
-static struct nsc_loop *signal_loop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	if (signal_loop)
-		nsc_loop_stop_from_signal(signal_loop);
-}
-
-static int install_signals(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
-		return -1;
-	sa.sa_handler = SIG_IGN;
-	return sigaction(SIGPIPE, &sa, NULL);
-}
 
 static void usage_for(enum command cmd, FILE *out)
 {
@@ -64,6 +40,9 @@ static void usage_for(enum command cmd, FILE *out)
 		return;
 	case CMD_CAPTURE:
 		nsc_usage_capture(out);
+		return;
+	case CMD_BACKFILL:
+		nsc_usage_backfill(out);
 		return;
 	case CMD_SETTINGS:
 		nsc_usage_settings(out);
@@ -108,10 +87,34 @@ static int parse_setting_flag(struct cli *c, int argc, char **argv, int *i)
 	return 0;
 }
 
+/*
+ * --since/--until of backfill (`--since X` or `--since=X`): 1 when argv[*i]
+ * is one, 0 when not, -1 (said here) when its value is missing.
+ */
+static int backfill_option(struct cli *c, int argc, char **argv, int *i)
+{
+	const char *a = argv[*i];
+	const char **slot = !strncmp(a, "--since", 7) ? &c->backfill.since
+			    : !strncmp(a, "--until", 7) ? &c->backfill.until
+							  : NULL;
+	if (slot == NULL || (a[7] != '\0' && a[7] != '='))
+		return 0;
+	if (a[7] == '=') {
+		*slot = a + 8;
+	} else if (*i + 1 < argc) {
+		*slot = argv[++*i];
+	} else {
+		fprintf(stderr, "nightscout-connect: %s needs a time; see backfill --help\n", a);
+		return -1;
+	}
+	return 1;
+}
+
 static int parse_args(struct cli *c, int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
+		int opt;
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			c->help = true;
 		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
@@ -123,6 +126,9 @@ static int parse_args(struct cli *c, int argc, char **argv)
 				return -1;
 			}
 			c->once = true;
+		} else if (c->cmd == CMD_BACKFILL && (opt = backfill_option(c, argc, argv, &i)) != 0) {
+			if (opt < 0)
+				return -1;
 		} else if (!strncmp(a, "--", 2)) {
 			if (parse_setting_flag(c, argc, argv, &i) != 0)
 				return -1;
@@ -130,6 +136,8 @@ static int parse_args(struct cli *c, int argc, char **argv)
 			c->cmd = CMD_FOREVER;
 		} else if (c->cmd == CMD_NONE && !strcmp(a, "capture")) {
 			c->cmd = CMD_CAPTURE;
+		} else if (c->cmd == CMD_NONE && !strcmp(a, "backfill")) {
+			c->cmd = CMD_BACKFILL;
 		} else if (c->cmd == CMD_NONE && !strcmp(a, "settings")) {
 			c->cmd = CMD_SETTINGS;
 		} else if (c->cmd == CMD_NONE && !strcmp(a, "help")) {
@@ -170,57 +178,6 @@ static void on_bridge_finished(void *arg, struct nsc_bridge *b)
 	nsc_loop_stop(arg);
 }
 
-static void print_capture_summary(const struct nsc_bridge_stats *st)
-{
-	char when[NSC_ISO_BUF];
-	printf("stored: entries=%llu treatments=%llu devicestatus=%llu profile=%llu "
-	       "(already held, skipped: %llu)\n",
-	       (unsigned long long)st->stored[NSC_COLL_ENTRIES],
-	       (unsigned long long)st->stored[NSC_COLL_TREATMENTS],
-	       (unsigned long long)st->stored[NSC_COLL_DEVICESTATUS],
-	       (unsigned long long)st->stored[NSC_COLL_PROFILE],
-	       (unsigned long long)(st->duplicates[NSC_COLL_ENTRIES] + st->duplicates[NSC_COLL_TREATMENTS] +
-				    st->duplicates[NSC_COLL_DEVICESTATUS] + st->duplicates[NSC_COLL_PROFILE]));
-	if (st->new_sgv_ms > 0 && nsc_time_format_iso(st->new_sgv_ms, when, sizeof(when)) == NSC_OK)
-		printf("newest reading: %s sgv=%d mg/dL direction=%s\n", when, st->new_sgv, st->new_direction);
-	else if (st->newest_entry_ms > 0 &&
-		 nsc_time_format_iso(st->newest_entry_ms, when, sizeof(when)) == NSC_OK)
-		printf("newest reading: %s (already stored before this run)\n", when);
-	else
-		printf("newest reading: none\n");
-	if (st->last_error[0])
-		printf("problem: %s\n", st->last_error);
-}
-
-static int capture_status(const struct nsc_bridge_stats *st)
-{
-	switch (nsc_rc_verdict(st->last_rc)) {
-	case NSC_VERDICT_OK: {
-		uint64_t n = 0;
-		for (int i = 0; i < NSC_COLL_COUNT; i++)
-			n += st->stored[i];
-		return n > 0 ? NSC_EXIT_OK : NSC_EXIT_NO_DATA;
-	}
-	case NSC_VERDICT_RETRY:
-	case NSC_VERDICT_AUTH:
-		return NSC_EXIT_TEMPFAIL;
-	case NSC_VERDICT_REJECTED:
-		return NSC_EXIT_REJECTED;
-	case NSC_VERDICT_DROP:
-		return NSC_EXIT_DROPPED;
-	case NSC_VERDICT_FATAL:
-		return NSC_EXIT_INTERNAL;
-	}
-	return NSC_EXIT_INTERNAL;
-}
-
-/* How long capture waits without any delivery: a stuck request's timeout, plus slack. */
-static int64_t capture_idle_ms(const struct nsc_config *cfg)
-{
-	int64_t request_ms = cfg->http_timeout_ms > 0 ? cfg->http_timeout_ms : 30000;
-	return request_ms + NSC_CAPTURE_IDLE_SLACK_MS;
-}
-
 static int run(struct cli *c, struct nsc_config *cfg, struct nsc_log *log)
 {
 	struct nsc_loop *loop = NULL;
@@ -241,18 +198,14 @@ static int run(struct cli *c, struct nsc_config *cfg, struct nsc_log *log)
 	nsc_rc rc = nsc_bridge_new(loop, cfg, log, &opts, &bridge, &err);
 	if (rc != NSC_OK) {
 		fprintf(stderr, "nightscout-connect: %s\n", err.msg[0] ? err.msg : nsc_strerror(rc));
-		status = nsc_rc_verdict(rc) == NSC_VERDICT_FATAL && rc != NSC_ERR_NOMEM &&
-					 rc != NSC_ERR_INTERNAL
-				 ? NSC_EXIT_USAGE
-				 : NSC_EXIT_INTERNAL;
+		status = nsc_cli_create_status(rc);
 		goto out;
 	}
 	if (c->once) {
 		/* One attempt only: no retries inside the cycle. */
 		nsc_bridge_set_max_retries(bridge, 0);
 	}
-	signal_loop = loop;
-	if (install_signals() != 0) {
+	if (nsc_cli_signals_install(loop) != 0) {
 		fprintf(stderr, "nightscout-connect: cannot install signal handlers\n");
 		goto out;
 	}
@@ -262,10 +215,10 @@ static int run(struct cli *c, struct nsc_config *cfg, struct nsc_log *log)
 	}
 	const struct nsc_bridge_stats *st = nsc_bridge_stats(bridge);
 	if (c->cmd == CMD_CAPTURE) {
-		print_capture_summary(st);
-		status = nsc_bridge_finished(bridge) ? capture_status(st) : NSC_EXIT_OK;
+		nsc_cli_print_summary(st);
+		status = nsc_bridge_finished(bridge) ? nsc_cli_summary_status(st) : NSC_EXIT_OK;
 		/* Data accepted by a spool is not stored yet: say so if it cannot get through. */
-		if (nsc_bridge_flush(bridge, capture_idle_ms(cfg), &err) != NSC_OK) {
+		if (nsc_bridge_flush(bridge, nsc_cli_flush_idle_ms(cfg), &err) != NSC_OK) {
 			printf("not yet delivered: %s\n", err.msg);
 			if (status == NSC_EXIT_OK || status == NSC_EXIT_NO_DATA)
 				status = NSC_EXIT_TEMPFAIL;
@@ -276,7 +229,7 @@ static int run(struct cli *c, struct nsc_config *cfg, struct nsc_log *log)
 		nsc_info(log, "cli", "event=shutdown reason=%s", nsc_bridge_finished(bridge) ? "fatal" : "signal");
 	}
 out:
-	signal_loop = NULL;
+	nsc_cli_signals_clear();
 	nsc_bridge_free(bridge); /* flushes and closes the output */
 	nsc_loop_free(loop);
 	return status;
@@ -312,6 +265,10 @@ int main(int argc, char **argv)
 		status = NSC_EXIT_OK;
 		goto out;
 	}
+	if (c.cmd == CMD_BACKFILL && (c.backfill.since == NULL || c.backfill.since[0] == '\0')) {
+		fprintf(stderr, "nightscout-connect: backfill needs --since, e.g. --since 90d; see backfill --help\n");
+		goto out;
+	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "nightscout-connect: cannot initialise libcurl\n");
 		status = NSC_EXIT_INTERNAL;
@@ -336,10 +293,10 @@ int main(int argc, char **argv)
 	}
 	nsc_log_set_level(log, cfg.log_level);
 	nsc_info(log, "cli", "event=starting version=%s command=%s source=%s output=%s", nsc_version(),
-		 c.cmd == CMD_FOREVER ? "forever" : "capture", nsc_source_name(cfg.source),
+		 command_names[c.cmd], nsc_source_name(cfg.source),
 		 nsc_output_kind_name(cfg.output));
 	nsc_config_log(&cfg, log);
-	status = run(&c, &cfg, log);
+	status = c.cmd == CMD_BACKFILL ? nsc_cli_backfill(&c.backfill, &cfg, log) : run(&c, &cfg, log);
 out_curl:
 	curl_global_cleanup();
 out:

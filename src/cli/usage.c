@@ -14,7 +14,8 @@ static const char exit_codes[] =
 	"  1  internal error, or the bridge stopped on a fatal error\n"
 	"  2  bad command line or configuration (the message names the setting)\n"
 	"  3  capture: the cycle worked but no new data arrived\n"
-	"  4  capture: source or output unreachable, after retries\n"
+	"  4  capture: source or output unreachable, after retries; backfill: not\n"
+	"     finished (stopped, or the source stayed unreachable): run it again to resume\n"
 	"  5  capture: the vendor refused the login; fix the credentials or accept the terms\n"
 	"  6  capture: the vendor's answer could not be used\n";
 
@@ -29,6 +30,8 @@ void nsc_usage_main(FILE *out)
 		"Commands:\n"
 		"  forever            run until SIGINT or SIGTERM, polling on the sensor's cadence\n"
 		"  capture [--once]   run one cycle and exit with a status that says whether data arrived\n"
+		"  backfill --since WHEN [--until WHEN]\n"
+		"                     copy a past range (after a move, an outage or a first start)\n"
 		"  settings           list every setting with its flag, default and meaning\n"
 		"\n"
 		"Options:\n"
@@ -68,6 +71,36 @@ void nsc_usage_capture(FILE *out)
 		"\n"
 		"  --once   make a single attempt: no retries inside the cycle (for cron\n"
 		"           jobs with a strict time budget)\n"
+		"\n%s",
+		exit_codes);
+}
+
+void nsc_usage_backfill(FILE *out)
+{
+	fprintf(out,
+		"Usage: nightscout-connect [--SETTING=VALUE ...] backfill --since WHEN [--until WHEN]\n"
+		"\n"
+		"Copies a past range from the source into the output, page by page, oldest\n"
+		"first; each page is stored before the next is fetched, so memory stays small\n"
+		"whatever the range. Documents the output holds already are not stored twice.\n"
+		"\n"
+		"  --since WHEN   where the range starts (required)\n"
+		"  --until WHEN   where it ends (default: now)\n"
+		"\n"
+		"WHEN is a span back from now (90d, 36h, 2w), a date (2026-09-01: midnight\n"
+		"on this machine's clock), a local time (2026-09-01T08:30) or an ISO time with\n"
+		"its zone (2026-09-01T06:30:00Z, 2026-09-01T08:30+02:00).\n"
+		"\n"
+		"Pages follow what the vendor keeps: another Nightscout is read a month a\n"
+		"page, as far back as asked; Dexcom Share serves only its last 24 hours and\n"
+		"LibreLinkUp its last 12, each in one answer, so older times cannot be\n"
+		"fetched from them. A rejected login stops at once (no second attempt); an\n"
+		"unreachable source is retried with the usual waits, then the run stops.\n"
+		"\n"
+		"Progress is shown on stderr (a bar on a terminal, a line per page\n"
+		"otherwise) and kept in CONNECT_SPOOL_DIR/backfill-SOURCE.json: stopped by\n"
+		"Ctrl-C or a failure, the same command run again goes on where it stopped.\n"
+		"It ends with capture's summary, the pages read and the peak memory.\n"
 		"\n%s",
 		exit_codes);
 }

@@ -42,12 +42,24 @@ struct nsc_bridge {
 
 static void frame_done(void *arg, const struct nsc_frame_result *r);
 
+static void finish_bridge(struct nsc_bridge *b);
+
 static void start_frame(void *arg)
 {
 	struct nsc_bridge *b = arg;
 	b->cycle_timer = 0;
 	if (!b->running)
 		return;
+	if (b->opts.backfill) {
+		int64_t from, to;
+		if (!nsc_backfill_next_page(b->opts.backfill, &from, &to)) {
+			finish_bridge(b);
+			return;
+		}
+		nsc_frame_set_range(&b->frame, from, to);
+		nsc_dbg(b->log, COMP, "event=backfill_page from_ms=%lld to_ms=%lld", (long long)from,
+			(long long)to);
+	}
 	if (nsc_frame_start(&b->frame, frame_done, b) != NSC_OK)
 		nsc_err(b->log, COMP, "event=frame_not_started state=%s", nsc_frame_state_name(b->frame.state));
 }
@@ -142,13 +154,38 @@ static void report(struct nsc_bridge *b, const struct nsc_frame_result *r, int64
 	}
 }
 
+/*
+ * A backfill's delay before its next frame, -1 when it is over: the pause
+ * between pages, or the wait the cycle would make after a failed poll
+ * before the same page is read again.
+ */
+static int64_t backfill_next(struct nsc_bridge *b, const struct nsc_frame_result *r, int64_t cycle_next)
+{
+	struct nsc_backfill *bf = b->opts.backfill;
+	enum nsc_backfill_move m = nsc_backfill_after(bf, r->verdict);
+	nsc_dbg(b->log, COMP, "event=backfill_move move=%s reached_ms=%lld failed_in_row=%u",
+		nsc_backfill_move_name(m), (long long)bf->reached_ms, bf->failed_in_row);
+	switch (m) {
+	case NSC_BACKFILL_NEXT:
+		return r->hold_off_ms > bf->pause_ms ? r->hold_off_ms : bf->pause_ms;
+	case NSC_BACKFILL_AGAIN:
+		return cycle_next;
+	case NSC_BACKFILL_STOP:
+	case NSC_BACKFILL_DONE:
+		break;
+	}
+	return -1;
+}
+
 static void frame_done(void *arg, const struct nsc_frame_result *r)
 {
 	struct nsc_bridge *b = arg;
 	record(b, r);
-	int64_t next = nsc_schedule_next(&b->policy, &b->counters, r, nsc_loop_wall_ms(b->loop), &b->rng);
+	int64_t cycle = nsc_schedule_next(&b->policy, &b->counters, r, nsc_loop_wall_ms(b->loop), &b->rng);
+	int64_t next = b->opts.backfill ? backfill_next(b, r, cycle) : cycle;
 	b->stats.next_frame_in_ms = next;
-	report(b, r, next);
+	/* A rejected login's advice is the lockout guard's wait, backfill or not. */
+	report(b, r, r->verdict == NSC_VERDICT_REJECTED ? cycle : next);
 	if (b->opts.frame_done)
 		b->opts.frame_done(b->opts.frame_done_arg, b, r);
 	if (next < 0 || b->opts.once) {

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "engine/backfill.h"
 #include "engine/frame.h"
 #include "engine/loop.h"
 #include "engine/schedule.h"
@@ -48,6 +49,12 @@ struct nsc_bridge_options {
 	void *finished_arg;
 	nsc_bridge_frame_fn frame_done;  /* may be NULL */
 	void *frame_done_arg;
+	/*
+	 * A backfill to run instead of polling (backfill.h; the caller's, it
+	 * outlives the bridge): each frame reads its next page; the bridge
+	 * finishes when every page is read or the backfill stopped.
+	 */
+	struct nsc_backfill *backfill;
 };
 
 /*

@@ -3,7 +3,7 @@
 # Nightscout documents built from readings (documents.c), and what sessions
 # are made of: cookies (cookie_jar.c, its dates in cookie_date.c), bearer
 # tokens (bearer.c, their JWT exp in jwt_claims.c), the CareLink token file
-# (token_file.c, written by atomic_file.c), json-c strings wiped
+# (token_file.c, written by src/atomic_file.c), json-c strings wiped
 # (json_secret.c), and guarded paging (paging.c).
 NSC_KIT_SOURCES = \
 	src/sources/kit/vendor.c src/sources/kit/vendor.h \
@@ -15,6 +15,5 @@ NSC_KIT_SOURCES = \
 	src/sources/kit/json_secret.c src/sources/kit/json_secret.h \
 	src/sources/kit/jwt_claims.c src/sources/kit/jwt_claims.h \
 	src/sources/kit/bearer.c src/sources/kit/bearer.h \
-	src/sources/kit/atomic_file.c src/sources/kit/atomic_file.h \
 	src/sources/kit/token_file.c src/sources/kit/token_file.h \
 	src/sources/kit/paging.c src/sources/kit/paging.h

@@ -11,7 +11,7 @@
 #include "fileio.h"
 #include "jsonutil.h"
 #include "secret.h"
-#include "sources/kit/atomic_file.h"
+#include "atomic_file.h"
 #include "sources/kit/json_secret.h"
 #include "sources/kit/token_file.h"
 

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
-#include "sources/kit/atomic_file.h"
+#include "atomic_file.h"
 
 #define TMP_SUFFIX ".XXXXXX"
 

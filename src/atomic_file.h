@@ -13,8 +13,8 @@
  * Ownership & concurrency: pure file system work; two writers of the same
  * path race for the last rename, each file whole.
  */
-#ifndef NSC_SRC_SOURCES_KIT_ATOMIC_FILE_H
-#define NSC_SRC_SOURCES_KIT_ATOMIC_FILE_H
+#ifndef NSC_SRC_ATOMIC_FILE_H
+#define NSC_SRC_ATOMIC_FILE_H
 
 #include <stddef.h>
 

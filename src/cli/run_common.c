@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/* What the bridge-running commands share (see run_common.h). */
+#include "config.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/run_common.h"
+#include "cli/usage.h"
+#include "timeutil.h"
+
+/*
+ * A spooled output is waited for as long as it delivers; the wait gives up
+ * when nothing got through for as long as one request may take, plus this.
+ */
+#define NSC_FLUSH_IDLE_SLACK_MS 5000
+
+/* The one process-wide pointer: signal handlers can reach nothing else. */
+static struct nsc_loop *signal_loop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (signal_loop)
+		nsc_loop_stop_from_signal(signal_loop);
+}
+
+int nsc_cli_signals_install(struct nsc_loop *loop)
+{
+	struct sigaction sa;
+	signal_loop = loop;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
+		return -1;
+	sa.sa_handler = SIG_IGN;
+	return sigaction(SIGPIPE, &sa, NULL);
+}
+
+void nsc_cli_signals_clear(void)
+{
+	signal_loop = NULL;
+}
+
+void nsc_cli_print_summary(const struct nsc_bridge_stats *st)
+{
+	char when[NSC_ISO_BUF];
+	printf("stored: entries=%llu treatments=%llu devicestatus=%llu profile=%llu "
+	       "(already held, skipped: %llu)\n",
+	       (unsigned long long)st->stored[NSC_COLL_ENTRIES],
+	       (unsigned long long)st->stored[NSC_COLL_TREATMENTS],
+	       (unsigned long long)st->stored[NSC_COLL_DEVICESTATUS],
+	       (unsigned long long)st->stored[NSC_COLL_PROFILE],
+	       (unsigned long long)(st->duplicates[NSC_COLL_ENTRIES] + st->duplicates[NSC_COLL_TREATMENTS] +
+				    st->duplicates[NSC_COLL_DEVICESTATUS] + st->duplicates[NSC_COLL_PROFILE]));
+	if (st->new_sgv_ms > 0 && nsc_time_format_iso(st->new_sgv_ms, when, sizeof(when)) == NSC_OK)
+		printf("newest reading: %s sgv=%d mg/dL direction=%s\n", when, st->new_sgv, st->new_direction);
+	else if (st->newest_entry_ms > 0 &&
+		 nsc_time_format_iso(st->newest_entry_ms, when, sizeof(when)) == NSC_OK)
+		printf("newest reading: %s (already stored before this run)\n", when);
+	else
+		printf("newest reading: none\n");
+	if (st->last_error[0])
+		printf("problem: %s\n", st->last_error);
+}
+
+int nsc_cli_summary_status(const struct nsc_bridge_stats *st)
+{
+	switch (nsc_rc_verdict(st->last_rc)) {
+	case NSC_VERDICT_OK: {
+		uint64_t n = 0;
+		for (int i = 0; i < NSC_COLL_COUNT; i++)
+			n += st->stored[i];
+		return n > 0 ? NSC_EXIT_OK : NSC_EXIT_NO_DATA;
+	}
+	case NSC_VERDICT_RETRY:
+	case NSC_VERDICT_AUTH:
+		return NSC_EXIT_TEMPFAIL;
+	case NSC_VERDICT_REJECTED:
+		return NSC_EXIT_REJECTED;
+	case NSC_VERDICT_DROP:
+		return NSC_EXIT_DROPPED;
+	case NSC_VERDICT_FATAL:
+		return NSC_EXIT_INTERNAL;
+	}
+	return NSC_EXIT_INTERNAL;
+}
+
+int64_t nsc_cli_flush_idle_ms(const struct nsc_config *cfg)
+{
+	int64_t request_ms = cfg->http_timeout_ms > 0 ? cfg->http_timeout_ms : 30000;
+	return request_ms + NSC_FLUSH_IDLE_SLACK_MS;
+}
+
+int nsc_cli_create_status(nsc_rc rc)
+{
+	return nsc_rc_verdict(rc) == NSC_VERDICT_FATAL && rc != NSC_ERR_NOMEM && rc != NSC_ERR_INTERNAL
+		       ? NSC_EXIT_USAGE
+		       : NSC_EXIT_INTERNAL;
+}
