@@ -56,10 +56,12 @@ struct nsc_fetch_window {
 	struct nsc_last_known last_known;
 	/*
 	 * A backfill page: [from_ms, to_ms] is a range to read whole, every
-	 * configured collection from from_ms on, whatever the output holds
-	 * (last_known is all zero) and however far back the lookback
-	 * reaches. to_ms is in the past only for drivers whose
-	 * history.page_ms is set; the others get one page ending now.
+	 * time-series collection (entries, treatments, devicestatus) from
+	 * from_ms on, however far back the lookback reaches and whatever
+	 * last_known says (it holds the output's times all the same, for
+	 * documents outside time, such as a profile stored once). to_ms is
+	 * in the past only for drivers whose history.page_ms is set; the
+	 * others get one page ending now.
 	 */
 	bool history;
 };

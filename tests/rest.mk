@@ -14,8 +14,8 @@ tests_server_nsc_test_server_SOURCES = tests/server/nsc-test-server.c $(NSC_TEST
 tests_server_nsc_test_server_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JSONC_CFLAGS) $(CRYPTO_CFLAGS)
 tests_server_nsc_test_server_LDADD = $(MHD_LIBS) $(JSONC_LIBS) $(CRYPTO_LIBS)
 
-TESTS += tests/cli_rest.sh
-dist_check_SCRIPTS += tests/cli_rest.sh
+TESTS += tests/cli_rest.sh tests/cli_backfill.sh
+dist_check_SCRIPTS += tests/cli_rest.sh tests/cli_backfill.sh
 
 # `make bench-rest`: the rest3 upload of a 48-hour first capture against the
 # test Nightscout with a latency; BENCH_REST_ARGS="LATENCY_MS CONCURRENCY..."
@@ -28,6 +28,13 @@ tests_nsc_bench_rest_LDADD = src/libnsconnect-internal.la $(MHD_LIBS) $(JSONC_LI
 bench-rest: tests/nsc-bench-rest
 	tests/nsc-bench-rest $(BENCH_REST_ARGS)
 .PHONY: bench-rest
+
+# `make bench-backfill`: time, documents and peak memory of a 90-day backfill
+# (BENCH_DAYS=N for another span), from the simulator and from a Nightscout.
+EXTRA_DIST += tests/bench_backfill.sh
+bench-backfill: src/nightscout-connect tests/server/nsc-test-server
+	NSC_BUILDDIR=$(abs_top_builddir) NSC_SRCDIR=$(abs_top_srcdir) sh $(top_srcdir)/tests/bench_backfill.sh
+.PHONY: bench-backfill
 
 if HAVE_CHECK
 check_PROGRAMS += tests/check_rest

@@ -91,7 +91,7 @@ void nsc_usage_backfill(FILE *out)
 		"on this machine's clock), a local time (2026-09-01T08:30) or an ISO time with\n"
 		"its zone (2026-09-01T06:30:00Z, 2026-09-01T08:30+02:00).\n"
 		"\n"
-		"Pages follow what the vendor keeps: another Nightscout is read a month a\n"
+		"Pages follow what the vendor keeps: another Nightscout is read a week a\n"
 		"page, as far back as asked; Dexcom Share serves only its last 24 hours and\n"
 		"LibreLinkUp its last 12, each in one answer, so older times cannot be\n"
 		"fetched from them. A rejected login stops at once (no second attempt); an\n"

@@ -301,7 +301,6 @@ static void determine_gaps(struct nsc_frame *f)
 	int64_t now = nsc_loop_wall_ms(f->d.loop);
 	if (f->ranged) {
 		/* A backfill page: the whole range, whatever the output holds already. */
-		memset(&f->window.last_known, 0, sizeof(f->window.last_known));
 		f->window.from_ms = f->range_from_ms;
 		f->window.to_ms = f->range_to_ms;
 		f->window.history = true;

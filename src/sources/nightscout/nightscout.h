@@ -33,7 +33,7 @@
 /* Each collection is read again this far behind its last-known time (late uploads). */
 #define NSC_NS_OVERLAP_MS (60 * 60 * 1000)
 /* The range of one backfill page. */
-#define NSC_NS_BACKFILL_PAGE_MS (30LL * 24 * 60 * 60 * 1000)
+#define NSC_NS_BACKFILL_PAGE_MS (7LL * 24 * 60 * 60 * 1000)
 /* Pages one collection may take in one fetch; more is NSC_ERR_RANGE (the next frame goes on). */
 #define NSC_NS_PAGE_LIMIT 50
 

@@ -17,7 +17,7 @@
 
 bool nsc_sim_status_wanted(const struct nsc_fetch_window *w, int64_t t)
 {
-	return t > w->from_ms && t <= w->to_ms && t > w->last_known.ms[NSC_COLL_DEVICESTATUS];
+	return t > w->from_ms && t <= w->to_ms && (w->history || t > w->last_known.ms[NSC_COLL_DEVICESTATUS]);
 }
 
 bool nsc_sim_profile_wanted(const struct nsc_fetch_window *w, int64_t t)
