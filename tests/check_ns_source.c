@@ -16,6 +16,7 @@
 #include "engine/bridge.h"
 #include "harness.h"
 #include "http/auth.h"
+#include "jsonutil.h"
 #include "nsc_check.h"
 #include "server/nightscout.h"
 #include "server/server.h"
@@ -192,11 +193,173 @@ START_TEST(transform_copies_once)
 }
 END_TEST
 
+START_TEST(v3_urls)
+{
+	char *u = nsc_ns_version_url("https://s.example/ns");
+	ck_assert_str_eq(u, "https://s.example/ns/api/v3/version");
+	free(u);
+	u = nsc_ns_history_url("https://s.example", NSC_COLL_TREATMENTS, 1704103200000LL, 500);
+	ck_assert_str_eq(u, "https://s.example/api/v3/treatments/history/1704103200000?limit=500");
+	free(u);
+	/* More than API3_MAX_LIMIT is a 400 at the source: capped. */
+	u = nsc_ns_history_url("https://s.example", NSC_COLL_ENTRIES, 5, 5000);
+	ck_assert_str_eq(u, "https://s.example/api/v3/entries/history/5?limit=1000");
+	free(u);
+	ck_assert_str_eq(nsc_ns_history_part(NSC_COLL_DEVICESTATUS), "devicestatus.history");
+	ck_assert_str_ne(nsc_ns_history_part(NSC_COLL_ENTRIES), nsc_collection_name(NSC_COLL_ENTRIES));
+}
+END_TEST
+
+static bool version_says(long status, const char *body)
+{
+	struct nsc_http_response r;
+	memset(&r, 0, sizeof(r));
+	r.status = status;
+	r.body = (char *)body;
+	r.body_len = strlen(body);
+	return nsc_ns_version_answer(&r);
+}
+
+START_TEST(version_answers)
+{
+	ck_assert(version_says(200, "{\"status\":200,\"result\":{\"version\":\"15.0.7\",\"apiVersion\":\"3.0.3-alpha\"}}"));
+	ck_assert(!version_says(404, "{\"status\":404,\"result\":{}}"));
+	ck_assert(!version_says(200, "<html>Cannot GET /api/v3/version</html>"));
+	ck_assert(!version_says(200, "{\"status\":200}"));
+	ck_assert(!version_says(200, "{\"status\":200,\"result\":[]}"));
+	ck_assert(!version_says(401, "{\"status\":401,\"message\":\"Unauthorized\"}"));
+}
+END_TEST
+
+START_TEST(history_pages)
+{
+	const char *body = "{\"status\":200,\"result\":[{\"identifier\":\"a\",\"srvModified\":7},"
+			   "{\"identifier\":\"b\",\"srvModified\":9,\"isValid\":false},{\"identifier\":\"c\"}]}";
+	struct json_object *page;
+	size_t n;
+	int64_t newest, next;
+	struct nsc_error err;
+	bool stuck;
+	ck_assert_int_eq(nsc_ns_history_read(body, strlen(body), NSC_COLL_ENTRIES, &page, &n, &newest, &err), NSC_OK);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(newest, 9);
+	ck_assert(json_object_is_type(page, json_type_array));
+	json_object_put(page);
+	static const char *const bad[] = { "[]", "{\"status\":200}", "{\"status\":200,\"result\":{}}", "x" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(nsc_ns_history_read(bad[i], strlen(bad[i]), NSC_COLL_ENTRIES, &page, &n, &newest, &err),
+				 NSC_ERR_DROP);
+		ck_assert_ptr_null(page);
+	}
+	/* A short page is the last. */
+	ck_assert(!nsc_ns_history_next(100, 2, 3, 105, &next, &stuck));
+	ck_assert(!stuck);
+	/* A full one goes on just below its newest change: those sharing it are read again. */
+	ck_assert(nsc_ns_history_next(100, 3, 3, 105, &next, &stuck));
+	ck_assert_int_eq(next, 104);
+	ck_assert(!stuck);
+	/* A full page all at after + 1 cannot move on: said, not looped. */
+	ck_assert(!nsc_ns_history_next(100, 3, 3, 101, &next, &stuck));
+	ck_assert(stuck);
+}
+END_TEST
+
+/* The treatment of the batch with this identifier (by source key), NULL when none. */
+static struct json_object *batch_treatment(struct nsc_batch *b, const char *field, const char *value)
+{
+	for (size_t i = 0; i < nsc_batch_count(b, NSC_COLL_TREATMENTS); i++) {
+		struct json_object *d = nsc_batch_get(b, NSC_COLL_TREATMENTS, i);
+		const char *v = nsc_json_get_string(d, field);
+		if (v != NULL && strcmp(v, value) == 0)
+			return d;
+	}
+	return NULL;
+}
+
+START_TEST(history_merges_into_result)
+{
+	/*
+	 * v1 read: a, b valid, c written through v1 (no identifier), d deleted.
+	 * History: a edited, b deleted after the v1 read, c patched through v3
+	 * (reported with its _id as identifier), e edited twice (the newer
+	 * wins), f deleted.
+	 */
+	const char *payload =
+		"{\"treatments\":[[{\"_id\":\"x1\",\"identifier\":\"a\",\"eventType\":\"Note\",\"notes\":\"old\","
+		"\"created_at\":\"2024-01-01T09:00:00.000Z\"},"
+		"{\"_id\":\"x2\",\"identifier\":\"b\",\"eventType\":\"Note\",\"notes\":\"b\","
+		"\"created_at\":\"2024-01-01T09:01:00.000Z\"},"
+		"{\"_id\":\"65a1b2c3d4e5f60718293a4b\",\"eventType\":\"Note\",\"notes\":\"c-old\","
+		"\"created_at\":\"2024-01-01T09:02:00.000Z\"},"
+		"{\"_id\":\"x4\",\"identifier\":\"d\",\"eventType\":\"Note\",\"isValid\":false,"
+		"\"created_at\":\"2024-01-01T09:03:00.000Z\"}]],"
+		"\"treatments.history\":[[{\"identifier\":\"a\",\"eventType\":\"Note\",\"notes\":\"new\","
+		"\"created_at\":\"2024-01-01T09:00:00.000Z\",\"srvModified\":10},"
+		"{\"identifier\":\"b\",\"eventType\":\"Note\",\"isValid\":false,"
+		"\"created_at\":\"2024-01-01T09:01:00.000Z\",\"srvModified\":11},"
+		"{\"identifier\":\"e\",\"eventType\":\"Note\",\"notes\":\"e1\","
+		"\"created_at\":\"2023-12-01T09:00:00.000Z\",\"srvModified\":12}],"
+		"[{\"identifier\":\"65a1b2c3d4e5f60718293a4b\",\"eventType\":\"Note\",\"notes\":\"c-new\","
+		"\"created_at\":\"2024-01-01T09:02:00.000Z\",\"srvModified\":13},"
+		"{\"identifier\":\"e\",\"eventType\":\"Note\",\"notes\":\"e2\","
+		"\"created_at\":\"2023-12-01T09:00:00.000Z\",\"srvModified\":14},"
+		"{\"identifier\":\"f\",\"eventType\":\"Note\",\"isValid\":false,"
+		"\"created_at\":\"2023-12-02T09:00:00.000Z\",\"srvModified\":15}]]}";
+	struct nsc_batch b;
+	struct nsc_error err;
+	size_t skipped = 9;
+	nsc_batch_init(&b);
+	ck_assert_int_eq(nsc_ns_transform(payload, strlen(payload), &b, &skipped, &err), NSC_OK);
+	ck_assert_uint_eq(skipped, 0);
+	ck_assert_uint_eq(nsc_batch_count(&b, NSC_COLL_TREATMENTS), 3); /* a, c, e */
+	struct json_object *a = batch_treatment(&b, "identifier", "a");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_str_eq(nsc_json_get_string(a, "notes"), "new");
+	ck_assert_ptr_null(batch_treatment(&b, "identifier", "b"));
+	ck_assert_ptr_null(batch_treatment(&b, "identifier", "d"));
+	ck_assert_ptr_null(batch_treatment(&b, "identifier", "f"));
+	struct json_object *e = batch_treatment(&b, "identifier", "e");
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(nsc_json_get_string(e, "notes"), "e2");
+	ck_assert(!json_object_object_get_ex(e, "srvModified", NULL));
+	struct json_object *c = batch_treatment(&b, "notes", "c-new");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_null(batch_treatment(&b, "notes", "c-old"));
+	/* The v1 document patched through v3 keeps the identity its v1 copy gets. */
+	const char *c_id = nsc_json_get_string(c, "identifier");
+	ck_assert_ptr_nonnull(c_id);
+	ck_assert_str_ne(c_id, "65a1b2c3d4e5f60718293a4b");
+	char c_identity[64];
+	snprintf(c_identity, sizeof(c_identity), "%s", c_id);
+	nsc_batch_clear(&b);
+	const char *v1_only = "{\"treatments\":[[{\"_id\":\"65a1b2c3d4e5f60718293a4b\",\"eventType\":\"Note\","
+			      "\"notes\":\"c-old\",\"created_at\":\"2024-01-01T09:02:00.000Z\"}]]}";
+	nsc_batch_init(&b);
+	ck_assert_int_eq(nsc_ns_transform(v1_only, strlen(v1_only), &b, &skipped, &err), NSC_OK);
+	ck_assert_str_eq(nsc_json_get_string(nsc_batch_get(&b, NSC_COLL_TREATMENTS, 0), "identifier"), c_identity);
+	nsc_batch_clear(&b);
+
+	/* History alone (nothing in the v1 window), and a history part of the wrong shape. */
+	const char *only = "{\"entries.history\":[[{\"identifier\":\"z\",\"type\":\"sgv\",\"sgv\":99,"
+			   "\"date\":1704103200000,\"dateString\":\"2024-01-01T10:00:00.000Z\",\"srvModified\":3}]]}";
+	nsc_batch_init(&b);
+	ck_assert_int_eq(nsc_ns_transform(only, strlen(only), &b, &skipped, &err), NSC_OK);
+	ck_assert_uint_eq(nsc_batch_count(&b, NSC_COLL_ENTRIES), 1);
+	nsc_batch_clear(&b);
+	const char *bad = "{\"entries.history\":{}}";
+	nsc_batch_init(&b);
+	ck_assert_int_eq(nsc_ns_transform(bad, strlen(bad), &b, &skipped, &err), NSC_ERR_DROP);
+	nsc_batch_clear(&b);
+}
+END_TEST
+
 /* ---- a recording output that keeps every document ------------------------------ */
 
 struct keep_output {
 	struct json_object *docs[NSC_COLL_COUNT]; /* arrays, in write order */
 	struct json_object *ids;
+	struct json_object *offers; /* "c/identifier" -> how often a batch carried it */
+	struct json_object *latest; /* "c/identifier" -> the version the last batch carried */
 	struct nsc_last_known lk;
 };
 static struct keep_output *kept;
@@ -211,6 +374,8 @@ static nsc_rc keep_open(const struct nsc_config *cfg, struct nsc_log *log, void 
 	for (int c = 0; c < NSC_COLL_COUNT; c++)
 		o->docs[c] = json_object_new_array();
 	o->ids = json_object_new_object();
+	o->offers = json_object_new_object();
+	o->latest = json_object_new_object();
 	kept = o;
 	*ctx = o;
 	return NSC_OK;
@@ -224,6 +389,8 @@ static void keep_close(void *ctx)
 	for (int c = 0; c < NSC_COLL_COUNT; c++)
 		json_object_put(o->docs[c]);
 	json_object_put(o->ids);
+	json_object_put(o->offers);
+	json_object_put(o->latest);
 	free(o);
 }
 
@@ -245,6 +412,10 @@ static nsc_rc keep_write(void *ctx, const struct nsc_batch *b, struct nsc_write_
 			int64_t t;
 			ck_assert(json_object_object_get_ex(doc, "identifier", &id));
 			snprintf(key, sizeof(key), "%d/%s", c, json_object_get_string(id));
+			struct json_object *n = NULL;
+			int offered = json_object_object_get_ex(o->offers, key, &n) ? json_object_get_int(n) : 0;
+			json_object_object_add(o->offers, key, json_object_new_int(offered + 1));
+			json_object_object_add(o->latest, key, json_object_get(doc));
 			if (json_object_object_get_ex(o->ids, key, NULL)) {
 				res->duplicates[c]++;
 				continue;
@@ -267,6 +438,24 @@ static const struct nsc_output_driver keep_output_driver = {
 static size_t kept_count(enum nsc_collection c)
 {
 	return kept ? json_object_array_length(kept->docs[c]) : 0;
+}
+
+/* How often the bridge handed the output the document with this identifier. */
+static int kept_offers(enum nsc_collection c, const char *identifier)
+{
+	char key[128];
+	struct json_object *n;
+	snprintf(key, sizeof(key), "%d/%s", (int)c, identifier);
+	return kept && json_object_object_get_ex(kept->offers, key, &n) ? json_object_get_int(n) : 0;
+}
+
+/* The version of the document the bridge handed the output last, NULL when never. */
+static struct json_object *kept_latest(enum nsc_collection c, const char *identifier)
+{
+	char key[128];
+	struct json_object *d;
+	snprintf(key, sizeof(key), "%d/%s", (int)c, identifier);
+	return kept && json_object_object_get_ex(kept->latest, key, &d) ? d : NULL;
 }
 
 /* ---- the driver against the test Nightscout ------------------------------------ */
@@ -535,6 +724,10 @@ START_TEST(api_secret_sent_as_its_hash)
 	ck_assert_str_eq(tsrv_header(tsrv_find(e.srv, "GET", "/api/v1/entries", 0), "api-secret"), hex);
 	ck_assert(!tsrv_seen_anywhere(e.srv, SECRET));
 	ck_assert_uint_eq(tsrv_count(e.srv, "GET", "/api/v2/"), 0);
+	/* v3 takes only a JWT: with the secret alone it is never asked. */
+	ck_assert_uint_eq(tsrv_request_count(e.srv) - tsrv_count(e.srv, NULL, "/api/v1/"), 0);
+	harness_run_for(&e.h, 6 * MIN);
+	ck_assert_uint_eq(tsrv_count(e.srv, NULL, "/api/v3/"), 0);
 	env_teardown(&e);
 }
 END_TEST
@@ -577,6 +770,240 @@ START_TEST(same_site_as_the_target_is_refused)
 }
 END_TEST
 
+/* A treatment as a v3 uploader stores it, srvModified = srv_ms. */
+static void seed_v3_treatment(struct env *e, const char *id, int64_t t, double insulin, int64_t srv_ms)
+{
+	char iso[NSC_ISO_BUF];
+	ck_assert_int_eq(nsc_time_format_iso(t, iso, sizeof(iso)), NSC_OK);
+	struct json_object *d = json_object_new_object();
+	json_object_object_add(d, "identifier", json_object_new_string(id));
+	json_object_object_add(d, "eventType", json_object_new_string("Correction Bolus"));
+	json_object_object_add(d, "created_at", json_object_new_string(iso));
+	json_object_object_add(d, "date", json_object_new_int64(t));
+	json_object_object_add(d, "utcOffset", json_object_new_int(0));
+	json_object_object_add(d, "app", json_object_new_string("AAPS"));
+	json_object_object_add(d, "device", json_object_new_string("pump"));
+	json_object_object_add(d, "insulin", json_object_new_double(insulin));
+	tsns_insert_v3(e->ns, "treatments", d, srv_ms);
+}
+
+static void start_with_token(struct env *e, const char *collections, const char *max_count)
+{
+	struct nsc_error err;
+	const char *vars[] = { "CONNECT_SOURCE_ENDPOINT", endpoint_with_token(e, TOKEN), "CONNECT_SOURCE_COLLECTIONS",
+			       collections, "CONNECT_SOURCE_MAX_COUNT", max_count, NULL };
+	ck_assert_int_eq(env_start(e, vars, &err), NSC_OK);
+}
+
+START_TEST(v3_history_read_besides_v1)
+{
+	struct env e;
+	struct tsns_config nc = { .access_token = TOKEN };
+	env_setup(&e, &nc);
+	int64_t now = HARNESS_START_MS;
+	tsns_set_now_ms(e.ns, now);
+	seed_entry(&e, now - 10 * MIN, 140); /* through v1: no srvModified, only the v1 read has it */
+	seed_v3_treatment(&e, "t-v3", now - 20 * MIN, 1.5, now - 19 * MIN);
+	start_with_token(&e, "entries,treatments", "1000");
+	harness_run_for(&e.h, 30 * SEC);
+	ck_assert_int_eq(st(&e)->last_rc, NSC_OK);
+	ck_assert_uint_eq(kept_count(NSC_COLL_ENTRIES), 1);
+	ck_assert_uint_eq(kept_count(NSC_COLL_TREATMENTS), 1);
+	ck_assert_uint_eq(tsrv_count(e.srv, "GET", "/api/v3/version"), 1);
+	ck_assert_uint_ge(tsrv_count(e.srv, "GET", "/api/v1/entries"), 1);
+	ck_assert_uint_ge(tsrv_count(e.srv, "GET", "/api/v1/treatments"), 1);
+	ck_assert_uint_ge(tsrv_count(e.srv, "GET", "/api/v3/entries/history/"), 1);
+	ck_assert_uint_ge(tsrv_count(e.srv, "GET", "/api/v3/treatments/history/"), 1);
+	const struct tsrv_request *r = tsrv_find(e.srv, "GET", "/api/v3/treatments/history/", 0);
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_ptr_nonnull(tsrv_header(r, "Authorization"));
+	/* The first history starts where the v1 read does: the lookback, nothing stored yet. */
+	char path[128];
+	snprintf(path, sizeof(path), "/api/v3/treatments/history/%lld", (long long)(now - 48 * HOUR));
+	ck_assert_str_eq(r->path, path);
+
+	/* The next poll: no second version call, history goes on from the newest change seen. */
+	harness_run_for(&e.h, 6 * MIN);
+	ck_assert_uint_eq(tsrv_count(e.srv, "GET", "/api/v3/version"), 1);
+	size_t n = tsrv_count(e.srv, "GET", "/api/v3/treatments/history/");
+	ck_assert_uint_ge(n, 2);
+	r = tsrv_find(e.srv, "GET", "/api/v3/treatments/history/", n - 1);
+	snprintf(path, sizeof(path), "/api/v3/treatments/history/%lld", (long long)(now - 19 * MIN - 1));
+	ck_assert_str_eq(r->path, path);
+	ck_assert_uint_eq(kept_count(NSC_COLL_TREATMENTS), 1);
+	ck_assert_uint_eq(st(&e)->frames_failed + st(&e)->payloads_dropped + st(&e)->frames_rejected, 0);
+	ck_assert_int_eq(harness_count_lines(&e.h, TOKEN), 0);
+	env_teardown(&e);
+}
+END_TEST
+
+START_TEST(site_without_v3_stays_on_v1)
+{
+	struct env e;
+	struct tsns_config nc = { .access_token = TOKEN };
+	env_setup(&e, &nc);
+	tsns_set_v3(e.ns, false);
+	int64_t now = HARNESS_START_MS;
+	seed_entry(&e, now - 10 * MIN, 140);
+	seed_treatment(&e, now - 30 * MIN, "Meal Bolus", 2);
+	start_with_token(&e, "entries,treatments", "1000");
+	harness_run_for(&e.h, 30 * SEC);
+	ck_assert_int_eq(st(&e)->last_rc, NSC_OK);
+	ck_assert_uint_eq(kept_count(NSC_COLL_ENTRIES), 1);
+	ck_assert_uint_eq(kept_count(NSC_COLL_TREATMENTS), 1);
+	ck_assert_uint_eq(tsrv_count(e.srv, "GET", "/api/v3/version"), 1);
+	ck_assert_int_eq(tsrv_find(e.srv, "GET", "/api/v3/version", 0)->status, 404);
+	seed_entry(&e, now + 2 * MIN, 150);
+	harness_run_for(&e.h, 11 * MIN);
+	ck_assert_uint_eq(kept_count(NSC_COLL_ENTRIES), 2);
+	/* Asked once for the session; no history ever; nothing said above debug. */
+	ck_assert_uint_eq(tsrv_count(e.srv, "GET", "/api/v3/version"), 1);
+	ck_assert_uint_eq(tsrv_count(e.srv, "GET", "/api/v3/"), 1);
+	ck_assert_uint_ge(tsrv_count(e.srv, "GET", "/api/v1/entries"), 3);
+	ck_assert_int_eq(harness_count_lines(&e.h, "v3"), 0);
+	ck_assert_uint_eq(st(&e)->frames_failed + st(&e)->payloads_dropped + st(&e)->frames_rejected, 0);
+	env_teardown(&e);
+}
+END_TEST
+
+START_TEST(deleted_at_source_never_stored_again)
+{
+	struct env e;
+	struct tsns_config nc = { .access_token = TOKEN };
+	env_setup(&e, &nc);
+	int64_t now = HARNESS_START_MS;
+	tsns_set_now_ms(e.ns, now - 5 * MIN);
+	seed_v3_treatment(&e, "kept-then-deleted", now - 40 * MIN, 1, 0);
+	seed_v3_treatment(&e, "deleted-before", now - 30 * MIN, 2, 0);
+	ck_assert(tsns_delete(e.ns, "treatments", "deleted-before"));
+	ck_assert(!tsns_delete(e.ns, "treatments", "no-such"));
+	start_with_token(&e, "treatments", "1000");
+	harness_run_for(&e.h, 30 * SEC);
+	ck_assert_int_eq(st(&e)->last_rc, NSC_OK);
+	ck_assert_int_eq(kept_offers(NSC_COLL_TREATMENTS, "kept-then-deleted"), 1);
+	ck_assert_int_eq(kept_offers(NSC_COLL_TREATMENTS, "deleted-before"), 0);
+
+	/*
+	 * Deleted at the source after the mirror (the output keeps its copy:
+	 * removing it there is out of scope), and one new treatment deleted
+	 * while the bridge reads: the v1 page has it valid, the history says
+	 * deleted.
+	 */
+	tsns_set_now_ms(e.ns, now + MIN);
+	ck_assert(tsns_delete(e.ns, "treatments", "kept-then-deleted"));
+	seed_v3_treatment(&e, "deleted-while-read", now - 10 * MIN, 3, 0);
+	tsns_delete_on_read(e.ns, "treatments", "deleted-while-read");
+	harness_run_for(&e.h, 6 * MIN);
+	ck_assert_uint_ge(tsrv_count(e.srv, "GET", "/api/v1/treatments"), 2);
+	ck_assert_uint_ge(tsrv_count(e.srv, "GET", "/api/v3/treatments/history/"), 2);
+	ck_assert_int_eq(kept_offers(NSC_COLL_TREATMENTS, "kept-then-deleted"), 1);
+	ck_assert_int_eq(kept_offers(NSC_COLL_TREATMENTS, "deleted-before"), 0);
+	ck_assert_int_eq(kept_offers(NSC_COLL_TREATMENTS, "deleted-while-read"), 0);
+	ck_assert_uint_eq(st(&e)->frames_failed + st(&e)->payloads_dropped + st(&e)->frames_rejected, 0);
+	env_teardown(&e);
+}
+END_TEST
+
+START_TEST(old_treatment_edited_arrives_through_history)
+{
+	struct env e;
+	struct tsns_config nc = { .access_token = TOKEN };
+	env_setup(&e, &nc);
+	int64_t now = HARNESS_START_MS;
+	seed_v3_treatment(&e, "old-bolus", now - 10 * HOUR, 1.0, now - 10 * HOUR);
+	seed_v3_treatment(&e, "new-bolus", now - 5 * MIN, 2.0, now - 5 * MIN);
+	start_with_token(&e, "treatments", "1000");
+	harness_run_for(&e.h, 30 * SEC);
+	ck_assert_int_eq(st(&e)->last_rc, NSC_OK);
+	ck_assert_uint_eq(kept_count(NSC_COLL_TREATMENTS), 2);
+	double v = 0;
+
+	/* Edited now: far behind the v1 window (last-known less an hour). */
+	tsns_set_now_ms(e.ns, now + MIN);
+	struct json_object *patch = json_object_new_object();
+	json_object_object_add(patch, "insulin", json_object_new_double(4.5));
+	ck_assert(tsns_update(e.ns, "treatments", "old-bolus", patch));
+	harness_run_for(&e.h, 6 * MIN);
+	struct json_object *got = kept_latest(NSC_COLL_TREATMENTS, "old-bolus");
+	ck_assert_ptr_nonnull(got);
+	ck_assert(nsc_json_get_number(got, "insulin", &v));
+	ck_assert_double_eq(v, 4.5);
+	ck_assert(!json_object_object_get_ex(got, "srvModified", NULL));
+	ck_assert_int_eq(kept_offers(NSC_COLL_TREATMENTS, "old-bolus"), 2);
+	ck_assert_uint_eq(st(&e)->frames_failed + st(&e)->payloads_dropped + st(&e)->frames_rejected, 0);
+	env_teardown(&e);
+}
+END_TEST
+
+START_TEST(history_page_edges_lose_nothing)
+{
+	struct env e;
+	struct tsns_config nc = { .access_token = TOKEN };
+	env_setup(&e, &nc);
+	int64_t now = HARNESS_START_MS, s = now - HOUR;
+	/*
+	 * Nine treatments from long ago (out of the v1 window), edited lately
+	 * in pairs sharing srvModified: pages of 3 split every pair.
+	 */
+	static const int bump[] = { 0, 0, 1, 1, 2, 2, 3, 3, 4 };
+	char id[32];
+	for (int i = 0; i < 9; i++) {
+		snprintf(id, sizeof(id), "edited-%d", i);
+		seed_v3_treatment(&e, id, now - 100 * HOUR - i * MIN, 1 + i, s + bump[i]);
+	}
+	start_with_token(&e, "treatments", "3");
+	harness_run_for(&e.h, 30 * SEC);
+	ck_assert_int_eq(st(&e)->last_rc, NSC_OK);
+	ck_assert_uint_eq(kept_count(NSC_COLL_TREATMENTS), 9);
+	for (int i = 0; i < 9; i++) {
+		snprintf(id, sizeof(id), "edited-%d", i);
+		ck_assert_int_eq(kept_offers(NSC_COLL_TREATMENTS, id), 1);
+	}
+	ck_assert_uint_eq(tsrv_count(e.srv, "GET", "/api/v3/treatments/history/"), 5);
+	ck_assert_str_eq(tsrv_arg(tsrv_find(e.srv, "GET", "/api/v3/treatments/history/", 0), "limit"), "3");
+	env_teardown(&e);
+
+	/* More changes in one millisecond than a page holds: said plainly, nothing half-stored. */
+	env_setup(&e, &nc);
+	for (int i = 0; i < 4; i++) {
+		snprintf(id, sizeof(id), "same-ms-%d", i);
+		seed_v3_treatment(&e, id, now - 100 * HOUR - i * MIN, 1, s);
+	}
+	start_with_token(&e, "treatments", "3");
+	harness_run_for(&e.h, 30 * SEC);
+	ck_assert_int_eq(st(&e)->last_rc, NSC_ERR_DROP);
+	ck_assert_ptr_nonnull(strstr(st(&e)->last_error, "CONNECT_SOURCE_MAX_COUNT"));
+	ck_assert_uint_eq(kept_count(NSC_COLL_TREATMENTS), 0);
+	env_teardown(&e);
+}
+END_TEST
+
+START_TEST(history_404_falls_back_to_v1)
+{
+	struct env e;
+	struct tsns_config nc = { .access_token = TOKEN };
+	env_setup(&e, &nc);
+	int64_t now = HARNESS_START_MS;
+	seed_v3_treatment(&e, "t", now - 20 * MIN, 1, now - 20 * MIN);
+	start_with_token(&e, "entries,treatments", "1000");
+	harness_run_for(&e.h, 30 * SEC);
+	ck_assert_int_eq(st(&e)->last_rc, NSC_OK);
+	ck_assert_uint_eq(kept_count(NSC_COLL_TREATMENTS), 1);
+	ck_assert_uint_eq(tsrv_count(e.srv, "GET", "/api/v3/treatments/history/"), 1);
+	/* The version said v3, then history goes away (a proxy in front of a partial site). */
+	tsns_set_v3(e.ns, false);
+	harness_run_for(&e.h, 11 * MIN);
+	/* The second poll's history 404 ended v3 for the session; the third asked nothing of it. */
+	ck_assert_uint_eq(tsrv_count(e.srv, "GET", "/api/v3/entries/history/"), 2);
+	ck_assert_int_eq(tsrv_find(e.srv, "GET", "/api/v3/entries/history/", 1)->status, 404);
+	ck_assert_uint_eq(tsrv_count(e.srv, "GET", "/api/v3/treatments/history/"), 1);
+	ck_assert_uint_eq(tsrv_count(e.srv, "GET", "/api/v3/version"), 1);
+	ck_assert_uint_ge(tsrv_count(e.srv, "GET", "/api/v1/treatments"), 3);
+	ck_assert_uint_eq(st(&e)->frames_failed + st(&e)->payloads_dropped + st(&e)->frames_rejected, 0);
+	env_teardown(&e);
+}
+END_TEST
+
 static Suite *ns_source_suite(void)
 {
 	Suite *s = suite_create("nightscout_source");
@@ -588,6 +1015,10 @@ static Suite *ns_source_suite(void)
 	tcase_add_test(pure, jwt_answers);
 	tcase_add_test(pure, answers_classified);
 	tcase_add_test(pure, transform_copies_once);
+	tcase_add_test(pure, v3_urls);
+	tcase_add_test(pure, version_answers);
+	tcase_add_test(pure, history_pages);
+	tcase_add_test(pure, history_merges_into_result);
 	suite_add_tcase(s, pure);
 	TCase *sim = tcase_create("simulator");
 	tcase_set_timeout(sim, 120);
@@ -596,6 +1027,12 @@ static Suite *ns_source_suite(void)
 	tcase_add_test(sim, api_secret_sent_as_its_hash);
 	tcase_add_test(sim, token_without_read_permission_is_told_once);
 	tcase_add_test(sim, same_site_as_the_target_is_refused);
+	tcase_add_test(sim, v3_history_read_besides_v1);
+	tcase_add_test(sim, site_without_v3_stays_on_v1);
+	tcase_add_test(sim, deleted_at_source_never_stored_again);
+	tcase_add_test(sim, old_treatment_edited_arrives_through_history);
+	tcase_add_test(sim, history_page_edges_lose_nothing);
+	tcase_add_test(sim, history_404_falls_back_to_v1);
 	suite_add_tcase(s, sim);
 	return s;
 }

@@ -68,6 +68,11 @@ struct tsns {
 	char **posting;       /* identifiers of the v3 POSTs being answered now */
 	size_t nposting;
 	size_t id_overlaps;   /* v3 POSTs that came while one with their identifier was answered */
+	bool v3_off;          /* an old site: every /api/v3 path answers 404 */
+	long long stamp_ms;   /* "now" for srvModified/srvCreated; 0: the real clock */
+	/* Soft deletes applied right after the next v1 read of their collection is answered. */
+	struct { int c; char *id; } *on_read;
+	size_t non_read;
 };
 
 enum who { WHO_NONE, WHO_ADMIN, WHO_TOKEN, WHO_BAD };
@@ -83,6 +88,12 @@ static long long now_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (long long)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000L;
+}
+
+/* The server's "now" for srvModified and srvCreated (scriptable, tsns_set_now_ms). */
+static long long stamp_locked(const struct tsns *ns)
+{
+	return ns->stamp_ms > 0 ? ns->stamp_ms : now_ms();
 }
 
 void tsns_sha1_hex(const char *text, char out[TSNS_SHA1_HEX_BUF])
@@ -310,6 +321,9 @@ static void v1_unauthorized(struct tsrv_response *resp)
 	tsrv_respond(resp, 401, NULL, body, strlen(body));
 }
 
+static bool v3_modify_locked(struct tsns *ns, int c, const char *id, struct json_object *patch,
+			     bool delete);
+
 /* ---- API v1 ---------------------------------------------------------------------- */
 
 /* §2.1: sysTime/dateString/utcOffset, $set upsert on {sysTime, type}. */
@@ -475,6 +489,20 @@ static void v1_post_locked(struct tsns *ns, int c, const struct tsrv_request *re
 	json_object_put(docs);
 }
 
+/* The deletions scripted to race a v1 read of c (tsns_delete_on_read) happen now. */
+static void apply_on_read_locked(struct tsns *ns, int c)
+{
+	for (size_t i = 0; i < ns->non_read;) {
+		if (ns->on_read[i].c != c) {
+			i++;
+			continue;
+		}
+		(void)v3_modify_locked(ns, c, ns->on_read[i].id, NULL, true);
+		free(ns->on_read[i].id);
+		ns->on_read[i] = ns->on_read[--ns->non_read];
+	}
+}
+
 /*
  * A v1 list: newest first, `count` of them. The find[] filters apply
  * (ns_find.h) unless the route ignores them, as Nightscout's
@@ -501,6 +529,7 @@ static void v1_get_locked(struct tsns *ns, int c, bool with_find, const struct t
 	tsrv_respond_json(resp, 200, out);
 	json_object_put(out);
 	tsns_find_free(f);
+	apply_on_read_locked(ns, c);
 }
 
 /* "<col>" or "<col>.json" after the v1 route; "profiles" is the queryable profile list. */
@@ -678,7 +707,7 @@ static void v3_post_locked(struct tsns *ns, int c, enum who w, const struct tsrv
 {
 	struct json_object *doc = json_tokener_parse(req->body), *out, *v;
 	char perm[64], msg[128], iso[TSNS_ISO_BUF], oid[25], location[160];
-	long long date, off, now = now_ms();
+	long long date, off, now = stamp_locked(ns);
 	const char *id, *app;
 	long at;
 
@@ -849,15 +878,213 @@ static void v3_search_locked(struct tsns *ns, int c, enum who w, const struct ts
 	json_object_put(out);
 }
 
+/* The stored document v3 addresses by identifier (its `identifier`, else its `_id`), -1 for none. */
+static long v3_find_locked(struct tsns *ns, int c, const char *id)
+{
+	struct json_object *arr = ns->store[c];
+
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *e = json_object_array_get_idx(arr, i);
+		const char *eid = get_str(e, "identifier");
+
+		if (!eid)
+			eid = get_str(e, "_id");
+		if (eid && strcmp(eid, id) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+/* §5.6 PATCH/DELETE: fields set (or isValid:false), srvModified = now. False when absent. */
+static bool v3_modify_locked(struct tsns *ns, int c, const char *id, struct json_object *patch,
+			     bool delete)
+{
+	long at = v3_find_locked(ns, c, id);
+	struct json_object *e;
+
+	if (at < 0)
+		return false;
+	e = json_object_array_get_idx(ns->store[c], (size_t)at);
+	if (patch) {
+		json_object_object_foreach(patch, k, v)
+			set(e, k, copy(v));
+	}
+	if (delete)
+		set(e, "isValid", json_object_new_boolean(0));
+	set(e, "srvModified", json_object_new_int64(stamp_locked(ns)));
+	set_str(e, "modifiedBy", ns->subject);
+	return true;
+}
+
+/* GET /version (public): {status, result: {version, apiVersion, srvDate, storage}}. */
+static void v3_version(struct tsns *ns, struct tsrv_response *resp)
+{
+	struct json_object *out = json_object_new_object(), *r = json_object_new_object();
+	struct json_object *storage = json_object_new_object();
+
+	if (!out || !r || !storage)
+		oom();
+	set_str(r, "version", "15.0.7");
+	set_str(r, "apiVersion", "3.0.3-alpha");
+	set(r, "srvDate", json_object_new_int64(stamp_locked(ns)));
+	set_str(storage, "storage", "mongodb");
+	set_str(storage, "version", "4.4.29");
+	set(r, "storage", storage);
+	set(out, "status", json_object_new_int(200));
+	set(out, "result", r);
+	tsrv_respond_json(resp, 200, out);
+	json_object_put(out);
+}
+
+/* The read permission of a v3 read (403 naming it when missing); true when granted. */
+static bool v3_may_read_locked(struct tsns *ns, int c, enum who w, struct tsrv_response *resp)
+{
+	char perm[64], msg[96];
+
+	snprintf(perm, sizeof(perm), "api:%s:read", coll_names[c]);
+	if (permitted_locked(ns, w, perm))
+		return true;
+	snprintf(msg, sizeof(msg), "Missing permission %s", perm);
+	tsrv_respond_error(resp, 403, msg);
+	return false;
+}
+
+/* parseLimit: absent = API3_MAX_LIMIT, else 1..API3_MAX_LIMIT (400 otherwise); -1 when refused. */
+static long v3_limit(const struct tsrv_request *req, long fallback, struct tsrv_response *resp)
+{
+	const char *s = tsrv_arg(req, "limit");
+	char *end = NULL;
+	long limit = s ? strtol(s, &end, 10) : fallback;
+
+	if ((s && (end == s || *end != '\0')) || limit <= 0 || limit > V3_MAX_LIMIT) {
+		tsrv_respond_error(resp, 400, "Parameter limit out of tolerance");
+		return -1;
+	}
+	return limit;
+}
+
+/*
+ * §5.6 history: documents whose stored srvModified is above `after` (or at
+ * least it, for the Last-Modified header form), soft-deleted ones too,
+ * srvModified ascending (insertion order among equals), at most limit.
+ * Documents written through v1 have no srvModified and never match.
+ */
+static void v3_history_locked(struct tsns *ns, int c, enum who w, const char *param,
+			      const struct tsrv_request *req, struct tsrv_response *resp)
+{
+	struct json_object *arr = ns->store[c], *result, *out;
+	long long after, max = 0;
+	long limit;
+	size_t n = json_object_array_length(arr), kept = 0;
+	struct json_object **v;
+	char *end = NULL;
+	bool inclusive = false;
+
+	if (!v3_may_read_locked(ns, c, w, resp))
+		return;
+	if (param) {
+		after = strtoll(param, &end, 10);
+		if (end == param || *end != '\0') {
+			tsrv_respond_error(resp, 400, "Bad or missing Last-Modified header/parameter");
+			return;
+		}
+	} else {
+		const char *h = tsrv_header(req, "Last-Modified");
+		struct tm tm;
+		char *tail;
+
+		memset(&tm, 0, sizeof(tm));
+		tail = h ? strptime(h, "%a, %d %b %Y %H:%M:%S GMT", &tm) : NULL;
+		if (!tail || *tail != '\0') {
+			tsrv_respond_error(resp, 400, "Bad or missing Last-Modified header/parameter");
+			return;
+		}
+		after = (long long)timegm(&tm) * 1000LL; /* whole seconds: the header's floor */
+		inclusive = true;
+	}
+	if ((limit = v3_limit(req, V3_MAX_LIMIT, resp)) < 0)
+		return;
+	v = calloc(n ? n : 1, sizeof(*v));
+	result = json_object_new_array();
+	if (!v || !result)
+		oom();
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *d = json_object_array_get_idx(arr, i), *m = get(d, "srvModified");
+		size_t j = kept;
+
+		if (!m || value_rank(m) != 1)
+			continue;
+		if (inclusive ? json_object_get_int64(m) < after : json_object_get_int64(m) <= after)
+			continue;
+		kept++;
+		while (j > 0 && compare_field(v[j - 1], d, "srvModified") > 0) {
+			v[j] = v[j - 1];
+			j--;
+		}
+		v[j] = d;
+	}
+	for (size_t i = 0; i < kept && i < (size_t)limit; i++) {
+		struct json_object *d = copy(v[i]);
+		long long m = json_object_get_int64(get(d, "srvModified"));
+
+		if (m > max)
+			max = m;
+		if (!get(d, "identifier") && get(d, "_id"))
+			set(d, "identifier", copy(get(d, "_id")));
+		json_object_object_del(d, "_id");
+		json_object_array_add(result, d);
+	}
+	free(v);
+	out = json_object_new_object();
+	if (!out)
+		oom();
+	set(out, "status", json_object_new_int(200));
+	set(out, "result", result);
+	tsrv_respond_json(resp, 200, out);
+	json_object_put(out);
+	if (max > 0) {
+		char etag[40], date[40];
+		time_t secs = (time_t)(max / 1000);
+		struct tm tm;
+
+		snprintf(etag, sizeof(etag), "W/\"%lld\"", max);
+		tsrv_respond_header(resp, "ETag", etag);
+		if (gmtime_r(&secs, &tm) && strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm))
+			tsrv_respond_header(resp, "Last-Modified", date);
+	}
+}
+
 static void v3_serve(struct tsns *ns, const struct tsrv_request *req, struct tsrv_response *resp)
 {
 	const char *name = req->path + strlen(ns->v3_route);
 	size_t len = strcspn(name, "/");
 	int c = coll_index(name, len);
-	const char *jwt = bearer(req);
+	const char *rest = name + len, *jwt = bearer(req), *param = NULL;
+	bool history = false;
 	enum who w;
 
-	if (c < 0 || name[len] != '\0') {
+	pthread_mutex_lock(&ns->lock);
+	if (ns->v3_off) {
+		pthread_mutex_unlock(&ns->lock);
+		tsrv_respond_error(resp, 404, "Not Found");
+		return;
+	}
+	pthread_mutex_unlock(&ns->lock);
+	if (strcmp(name, "version") == 0 && strcmp(req->method, "GET") == 0) {
+		pthread_mutex_lock(&ns->lock);
+		v3_version(ns, resp);
+		pthread_mutex_unlock(&ns->lock);
+		return;
+	}
+	if (c >= 0 && strncmp(rest, "/history", 8) == 0 && (rest[8] == '\0' || rest[8] == '/')) {
+		history = true;
+		param = rest[8] == '/' && rest[9] != '\0' ? rest + 9 : NULL;
+		if (rest[8] == '/' && (rest[9] == '\0' || strchr(rest + 9, '/'))) {
+			tsrv_respond_error(resp, 404, "Not Found");
+			return;
+		}
+	}
+	if (c < 0 || (rest[0] != '\0' && !history)) {
 		tsrv_respond_error(resp, 404, "Not Found");
 		return;
 	}
@@ -865,6 +1092,10 @@ static void v3_serve(struct tsns *ns, const struct tsrv_request *req, struct tsr
 	w = jwt && jwt_valid_locked(ns, jwt) ? WHO_TOKEN : WHO_BAD;
 	if (w == WHO_BAD)
 		tsrv_respond_error(resp, 401, "Missing or bad access token or JWT");
+	else if (history && strcmp(req->method, "GET") == 0)
+		v3_history_locked(ns, c, w, param, req, resp);
+	else if (history)
+		tsrv_respond_error(resp, 405, "Method Not Allowed");
 	else if (strcmp(req->method, "POST") == 0)
 		v3_post_locked(ns, c, w, req, resp);
 	else if (strcmp(req->method, "GET") == 0)
@@ -1040,6 +1271,9 @@ void tsns_free(struct tsns *ns)
 		free(ns->denied[i]);
 	free(ns->denied);
 	free(ns->posting);
+	for (size_t i = 0; i < ns->non_read; i++)
+		free(ns->on_read[i].id);
+	free(ns->on_read);
 	free(ns->access_token);
 	free(ns->subject);
 	pthread_mutex_destroy(&ns->lock);
@@ -1167,4 +1401,89 @@ size_t tsns_identifier_overlaps(struct tsns *ns)
 	n = ns->id_overlaps;
 	pthread_mutex_unlock(&ns->lock);
 	return n;
+}
+
+void tsns_insert_v3(struct tsns *ns, const char *col, struct json_object *doc, long long srv_ms)
+{
+	int c = coll_index(col, strlen(col));
+	char oid[25];
+
+	if (c < 0) {
+		json_object_put(doc);
+		return;
+	}
+	pthread_mutex_lock(&ns->lock);
+	if (srv_ms <= 0)
+		srv_ms = stamp_locked(ns);
+	new_oid_locked(ns, oid);
+	if (!get(doc, "_id"))
+		set_str(doc, "_id", oid);
+	if (!get(doc, "identifier"))
+		set_str(doc, "identifier", oid);
+	set(doc, "srvCreated", json_object_new_int64(srv_ms));
+	set(doc, "srvModified", json_object_new_int64(srv_ms));
+	if (!get(doc, "subject"))
+		set_str(doc, "subject", ns->subject);
+	json_object_array_add(ns->store[c], doc);
+	pthread_mutex_unlock(&ns->lock);
+}
+
+/* PATCH or DELETE of the document col/identifier; false when absent. */
+static bool modify(struct tsns *ns, const char *col, const char *identifier, struct json_object *patch,
+		   bool delete)
+{
+	int c = coll_index(col, strlen(col));
+	bool found;
+
+	if (c < 0)
+		return false;
+	pthread_mutex_lock(&ns->lock);
+	found = v3_modify_locked(ns, c, identifier, patch, delete);
+	pthread_mutex_unlock(&ns->lock);
+	return found;
+}
+
+bool tsns_delete(struct tsns *ns, const char *col, const char *identifier)
+{
+	return modify(ns, col, identifier, NULL, true);
+}
+
+bool tsns_update(struct tsns *ns, const char *col, const char *identifier, struct json_object *patch)
+{
+	bool found = modify(ns, col, identifier, patch, false);
+
+	json_object_put(patch);
+	return found;
+}
+
+void tsns_delete_on_read(struct tsns *ns, const char *col, const char *identifier)
+{
+	int c = coll_index(col, strlen(col));
+	void *v;
+
+	if (c < 0)
+		return;
+	pthread_mutex_lock(&ns->lock);
+	v = realloc(ns->on_read, (ns->non_read + 1) * sizeof(*ns->on_read));
+	if (!v)
+		oom();
+	ns->on_read = v;
+	ns->on_read[ns->non_read].c = c;
+	ns->on_read[ns->non_read].id = xstrdup(identifier);
+	ns->non_read++;
+	pthread_mutex_unlock(&ns->lock);
+}
+
+void tsns_set_v3(struct tsns *ns, bool on)
+{
+	pthread_mutex_lock(&ns->lock);
+	ns->v3_off = !on;
+	pthread_mutex_unlock(&ns->lock);
+}
+
+void tsns_set_now_ms(struct tsns *ns, long long ms)
+{
+	pthread_mutex_lock(&ns->lock);
+	ns->stamp_ms = ms > 0 ? ms : 0;
+	pthread_mutex_unlock(&ns->lock);
 }

@@ -25,7 +25,17 @@
  * - API v3 `POST <prefix>/api/v3/<col>` (Bearer JWT only; validates app,
  *   date, utcOffset, identifier; dedup on identifier or the fallback fields
  *   of §5.4 with the update permission and immutable fields) and
- *   `GET <prefix>/api/v3/<col>?sort|sort$desc=<field>&limit=&fields=`.
+ *   `GET <prefix>/api/v3/<col>?sort|sort$desc=<field>&limit=&fields=`
+ *   (excludes isValid:false, §5.6). v3-stored documents carry numeric
+ *   `srvModified`/`srvCreated` (epoch ms); v1-written ones do not, so they
+ *   never show in v3 history (a v1 GET returns soft-deleted documents as
+ *   stored, isValid:false included). `GET <prefix>/api/v3/version`
+ *   (public) {status, result: {version, apiVersion, srvDate, storage}};
+ *   `GET <prefix>/api/v3/<col>/history/<ms>` (srvModified above it) or
+ *   `.../history` with a `Last-Modified` header (floored to seconds, at
+ *   or above it): srvModified ascending, soft-deleted documents included,
+ *   `limit` 1..1000 (absent: 1000, API3_MAX_LIMIT), ETag W/"<max>" and
+ *   Last-Modified; Bearer JWT with the collection's read permission.
  *
  * Scripting: revoke every JWT issued so far, shorten their lifetime, deny
  * permissions to the access token, return read pages in reverse order,
@@ -68,6 +78,26 @@ size_t tsns_count(struct tsns *ns, const char *col);
 struct json_object *tsns_docs(struct tsns *ns, const char *col);
 /* Stores doc as is (ownership moves), adding an `_id`; for seeding reads. */
 void tsns_insert(struct tsns *ns, const char *col, struct json_object *doc);
+
+/*
+ * Stores doc as a v3 POST would (ownership moves): `_id`, `identifier`
+ * (the _id when missing), `subject`, and srvModified = srvCreated =
+ * srv_ms (0: the server's now, tsns_set_now_ms).
+ */
+void tsns_insert_v3(struct tsns *ns, const char *col, struct json_object *doc, long long srv_ms);
+/*
+ * v3 soft delete (isValid:false) and PATCH (patch's fields set; ownership
+ * of patch moves) of the document addressed by identifier (its
+ * `identifier`, else its `_id`), srvModified = now. False when absent.
+ */
+bool tsns_delete(struct tsns *ns, const char *col, const char *identifier);
+bool tsns_update(struct tsns *ns, const char *col, const char *identifier, struct json_object *patch);
+/* Soft-deletes the document right after the next v1 read of col is answered (a racing delete). */
+void tsns_delete_on_read(struct tsns *ns, const char *col, const char *identifier);
+/* false: an old site without API v3, every /api/v3 path answers 404. */
+void tsns_set_v3(struct tsns *ns, bool on);
+/* The server's now for srvModified/srvCreated from here on; 0: the real clock. */
+void tsns_set_now_ms(struct tsns *ns, long long ms);
 
 /* Every JWT issued so far is refused from now on (401). */
 void tsns_revoke_jwts(struct tsns *ns);

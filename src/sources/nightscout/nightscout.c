@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The Nightscout source driver: token exchange and paged v1 reads, sequenced on the kit. */
+/*
+ * The Nightscout source driver: token exchange, paged v1 reads and, where
+ * the site has API v3 and the credential is a token, paged v3 history
+ * reads, sequenced on the kit.
+ */
 #include "config.h"
 
 #include <inttypes.h>
@@ -28,6 +32,13 @@ enum step {
 
 NSC_VENDOR_PROFILE(profile, COMP, &nsc_ns_words, "exchange", "fetch");
 
+/* What this session knows of the site's API v3 (asked once a session, at its first fetch). */
+enum v3_state {
+	V3_UNKNOWN,
+	V3_ON,
+	V3_OFF,
+};
+
 struct ns_ctx {
 	struct nsc_vendor_base base; /* first: the kit's standard ops cast to it */
 	char *site;                  /* the source's base URL, no query */
@@ -45,6 +56,20 @@ struct ns_ctx {
 	int64_t lookback_from_ms; /* where a collection with nothing stored starts */
 	int64_t upto_ms;          /* the fetch's upper bound (a backfill page), 0: now */
 	struct nsc_last_known last_known;
+	/* API v3 history. */
+	enum v3_state v3;
+	bool with_history;                    /* this fetch reads history (no backfill page) */
+	bool in_history;                      /* the part being read is the collection's history */
+	int64_t hist_after_ms;                /* the history page's lower bound (exclusive) */
+	unsigned hist_read;                   /* collections whose history this fetch read whole (bit each) */
+	int64_t hist_from[NSC_COLL_COUNT];    /* where this fetch's history of each began */
+	int64_t hist_newest[NSC_COLL_COUNT];  /* the newest srvModified this fetch saw in each */
+	/*
+	 * Kept across fetches and sessions: where each collection's next
+	 * history read begins (exclusive), 0 before the first. Moved only
+	 * when a fetch succeeded whole.
+	 */
+	int64_t bookmark[NSC_COLL_COUNT];
 };
 
 /* ---- lifecycle ------------------------------------------------------------ */
@@ -138,6 +163,7 @@ static void ns_drop_session(void *vctx)
 	if (nsc_secret_slot_held(&ctx->jwt.access))
 		nsc_dbg(ctx->base.log, COMP, "event=session_dropped");
 	nsc_bearer_clear(&ctx->jwt);
+	ctx->v3 = V3_UNKNOWN; /* the next session asks again */
 }
 
 /* ---- requests ------------------------------------------------------------- */
@@ -200,6 +226,7 @@ static void exchange_answered(struct nsc_vendor_base *b, struct nsc_http_respons
 		return;
 	}
 	ctx->read_ok = 0;
+	ctx->v3 = V3_UNKNOWN;
 	/* The lifetime counts from our clock, so a skewed server clock does not matter. */
 	if (lifetime_s > 0)
 		nsc_bearer_expires_in(&ctx->jwt, nsc_vendor_wall_ms(b), lifetime_s);
@@ -222,6 +249,7 @@ static void ns_authenticate(void *vctx, nsc_step_done_fn done, void *arg)
 /* ---- reading -------------------------------------------------------------- */
 
 static void page_answered(struct nsc_vendor_base *b, struct nsc_http_response *resp);
+static void history_answered(struct nsc_vendor_base *b, struct nsc_http_response *resp);
 
 /* Where collection c starts: its last-known time less the overlap, else the lookback (a backfill page's start). */
 static int64_t start_of(const struct ns_ctx *ctx, int c)
@@ -241,15 +269,45 @@ static void request_page(struct ns_ctx *ctx, int64_t upto_ms)
 	get(ctx, nsc_ns_v1_url(ctx->site, c, ctx->after_ms, upto_ms, ctx->max_count), page_answered);
 }
 
+/* A history page holds as many as a v1 page, within what v3 allows. */
+static unsigned history_limit(const struct ns_ctx *ctx)
+{
+	return ctx->max_count < NSC_NS_V3_MAX_LIMIT ? ctx->max_count : NSC_NS_V3_MAX_LIMIT;
+}
+
+static void request_history(struct ns_ctx *ctx)
+{
+	enum nsc_collection c = (enum nsc_collection)ctx->coll;
+	nsc_trace(ctx->base.log, COMP, "event=history_page collection=%s after_ms=%" PRId64, nsc_collection_name(c),
+		  ctx->hist_after_ms);
+	get(ctx, nsc_ns_history_url(ctx->site, c, ctx->hist_after_ms, history_limit(ctx)), history_answered);
+}
+
+/* The fetch read everything: each collection's history goes on from the newest change it saw. */
+static void advance_bookmarks(struct ns_ctx *ctx)
+{
+	for (int c = 0; c < NSC_COLL_COUNT; c++) {
+		if (!(ctx->hist_read & (1u << c)))
+			continue;
+		/* newest - 1: a change stamped in the same millisecond after this read is not lost to `gt`. */
+		int64_t next = ctx->hist_newest[c] > 0 ? ctx->hist_newest[c] - 1 : ctx->hist_from[c];
+		if (next > ctx->bookmark[c])
+			ctx->bookmark[c] = next;
+	}
+}
+
 /* Starts the next configured collection after the current one, or ends the fetch. */
 static void next_collection(struct ns_ctx *ctx)
 {
 	struct nsc_error err;
 	nsc_error_clear(&err);
+	ctx->in_history = false;
 	while (++ctx->coll < NSC_COLL_COUNT && !(ctx->collections & (1u << ctx->coll)))
 		;
 	if (ctx->coll >= NSC_COLL_COUNT) {
 		nsc_rc rc = nsc_paging_finish(&ctx->pages, ctx->base.out, &err);
+		if (rc == NSC_OK)
+			advance_bookmarks(ctx);
 		nsc_vendor_finish(&ctx->base, rc, rc == NSC_OK ? NULL : err.msg);
 		return;
 	}
@@ -261,24 +319,82 @@ static void next_collection(struct ns_ctx *ctx)
 	request_page(ctx, ctx->upto_ms);
 }
 
-static void page_answered(struct nsc_vendor_base *b, struct nsc_http_response *resp)
+/*
+ * The collection's v1 pages are read: its v3 history next, when this
+ * fetch reads history, else the next collection. History starts at the
+ * bookmark, or for a collection never read so at its v1 start.
+ */
+static void collection_read(struct ns_ctx *ctx)
 {
-	struct ns_ctx *ctx = (struct ns_ctx *)b;
-	enum nsc_collection c = (enum nsc_collection)ctx->coll;
-	struct nsc_vendor_verdict v;
+	int c = ctx->coll;
 	struct nsc_error err;
 	nsc_error_clear(&err);
+	if (!ctx->with_history || ctx->v3 != V3_ON) {
+		next_collection(ctx);
+		return;
+	}
+	if (nsc_paging_start(&ctx->pages, nsc_ns_history_part((enum nsc_collection)c), &err) != NSC_OK) {
+		nsc_vendor_finish(&ctx->base, NSC_ERR_NOMEM, err.msg);
+		return;
+	}
+	ctx->in_history = true;
+	ctx->hist_from[c] = ctx->bookmark[c] > 0 ? ctx->bookmark[c] : start_of(ctx, c);
+	ctx->hist_newest[c] = 0;
+	ctx->hist_after_ms = ctx->hist_from[c];
+	request_history(ctx);
+}
+
+/* A read's answer classified; a token's first read of c tells a missing role from an expiry. */
+static bool read_accepted(struct ns_ctx *ctx, struct nsc_http_response *resp, enum nsc_collection c,
+			  const char *what)
+{
+	struct nsc_vendor_verdict v;
 	enum nsc_ns_credential cred = ctx->cred;
 	if (cred == NSC_NS_CRED_TOKEN && !(ctx->read_ok & (1u << c)))
 		cred = NSC_NS_CRED_NEW_TOKEN;
 	nsc_ns_answer_verdict(NSC_NS_CALL_READ, resp, c, cred, &v);
 	if (v.rc != NSC_OK) {
-		nsc_dbg(b->log, COMP, "event=read_failed collection=%s status=%ld rc=%s", nsc_collection_name(c),
-			resp->status, nsc_rc_name(v.rc));
-		nsc_vendor_finish_verdict(b, &v);
-		return;
+		nsc_dbg(ctx->base.log, COMP, "event=%s_failed collection=%s status=%ld rc=%s", what,
+			nsc_collection_name(c), resp->status, nsc_rc_name(v.rc));
+		nsc_vendor_finish_verdict(&ctx->base, &v);
+		return false;
 	}
 	ctx->read_ok |= 1u << c;
+	return true;
+}
+
+/* Hands a page to the kit's paging; false when the fetch ended (err says why, NSC_ERR_RANGE worded). */
+static bool page_taken(struct ns_ctx *ctx, struct json_object *page, const char *cursor, bool *more)
+{
+	struct nsc_error err;
+	nsc_error_clear(&err);
+	enum nsc_collection c = (enum nsc_collection)ctx->coll;
+	nsc_rc rc = nsc_paging_page(&ctx->pages, page, cursor, more, &err);
+	if (rc == NSC_ERR_DROP)
+		rc = nsc_error_set(&err, NSC_ERR_DROP,
+				   "The Nightscout source holds more than %u %s at one time (%s); raise "
+				   "CONNECT_SOURCE_MAX_COUNT",
+				   ctx->max_count, nsc_collection_name(c), cursor);
+	else if (rc == NSC_ERR_RANGE)
+		rc = nsc_error_set(&err, NSC_ERR_RANGE,
+				   "The Nightscout source has more than %d pages of %u %s to copy; raise "
+				   "CONNECT_SOURCE_MAX_COUNT or copy the history with nightscout-connect backfill",
+				   NSC_NS_PAGE_LIMIT, ctx->max_count, nsc_collection_name(c));
+	if (rc != NSC_OK) {
+		nsc_vendor_finish(&ctx->base, rc, err.msg);
+		return false;
+	}
+	return true;
+}
+
+static void page_answered(struct nsc_vendor_base *b, struct nsc_http_response *resp)
+{
+	struct ns_ctx *ctx = (struct ns_ctx *)b;
+	enum nsc_collection c = (enum nsc_collection)ctx->coll;
+	struct nsc_error err;
+	nsc_error_clear(&err);
+	if (!read_accepted(ctx, resp, c, "read"))
+		return;
 	struct json_object *page;
 	size_t n;
 	int64_t oldest;
@@ -296,27 +412,75 @@ static void page_answered(struct nsc_vendor_base *b, struct nsc_http_response *r
 	if (c != NSC_COLL_PROFILE && n >= ctx->max_count && oldest > ctx->after_ms)
 		snprintf(cursor, sizeof(cursor), "%" PRId64, oldest);
 	bool more = false;
-	rc = nsc_paging_page(&ctx->pages, page, cursor, &more, &err);
-	if (rc == NSC_ERR_DROP)
-		rc = nsc_error_set(&err, NSC_ERR_DROP,
-				   "The Nightscout source holds more than %u %s at one time (%s); raise "
-				   "CONNECT_SOURCE_MAX_COUNT",
-				   ctx->max_count, nsc_collection_name(c), cursor);
-	else if (rc == NSC_ERR_RANGE)
-		rc = nsc_error_set(&err, NSC_ERR_RANGE,
-				   "The Nightscout source has more than %d pages of %u %s to copy; raise "
-				   "CONNECT_SOURCE_MAX_COUNT or copy the history with nightscout-connect backfill",
-				   NSC_NS_PAGE_LIMIT, ctx->max_count, nsc_collection_name(c));
-	if (rc != NSC_OK) {
-		nsc_vendor_finish(b, rc, err.msg);
+	if (!page_taken(ctx, page, cursor, &more))
 		return;
-	}
 	nsc_dbg(b->log, COMP, "event=page_read collection=%s documents=%zu more=%s", nsc_collection_name(c), n,
 		more ? "yes" : "no");
 	if (more)
 		request_page(ctx, oldest);
 	else
+		collection_read(ctx);
+}
+
+static void history_answered(struct nsc_vendor_base *b, struct nsc_http_response *resp)
+{
+	struct ns_ctx *ctx = (struct ns_ctx *)b;
+	enum nsc_collection c = (enum nsc_collection)ctx->coll;
+	struct nsc_error err;
+	nsc_error_clear(&err);
+	if (resp->status == 404) {
+		/* The version said v3, the history is not there (a proxy, a partial site): v1 it is. */
+		nsc_dbg(b->log, COMP, "event=v3_unavailable call=history collection=%s status=404",
+			nsc_collection_name(c));
+		ctx->v3 = V3_OFF;
 		next_collection(ctx);
+		return;
+	}
+	if (!read_accepted(ctx, resp, c, "history"))
+		return;
+	struct json_object *page;
+	size_t n;
+	int64_t newest, next;
+	bool stuck;
+	nsc_rc rc = nsc_ns_history_read(resp->body, resp->body_len, c, &page, &n, &newest, &err);
+	if (rc != NSC_OK) {
+		nsc_vendor_finish(b, rc, err.msg);
+		return;
+	}
+	if (newest > ctx->hist_newest[c])
+		ctx->hist_newest[c] = newest;
+	char cursor[32] = "";
+	if (nsc_ns_history_next(ctx->hist_after_ms, n, history_limit(ctx), newest, &next, &stuck))
+		snprintf(cursor, sizeof(cursor), "%" PRId64, next);
+	bool more = false;
+	if (stuck) {
+		json_object_put(page);
+		nsc_vendor_finish(b, NSC_ERR_DROP,
+				  "The Nightscout source changed more than the page size of documents in one "
+				  "millisecond; raise CONNECT_SOURCE_MAX_COUNT (API v3 takes up to 1000)");
+		return;
+	}
+	if (!page_taken(ctx, page, cursor, &more))
+		return;
+	nsc_dbg(b->log, COMP, "event=history_read collection=%s documents=%zu more=%s", nsc_collection_name(c), n,
+		more ? "yes" : "no");
+	if (more) {
+		ctx->hist_after_ms = next;
+		request_history(ctx);
+		return;
+	}
+	ctx->hist_read |= 1u << c;
+	next_collection(ctx);
+}
+
+/* Whether the site speaks v3, asked once a session before its first read. */
+static void version_answered(struct nsc_vendor_base *b, struct nsc_http_response *resp)
+{
+	struct ns_ctx *ctx = (struct ns_ctx *)b;
+	ctx->v3 = nsc_ns_version_answer(resp) ? V3_ON : V3_OFF;
+	nsc_dbg(b->log, COMP, "event=v3_%s status=%ld", ctx->v3 == V3_ON ? "available" : "unavailable",
+		resp->status);
+	next_collection(ctx);
 }
 
 static void ns_fetch(void *vctx, const struct nsc_fetch_window *w, struct nsc_payload *out,
@@ -336,6 +500,17 @@ static void ns_fetch(void *vctx, const struct nsc_fetch_window *w, struct nsc_pa
 	ctx->lookback_from_ms = w->history ? w->from_ms : w->to_ms - lookback;
 	ctx->upto_ms = w->history ? w->to_ms : 0;
 	ctx->coll = -1;
+	/*
+	 * History is by modification time, not bounded by a backfill page: a
+	 * backfill reads the v1 pages of its range only. v3 takes only the
+	 * Bearer JWT, so with the API secret (or nothing) it stays v1.
+	 */
+	ctx->with_history = !w->history && ctx->cred == NSC_NS_CRED_TOKEN;
+	ctx->hist_read = 0;
+	if (ctx->with_history && ctx->v3 == V3_UNKNOWN) {
+		get(ctx, nsc_ns_version_url(ctx->site), version_answered);
+		return;
+	}
 	next_collection(ctx);
 }
 

@@ -14,6 +14,17 @@
  * Documents are copied as the source stores them: `_id`, `srvModified`
  * and `srvCreated` dropped, everything else (identifier, device, app,
  * enteredBy) kept; the batch completes what Nightscout would add.
+ *
+ * Reading (API v3, issue 11): with an access token (v3 takes only the
+ * Bearer JWT) and a site whose GET /api/v3/version answers, each
+ * collection's v3 history is read as well, after its v1 pages: every
+ * document modified after the collection's bookmark, soft-deleted ones
+ * included, oldest change first. The v1 read stays: documents written
+ * through API v1 carry no srvModified and never show in v3 history. In
+ * the fetch's result a deleted history document removes its identifier
+ * (one deleted at the source is never copied again), a valid one replaces
+ * the v1 copy (it is the newer) or adds a document the v1 window missed
+ * (a treatment edited long after its created_at).
  */
 #ifndef NSC_SRC_SOURCES_NIGHTSCOUT_H
 #define NSC_SRC_SOURCES_NIGHTSCOUT_H
@@ -69,6 +80,50 @@ nsc_rc nsc_ns_parse_collections(const char *text, unsigned *mask, struct nsc_err
 char *nsc_ns_v1_url(const char *base, enum nsc_collection c, int64_t after_ms, int64_t upto_ms,
 		    unsigned count);
 
+/* API v3 answers at most this many documents a page (API3_MAX_LIMIT, §5.1; also parseLimit's default). */
+#define NSC_NS_V3_MAX_LIMIT 1000
+
+/* GET /api/v3/version (public): whether the site speaks API v3. Malloc'd; NULL when out of memory. */
+char *nsc_ns_version_url(const char *base);
+
+/*
+ * The version answer: true for a 200 whose body is a JSON object with a
+ * `result` object ({status, result: {version, apiVersion, ...}}); false
+ * for anything else (404 on a site without v3, an HTML page, an error).
+ */
+bool nsc_ns_version_answer(const struct nsc_http_response *resp);
+
+/*
+ * The v3 history read of collection c: documents whose srvModified is
+ * above after_ms (Nightscout's `gt`), at most limit, srvModified
+ * ascending. Malloc'd; NULL when out of memory.
+ */
+char *nsc_ns_history_url(const char *base, enum nsc_collection c, int64_t after_ms, unsigned limit);
+
+/* The payload part holding collection c's history pages, e.g. "entries.history". */
+const char *nsc_ns_history_part(enum nsc_collection c);
+
+/*
+ * A history answer {status, result: [...]}: the result array (*page,
+ * owned by the caller), its count and the newest srvModified among its
+ * documents (0 when none has one). NSC_ERR_DROP with err for any other
+ * shape.
+ */
+nsc_rc nsc_ns_history_read(const char *body, size_t len, enum nsc_collection c, struct json_object **page,
+			   size_t *n, int64_t *newest_ms, struct nsc_error *err);
+
+/*
+ * After a history page read from after_ms with this limit: false when it
+ * was the last (fewer than limit documents). Otherwise *next_after is the
+ * next page's lower bound: newest_ms - 1, so the documents that share the
+ * page's newest srvModified, some of which may not have fitted, are read
+ * again rather than lost to `gt` (the merge keeps each once). *stuck is
+ * true when that would not move past after_ms: more than limit documents
+ * share one srvModified and no page size reaches past them.
+ */
+bool nsc_ns_history_next(int64_t after_ms, size_t n, unsigned limit, int64_t newest_ms, int64_t *next_after,
+			 bool *stuck);
+
 /* The JWT exchange's URL for an access token (malloc'd, a secret: it holds the token). */
 char *nsc_ns_jwt_url(const char *base, const char *token);
 
@@ -117,11 +172,18 @@ nsc_rc nsc_ns_page_read(const char *body, size_t len, enum nsc_collection c, str
 bool nsc_ns_doc_time(struct json_object *doc, enum nsc_collection c, int64_t *ms);
 
 /*
- * The fetch's payload {"entries": [page, ...], "treatments": [...], ...}
- * -> documents, each once (pages overlap at their edges), `_id`,
- * `srvModified` and `srvCreated` dropped, deleted ones (isValid false)
- * left out. Documents the batch refuses are skipped and counted.
- * NSC_ERR_DROP when the payload is not that shape.
+ * The fetch's payload {"entries": [page, ...], "entries.history": [page,
+ * ...], "treatments": [...], ...} -> documents, each once (pages overlap
+ * at their edges), `_id`, `srvModified` and `srvCreated` dropped, deleted
+ * ones (isValid false) left out. A document is known by its identifier,
+ * else its `_id`. History merges in: its newest version of each document
+ * (pages are srvModified ascending, so the last seen) replaces the v1
+ * copy; a deleted one removes it even when the v1 read had it valid; a
+ * history identifier of 24 hex digits is the `_id` of a v1-written
+ * document that v3 reports as its identifier (§5.5), so the copy drops it
+ * and gets the same identity as the v1 copy. Documents the batch refuses
+ * are skipped and counted. NSC_ERR_DROP when the payload is not that
+ * shape.
  */
 nsc_rc nsc_ns_transform(const char *payload, size_t len, struct nsc_batch *out, size_t *skipped,
 			struct nsc_error *err);

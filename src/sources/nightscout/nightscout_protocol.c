@@ -160,6 +160,30 @@ char *nsc_ns_v1_url(const char *base, enum nsc_collection c, int64_t after_ms, i
 				 lower, upper);
 }
 
+char *nsc_ns_version_url(const char *base)
+{
+	return nsc_vendor_printf("%s/api/v3/version", base);
+}
+
+char *nsc_ns_history_url(const char *base, enum nsc_collection c, int64_t after_ms, unsigned limit)
+{
+	if (limit == 0 || limit > NSC_NS_V3_MAX_LIMIT)
+		limit = NSC_NS_V3_MAX_LIMIT; /* more is a 400 (parseLimit) */
+	return nsc_vendor_printf("%s/api/v3/%s/history/%lld?limit=%u", base, nsc_collection_name(c),
+				 (long long)(after_ms > 0 ? after_ms : 0), limit);
+}
+
+const char *nsc_ns_history_part(enum nsc_collection c)
+{
+	static const char *const parts[NSC_COLL_COUNT] = {
+		[NSC_COLL_ENTRIES] = "entries.history",
+		[NSC_COLL_TREATMENTS] = "treatments.history",
+		[NSC_COLL_DEVICESTATUS] = "devicestatus.history",
+		[NSC_COLL_PROFILE] = "profile.history",
+	};
+	return (unsigned)c < NSC_COLL_COUNT ? parts[c] : NULL;
+}
+
 char *nsc_ns_jwt_url(const char *base, const char *token)
 {
 	char *escaped = nsc_vendor_escape(token);
@@ -236,6 +260,64 @@ void nsc_ns_answer_verdict(enum nsc_ns_call call, const struct nsc_http_response
 				  s, resp->retry_after_ms, v);
 }
 
+bool nsc_ns_version_answer(const struct nsc_http_response *resp)
+{
+	if (resp == NULL || resp->status != 200)
+		return false;
+	struct json_object *root = nsc_json_parse(resp->body, resp->body_len), *result;
+	bool ok = root != NULL && json_object_is_type(root, json_type_object) &&
+		  json_object_object_get_ex(root, "result", &result) && json_object_is_type(result, json_type_object);
+	json_object_put(root);
+	return ok;
+}
+
+nsc_rc nsc_ns_history_read(const char *body, size_t len, enum nsc_collection c, struct json_object **page,
+			   size_t *n, int64_t *newest_ms, struct nsc_error *err)
+{
+	*page = NULL;
+	*n = 0;
+	*newest_ms = 0;
+	struct json_object *root = nsc_json_parse(body, len), *result;
+	if (root == NULL || !json_object_is_type(root, json_type_object) ||
+	    !json_object_object_get_ex(root, "result", &result) || !json_object_is_type(result, json_type_array)) {
+		json_object_put(root);
+		return nsc_error_set(err, NSC_ERR_DROP,
+				     "The Nightscout source sent a history of %s that is not {status, result: [...]}",
+				     nsc_collection_name(c));
+	}
+	*n = json_object_array_length(result);
+	for (size_t i = 0; i < *n; i++) {
+		int64_t m;
+		struct json_object *d = json_object_array_get_idx(result, i);
+		if (json_object_is_type(d, json_type_object) && nsc_json_get_int64(d, "srvModified", &m) &&
+		    m > *newest_ms)
+			*newest_ms = m;
+	}
+	*page = json_object_get(result);
+	json_object_put(root);
+	return NSC_OK;
+}
+
+bool nsc_ns_history_next(int64_t after_ms, size_t n, unsigned limit, int64_t newest_ms, int64_t *next_after,
+			 bool *stuck)
+{
+	*next_after = after_ms;
+	*stuck = false;
+	if (n < limit)
+		return false;
+	/*
+	 * A full page: every document below its newest srvModified came whole
+	 * (ascending order), those at it perhaps not. The next page from
+	 * newest - 1 (gt) starts with them again.
+	 */
+	if (newest_ms - 1 <= after_ms) {
+		*stuck = true;
+		return false;
+	}
+	*next_after = newest_ms - 1;
+	return true;
+}
+
 bool nsc_ns_doc_time(struct json_object *doc, enum nsc_collection c, int64_t *ms)
 {
 	if (c == NSC_COLL_ENTRIES)
@@ -291,41 +373,131 @@ static nsc_rc copy_doc(struct json_object *src, struct json_object **out)
 	return NSC_OK;
 }
 
-/* One collection's pages into the batch. */
-static nsc_rc take_pages(struct json_object *pages, enum nsc_collection c, struct json_object *seen,
-			 struct nsc_batch *out, size_t *skipped, struct nsc_error *err)
+/* Pages must be a list of lists. */
+static nsc_rc check_pages(struct json_object *pages, enum nsc_collection c, struct nsc_error *err)
 {
 	if (!json_object_is_type(pages, json_type_array))
 		return nsc_error_set(err, NSC_ERR_DROP, "Nightscout source payload: %s is not a list of pages",
 				     nsc_collection_name(c));
-	for (size_t p = 0; p < json_object_array_length(pages); p++) {
-		struct json_object *page = json_object_array_get_idx(pages, p);
-		if (!json_object_is_type(page, json_type_array))
+	for (size_t p = 0; p < json_object_array_length(pages); p++)
+		if (!json_object_is_type(json_object_array_get_idx(pages, p), json_type_array))
 			return nsc_error_set(err, NSC_ERR_DROP,
 					     "Nightscout source payload: a page of %s is not a list",
 					     nsc_collection_name(c));
+	return NSC_OK;
+}
+
+static bool is_deleted(struct json_object *doc)
+{
+	bool valid = true;
+	return nsc_json_get_bool(doc, "isValid", &valid) && !valid;
+}
+
+/* An identifier that is an ObjectId's hex: v3 naming a v1-written document by its _id (§5.5). */
+static bool is_object_id(const char *s)
+{
+	return s != NULL && strlen(s) == 24 && strspn(s, "0123456789abcdefABCDEF") == 24;
+}
+
+static nsc_rc add_copy(struct json_object *src, enum nsc_collection c, bool from_history, struct nsc_batch *out,
+		       size_t *skipped, struct nsc_error *err)
+{
+	struct json_object *doc;
+	if (copy_doc(src, &doc) != NSC_OK)
+		return nsc_error_set(err, NSC_ERR_NOMEM, "Nightscout source: out of memory");
+	if (from_history && is_object_id(nsc_json_get_string(doc, "identifier")))
+		json_object_object_del(doc, "identifier"); /* the identity the v1 copy gets */
+	return nsc_kit_batch_add(out, c, doc, skipped, NULL, NULL, "Nightscout source", err);
+}
+
+/* History pages -> {key: newest version} (pages are srvModified ascending: the last one wins). */
+static nsc_rc index_history(struct json_object *pages, enum nsc_collection c, struct json_object *hist,
+			    size_t *skipped, struct nsc_error *err)
+{
+	nsc_rc rc = check_pages(pages, c, err);
+	for (size_t p = 0; rc == NSC_OK && p < json_object_array_length(pages); p++) {
+		struct json_object *page = json_object_array_get_idx(pages, p);
 		for (size_t i = 0; i < json_object_array_length(page); i++) {
-			struct json_object *src = json_object_array_get_idx(page, i), *doc;
-			bool valid = true;
+			struct json_object *src = json_object_array_get_idx(page, i);
+			const char *key = json_object_is_type(src, json_type_object) ? doc_key(src) : NULL;
+			if (key == NULL) {
+				(*skipped)++;
+				continue;
+			}
+			if (json_object_object_add(hist, key, json_object_get(src)) != 0) {
+				json_object_put(src);
+				return nsc_error_set(err, NSC_ERR_NOMEM, "Nightscout source: out of memory");
+			}
+		}
+	}
+	return rc;
+}
+
+/* One collection's v1 pages into the batch, leaving to the history what it holds. */
+static nsc_rc take_pages(struct json_object *pages, enum nsc_collection c, struct json_object *hist,
+			 struct json_object *seen, struct nsc_batch *out, size_t *skipped, struct nsc_error *err)
+{
+	nsc_rc rc = check_pages(pages, c, err);
+	for (size_t p = 0; rc == NSC_OK && p < json_object_array_length(pages); p++) {
+		struct json_object *page = json_object_array_get_idx(pages, p);
+		for (size_t i = 0; rc == NSC_OK && i < json_object_array_length(page); i++) {
+			struct json_object *src = json_object_array_get_idx(page, i);
 			if (!json_object_is_type(src, json_type_object)) {
 				(*skipped)++;
 				continue;
 			}
-			if (nsc_json_get_bool(src, "isValid", &valid) && !valid)
+			if (is_deleted(src))
 				continue; /* deleted at the source: not to be re-created */
 			const char *key = doc_key(src);
+			if (key != NULL && json_object_object_get_ex(hist, key, NULL))
+				continue; /* the history has it newer, or deleted */
 			if (key != NULL && json_object_object_get_ex(seen, key, NULL))
 				continue; /* the same document on both sides of a page edge */
 			if (key != NULL && json_object_object_add(seen, key, NULL) != 0)
 				return nsc_error_set(err, NSC_ERR_NOMEM, "Nightscout source: out of memory");
-			if (copy_doc(src, &doc) != NSC_OK)
-				return nsc_error_set(err, NSC_ERR_NOMEM, "Nightscout source: out of memory");
-			nsc_rc rc = nsc_kit_batch_add(out, c, doc, skipped, NULL, NULL, "Nightscout source", err);
-			if (rc != NSC_OK)
-				return rc;
+			rc = add_copy(src, c, false, out, skipped, err);
 		}
 	}
+	return rc;
+}
+
+/* The history's valid documents into the batch, each once. */
+static nsc_rc take_history(struct json_object *hist, enum nsc_collection c, struct nsc_batch *out,
+			   size_t *skipped, struct nsc_error *err)
+{
+	json_object_object_foreach(hist, key, src)
+	{
+		(void)key;
+		if (is_deleted(src))
+			continue;
+		nsc_rc rc = add_copy(src, c, true, out, skipped, err);
+		if (rc != NSC_OK)
+			return rc;
+	}
 	return NSC_OK;
+}
+
+/* Collection c of the payload: its history indexed first, then the v1 pages, then the history. */
+static nsc_rc take_collection(struct json_object *root, enum nsc_collection c, struct nsc_batch *out,
+			      size_t *skipped, struct nsc_error *err)
+{
+	struct json_object *pages = NULL, *hpages = NULL;
+	bool has_v1 = json_object_object_get_ex(root, nsc_collection_name(c), &pages);
+	bool has_history = json_object_object_get_ex(root, nsc_ns_history_part(c), &hpages);
+	if (!has_v1 && !has_history)
+		return NSC_OK;
+	struct json_object *hist = json_object_new_object(), *seen = json_object_new_object();
+	nsc_rc rc = hist != NULL && seen != NULL ? NSC_OK
+						 : nsc_error_set(err, NSC_ERR_NOMEM, "Nightscout source: out of memory");
+	if (rc == NSC_OK && has_history)
+		rc = index_history(hpages, c, hist, skipped, err);
+	if (rc == NSC_OK && has_v1)
+		rc = take_pages(pages, c, hist, seen, out, skipped, err);
+	if (rc == NSC_OK)
+		rc = take_history(hist, c, out, skipped, err);
+	json_object_put(hist);
+	json_object_put(seen);
+	return rc;
 }
 
 nsc_rc nsc_ns_transform(const char *payload, size_t len, struct nsc_batch *out, size_t *skipped,
@@ -338,17 +510,8 @@ nsc_rc nsc_ns_transform(const char *payload, size_t len, struct nsc_batch *out, 
 		return nsc_error_set(err, NSC_ERR_DROP, "Nightscout source payload is not a JSON object");
 	}
 	nsc_rc rc = NSC_OK;
-	for (int c = 0; c < NSC_COLL_COUNT && rc == NSC_OK; c++) {
-		struct json_object *pages, *seen;
-		if (!json_object_object_get_ex(root, nsc_collection_name((enum nsc_collection)c), &pages))
-			continue;
-		if ((seen = json_object_new_object()) == NULL) {
-			rc = nsc_error_set(err, NSC_ERR_NOMEM, "Nightscout source: out of memory");
-			break;
-		}
-		rc = take_pages(pages, (enum nsc_collection)c, seen, out, skipped, err);
-		json_object_put(seen);
-	}
+	for (int c = 0; c < NSC_COLL_COUNT && rc == NSC_OK; c++)
+		rc = take_collection(root, (enum nsc_collection)c, out, skipped, err);
 	json_object_put(root);
 	return rc;
 }
