@@ -62,6 +62,12 @@ struct nsc_output_driver {
 	 * stuck one. The spool sets it once after open.
 	 */
 	void (*set_progress)(void *ctx, void (*fn)(void *arg), void *arg);
+	/*
+	 * Optional, for outputs whose write() only accepts (spooled.h): what
+	 * the store said of everything delivered since open, new documents
+	 * and those it held already. NULL: write()'s results are the store's.
+	 */
+	void (*delivered)(void *ctx, struct nsc_write_result *out);
 };
 
 /*

@@ -8,14 +8,8 @@
 # BENCH_DAYS changes the span.
 . "${NSC_SRCDIR:-$(dirname "$0")/..}/tests/lib.sh"
 days=${BENCH_DAYS:-90}
-SERVER=$NSC_BUILDDIR/tests/server/nsc-test-server
 SECRET='bench-backfill-secret-1'
-NSC_TEST_API_SECRET=$SECRET "$SERVER" >"$SCRATCH/port" 2>"$SCRATCH/server.log" &
-server=$!
-i=0
-while [ $i -lt 50 ] && ! [ -s "$SCRATCH/port" ]; do sleep 0.1; i=$((i + 1)); done
-port=$(head -n 1 "$SCRATCH/port")
-trap 'kill $server 2>/dev/null; rm -rf "$SCRATCH"' EXIT
+start_test_server
 now_s() { date +%s.%N; }
 figures() { # LABEL START OUT: one line of figures from a backfill's summary
 	end=$(now_s)

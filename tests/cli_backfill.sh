@@ -32,17 +32,10 @@ run_nsc "$O" "$E" backfill --since tomorrow
 ok $([ $rc -eq 2 ] && grep -q -- "--since 'tomorrow' is not a time" "$E"; echo $?) "a time it cannot read is refused, naming the option (rc=$rc)"
 
 # Stopped and resumed, into a Nightscout that takes a moment per request.
-SERVER=$NSC_BUILDDIR/tests/server/nsc-test-server
 SECRET='backfill-test-secret-42'
-NSC_TEST_API_SECRET=$SECRET "$SERVER" --latency-ms 150 >"$SCRATCH/port" 2>"$SCRATCH/server.log" &
-server=$!
-i=0
-while [ $i -lt 50 ] && ! [ -s "$SCRATCH/port" ]; do sleep 0.1; i=$((i + 1)); done
-port=$(head -n 1 "$SCRATCH/port")
-trap 'kill $server 2>/dev/null; rm -rf "$SCRATCH"' EXIT
+start_test_server --latency-ms 150
 held() { # COLLECTION: the documents the server holds, then how many distinct identifiers
-	curl -s -H "api-secret: $(printf %s "$SECRET" | sha1sum | cut -d' ' -f1)" \
-		"http://127.0.0.1:$port/api/v1/$1.json?count=100000" |
+	ns_get "$1" |
 		python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d), len({x.get("identifier") or x.get("_id") for x in d}))'
 }
 export CONNECT_OUTPUT=rest CONNECT_NIGHTSCOUT_ENDPOINT="http://127.0.0.1:$port" CONNECT_API_SECRET="$SECRET"
@@ -70,8 +63,7 @@ ok $([ "$1" -eq 20 ] && [ "$2" -eq 20 ]; echo $?) "and one devicestatus a day, n
 
 # That Nightscout as the source of another backfill, into files.
 ids() { # COLLECTION: the server's identifiers, sorted
-	curl -s -H "api-secret: $(printf %s "$SECRET" | sha1sum | cut -d' ' -f1)" \
-		"http://127.0.0.1:$port/api/v1/$1.json?count=100000" |
+	ns_get "$1" |
 		python3 -c 'import json,sys; print("\n".join(sorted(x["identifier"] for x in json.load(sys.stdin))))'
 }
 M=$SCRATCH/mirror

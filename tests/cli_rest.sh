@@ -6,14 +6,8 @@
 . "${NSC_SRCDIR:-$(dirname "$0")/..}/tests/lib.sh"
 plan 11
 
-SERVER=$NSC_BUILDDIR/tests/server/nsc-test-server
 SECRET='rest-test-secret-0123'
-NSC_TEST_API_SECRET=$SECRET "$SERVER" >"$SCRATCH/port" 2>"$SCRATCH/server.log" &
-server=$!
-i=0
-while [ $i -lt 50 ] && ! [ -s "$SCRATCH/port" ]; do sleep 0.1; i=$((i + 1)); done
-port=$(head -n 1 "$SCRATCH/port")
-trap 'kill $server 2>/dev/null; rm -rf "$SCRATCH"' EXIT
+start_test_server
 
 export CONNECT_SOURCE=simulator CONNECT_OUTPUT=rest CONNECT_LOOKBACK_HOURS=24 \
 	CONNECT_NIGHTSCOUT_ENDPOINT="http://127.0.0.1:$port" CONNECT_API_SECRET="$SECRET" \
@@ -21,8 +15,7 @@ export CONNECT_SOURCE=simulator CONNECT_OUTPUT=rest CONNECT_LOOKBACK_HOURS=24 \
 O=$SCRATCH/out E=$SCRATCH/err
 
 held() { # COLLECTION: how many documents the server holds
-	curl -s -H "api-secret: $(printf %s "$SECRET" | sha1sum | cut -d' ' -f1)" \
-		"http://127.0.0.1:$port/api/v1/$1.json?count=100000" |
+	ns_get "$1" |
 		python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
 }
 

@@ -57,3 +57,25 @@ logs_parse() {
 }
 
 finish() { exit $((tap_failed > 0)); }
+
+# start_test_server [ARGS...]: starts tests/server/nsc-test-server (its API
+# secret $SECRET when set), waits for its port; sets $server and $port.
+# It is stopped when the test exits.
+start_test_server() {
+	if [ -n "${SECRET:-}" ]; then
+		NSC_TEST_API_SECRET=$SECRET
+		export NSC_TEST_API_SECRET
+	fi
+	"$NSC_BUILDDIR/tests/server/nsc-test-server" "$@" >"$SCRATCH/port" 2>"$SCRATCH/server.log" &
+	server=$!
+	trap 'kill $server 2>/dev/null; rm -rf "$SCRATCH"' EXIT
+	i=0
+	while [ $i -lt 50 ] && ! [ -s "$SCRATCH/port" ]; do sleep 0.1; i=$((i + 1)); done
+	port=$(head -n 1 "$SCRATCH/port")
+}
+
+# ns_get COLLECTION: the test server's documents of COLLECTION (JSON), read with $SECRET.
+ns_get() {
+	curl -s -H "api-secret: $(printf %s "$SECRET" | sha1sum | cut -d' ' -f1)" \
+		"http://127.0.0.1:$port/api/v1/$1.json?count=100000"
+}

@@ -213,12 +213,14 @@ static int run(struct cli *c, struct nsc_config *cfg, struct nsc_log *log)
 		fprintf(stderr, "nightscout-connect: the event loop failed\n");
 		goto out;
 	}
-	const struct nsc_bridge_stats *st = nsc_bridge_stats(bridge);
 	if (c->cmd == CMD_CAPTURE) {
-		nsc_cli_print_summary(st);
-		status = nsc_bridge_finished(bridge) ? nsc_cli_summary_status(st) : NSC_EXIT_OK;
-		/* Data accepted by a spool is not stored yet: say so if it cannot get through. */
-		if (nsc_bridge_flush(bridge, nsc_cli_flush_idle_ms(cfg), &err) != NSC_OK) {
+		/* Data accepted by a spool is not stored yet: wait for it, and count what the store said. */
+		nsc_rc delivered = nsc_bridge_flush(bridge, nsc_cli_flush_idle_ms(cfg), &err);
+		struct nsc_bridge_stats settled;
+		nsc_cli_settled_stats(bridge, &settled);
+		nsc_cli_print_summary(&settled);
+		status = nsc_bridge_finished(bridge) ? nsc_cli_summary_status(&settled) : NSC_EXIT_OK;
+		if (delivered != NSC_OK) {
 			printf("not yet delivered: %s\n", err.msg);
 			if (status == NSC_EXIT_OK || status == NSC_EXIT_NO_DATA)
 				status = NSC_EXIT_TEMPFAIL;

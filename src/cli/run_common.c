@@ -44,6 +44,21 @@ void nsc_cli_signals_clear(void)
 	signal_loop = NULL;
 }
 
+void nsc_cli_settled_stats(const struct nsc_bridge *b, struct nsc_bridge_stats *out)
+{
+	struct nsc_write_result d;
+	*out = *nsc_bridge_stats(b);
+	if (!nsc_bridge_delivered(b, &d))
+		return;
+	for (int c = 0; c < NSC_COLL_COUNT; c++) {
+		out->stored[c] = d.stored[c];
+		out->duplicates[c] = d.duplicates[c];
+	}
+	/* Every reading turned out held already: none is new to report. */
+	if (out->stored[NSC_COLL_ENTRIES] == 0)
+		out->new_sgv_ms = 0;
+}
+
 void nsc_cli_print_summary(const struct nsc_bridge_stats *st)
 {
 	char when[NSC_ISO_BUF];

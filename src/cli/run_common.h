@@ -16,6 +16,13 @@ int nsc_cli_signals_install(struct nsc_loop *loop);
 /* Signals reach no loop from now on. */
 void nsc_cli_signals_clear(void);
 
+/*
+ * The bridge's stats as the store saw them: with a spooled output, what
+ * it stored and already held once delivered, not what the spool accepted
+ * (a re-read overlap or page is all "held"). Call after the flush.
+ */
+void nsc_cli_settled_stats(const struct nsc_bridge *b, struct nsc_bridge_stats *out);
+
 /* The documents stored, those already held, the newest reading and the last problem. */
 void nsc_cli_print_summary(const struct nsc_bridge_stats *st);
 /* The exit status for how the last frame ended and whether anything was stored. */

@@ -311,6 +311,14 @@ nsc_rc nsc_bridge_flush(struct nsc_bridge *b, int64_t idle_ms, struct nsc_error 
 	return b->output->flush(b->output_ctx, idle_ms, err);
 }
 
+bool nsc_bridge_delivered(const struct nsc_bridge *b, struct nsc_write_result *out)
+{
+	if (!b->output->delivered)
+		return false;
+	b->output->delivered(b->output_ctx, out);
+	return true;
+}
+
 void nsc_bridge_set_max_retries(struct nsc_bridge *b, int max_retries)
 {
 	b->frame.max_retries = max_retries < 0 ? 0 : max_retries;

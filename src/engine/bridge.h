@@ -85,6 +85,12 @@ void nsc_bridge_free(struct nsc_bridge *b);
  */
 nsc_rc nsc_bridge_flush(struct nsc_bridge *b, int64_t idle_ms, struct nsc_error *err);
 
+/*
+ * What the store said of everything the bridge delivered (new documents and
+ * those it held already), for an output that only accepts in write() (a
+ * spool); false when write()'s own results, in the stats, are the store's.
+ */
+bool nsc_bridge_delivered(const struct nsc_bridge *b, struct nsc_write_result *out);
 /* Retries inside one frame (the source's own number by default; 0 = one attempt). */
 void nsc_bridge_set_max_retries(struct nsc_bridge *b, int max_retries);
 

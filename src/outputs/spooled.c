@@ -79,6 +79,7 @@ struct nsc_spooled {
 	uint64_t next_seq;
 	uint64_t pending_bytes; /* queued files plus writes in progress */
 	uint64_t replayed, rejected;
+	struct nsc_write_result delivered; /* the backend's results, summed */
 	nsc_rc last_rc;
 	char last_err[NSC_ERROR_MSG_MAX];
 	uint64_t progress;      /* batches and parts of batches that reached the backend */
@@ -305,6 +306,12 @@ static enum sp_outcome sp_replay_head(struct nsc_spooled *s, struct sp_outage *o
 			}
 			nsc_dbg(s->log, SP_COMP, "event=replayed output=%s file=\"%s\" documents=%zu stored=%zu",
 				s->backend->name, name, docs, stored);
+			pthread_mutex_lock(&s->mu);
+			for (int c = 0; c < NSC_COLL_COUNT; c++) {
+				s->delivered.stored[c] += res.stored[c];
+				s->delivered.duplicates[c] += res.duplicates[c];
+			}
+			pthread_mutex_unlock(&s->mu);
 			/* Before the queue changes, so wait_empty() returning means callbacks ran. */
 			if (s->stored != NULL)
 				s->stored(s->stored_arg, &res);
@@ -691,6 +698,21 @@ void nsc_spooled_status(struct nsc_spooled *s, struct nsc_spooled_status *out)
 	pthread_mutex_unlock(&s->mu);
 }
 
+void nsc_spooled_delivered(struct nsc_spooled *s, struct nsc_write_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->mu);
+	*out = s->delivered;
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void face_delivered(void *ctx, struct nsc_write_result *out)
+{
+	nsc_spooled_delivered(ctx, out);
+}
+
 nsc_rc nsc_spooled_wait_empty(struct nsc_spooled *s, int64_t idle_ms)
 {
 	if (s == NULL)
@@ -743,6 +765,7 @@ struct nsc_output_driver nsc_spooled_driver(const struct nsc_output_driver *back
 		.last_known = nsc_spooled_driver_last_known,
 		.write = nsc_spooled_driver_write,
 		.flush = nsc_spooled_driver_flush,
+		.delivered = face_delivered,
 	};
 	return d;
 }

@@ -77,6 +77,8 @@ struct nsc_spooled_status {
 	char last_backend_error[NSC_ERROR_MSG_MAX];
 };
 void nsc_spooled_status(struct nsc_spooled *s, struct nsc_spooled_status *out);
+/* What the backend said of every batch delivered since open (new and already held), summed. */
+void nsc_spooled_delivered(struct nsc_spooled *s, struct nsc_write_result *out);
 /*
  * Blocks until the spool is empty, as long as it makes progress: it gives
  * up (NSC_ERR_RETRY) once nothing reached the backend for idle_ms, and

@@ -13,10 +13,11 @@ tests_nsc_bench_mongo_LDADD = src/libnsconnect-internal.la
 TESTS += tests/mongo/outage.sh
 dist_check_SCRIPTS += tests/mongo/outage.sh
 
-# Each vendor source, forever, from the standalone simulators into MongoDB.
+# Each vendor source, forever, from the standalone simulators into MongoDB,
+# and a Nightscout mirrored into MongoDB.
 if HAVE_MHD
-TESTS += tests/vendor_forever.sh
-dist_check_SCRIPTS += tests/vendor_forever.sh
+TESTS += tests/vendor_forever.sh tests/mongo/ns_mirror.sh
+dist_check_SCRIPTS += tests/vendor_forever.sh tests/mongo/ns_mirror.sh
 endif
 
 # `make bench`: the MongoDB write benchmark on a private MongoDB-wire server
