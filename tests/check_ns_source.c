@@ -27,6 +27,7 @@
 #define SEC 1000LL
 #define MIN (60 * SEC)
 #define HOUR (60 * MIN)
+#define DAY (24 * HOUR)
 #define TOKEN "mirror-0123456789abcdef"
 #define SECRET "source-site-api-secret"
 
@@ -466,7 +467,15 @@ struct env {
 	struct tsns *ns;
 	struct nsc_config cfg;
 	struct nsc_bridge *b;
+	struct nsc_backfill *backfill; /* set before env_start for a backfill run */
+	int finished;
 };
+
+static void env_finished(void *arg, struct nsc_bridge *b)
+{
+	(void)b;
+	((struct env *)arg)->finished++;
+}
 
 static void seed_entry(struct env *e, int64_t t, int sgv)
 {
@@ -520,7 +529,9 @@ static nsc_rc env_start(struct env *e, const char *const *vars, struct nsc_error
 	nsc_config_kv_free(&kv);
 	ck_assert_msg(rc == NSC_OK, "config: %s", err->msg);
 	ck_assert_int_eq(nsc_config_register_secrets(&e->cfg, e->h.log), NSC_OK);
-	struct nsc_bridge_options bo = { .once = false, .rng_seed = 3 };
+	struct nsc_bridge_options bo = {
+		.once = false, .rng_seed = 3, .backfill = e->backfill, .finished = env_finished, .finished_arg = e,
+	};
 	rc = nsc_bridge_new_with(e->h.loop, &e->cfg, e->h.log, &bo, &nsc_source_nightscout, &keep_output_driver,
 				 &e->b, err);
 	if (rc == NSC_OK)
@@ -649,6 +660,57 @@ START_TEST(mirror_of_all_four_collections)
 	ck_assert_uint_eq(kept_count(NSC_COLL_PROFILE), 1);
 	ck_assert_uint_eq(st(&e)->frames_failed + st(&e)->payloads_dropped + st(&e)->frames_rejected, 0);
 	ck_assert_int_eq(harness_count_lines(&e.h, TOKEN), 0);
+	env_teardown(&e);
+}
+END_TEST
+
+START_TEST(backfill_of_three_months_copies_everything_once)
+{
+	struct env e;
+	struct tsns_config nc = { .api_secret = "backfill-secret-0123" };
+	env_setup(&e, &nc);
+	/* 90 days of 5-minute readings, treatments every 6 h, a pump status an hour, two profiles. */
+	int64_t now = HARNESS_START_MS;
+	size_t entries = 0, treatments = 0, statuses = 0;
+	for (int64_t t = now - 90 * DAY; t <= now; t += 5 * MIN, entries++)
+		seed_entry(&e, t, (int)(70 + (t / MIN) % 150));
+	for (int64_t t = now - 90 * DAY + 7 * SEC; t <= now; t += 6 * HOUR, treatments++)
+		seed_treatment(&e, t, "Meal Bolus", 2.5);
+	for (int64_t t = now - 90 * DAY + 30 * SEC; t <= now; t += HOUR, statuses++) {
+		char iso[NSC_ISO_BUF];
+		ck_assert_int_eq(nsc_time_format_iso(t, iso, sizeof(iso)), NSC_OK);
+		struct json_object *ds = json_object_new_object();
+		json_object_object_add(ds, "device", json_object_new_string("openaps://rig"));
+		json_object_object_add(ds, "created_at", json_object_new_string(iso));
+		tsns_insert(e.ns, "devicestatus", ds);
+	}
+	for (int i = 0; i < 2; i++) {
+		struct json_object *p = json_object_new_object();
+		json_object_object_add(p, "defaultProfile", json_object_new_string(i ? "Summer" : "Default"));
+		json_object_object_add(p, "startDate", json_object_new_string(i ? "2023-06-01T00:00:00.000Z" : "2023-01-01T00:00:00.000Z"));
+		json_object_object_add(p, "created_at", json_object_new_string(i ? "2023-06-01T00:00:00.000Z" : "2023-01-01T00:00:00.000Z"));
+		tsns_insert(e.ns, "profile", p);
+	}
+	struct nsc_backfill plan;
+	struct nsc_error err;
+	ck_assert_int_eq(nsc_backfill_plan(&plan, &nsc_source_nightscout.history, now - 91 * DAY, 0, now, &err), NSC_OK);
+	e.backfill = &plan;
+	const char *vars[] = { "CONNECT_SOURCE_ENDPOINT", tsrv_url(e.srv), "CONNECT_SOURCE_API_SECRET",
+			       "backfill-secret-0123", "CONNECT_LOOKBACK_HOURS", "2", NULL };
+	ck_assert_int_eq(env_start(&e, vars, &err), NSC_OK);
+	harness_run_for(&e.h, 30 * MIN);
+	ck_assert_int_eq(e.finished, 1);
+	ck_assert_uint_eq(plan.pages_done, 13); /* 91 days, a week a page */
+	ck_assert_int_eq(plan.reached_ms, plan.end_ms);
+	/* Far past the 2-hour lookback, every document of the three months, once. */
+	ck_assert_uint_eq(kept_count(NSC_COLL_ENTRIES), entries);
+	ck_assert_uint_eq(kept_count(NSC_COLL_TREATMENTS), treatments);
+	ck_assert_uint_eq(kept_count(NSC_COLL_DEVICESTATUS), statuses);
+	ck_assert_uint_eq(kept_count(NSC_COLL_PROFILE), 2);
+	ck_assert_uint_eq(st(&e)->stored[NSC_COLL_ENTRIES], entries);
+	/* A read a page at least, and one per 1000 entries: no page was cut short. */
+	ck_assert_uint_ge(tsrv_count(e.srv, "GET", "/api/v1/entries"), 13 + entries / 1000);
+	ck_assert_uint_eq(st(&e)->frames_failed + st(&e)->payloads_dropped + st(&e)->frames_rejected, 0);
 	env_teardown(&e);
 }
 END_TEST
@@ -1033,6 +1095,7 @@ static Suite *ns_source_suite(void)
 	tcase_add_test(sim, old_treatment_edited_arrives_through_history);
 	tcase_add_test(sim, history_page_edges_lose_nothing);
 	tcase_add_test(sim, history_404_falls_back_to_v1);
+	tcase_add_test(sim, backfill_of_three_months_copies_everything_once);
 	suite_add_tcase(s, sim);
 	return s;
 }
