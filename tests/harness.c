@@ -25,8 +25,13 @@ static void capture(void *ctx, enum nsc_log_level level, const char *line)
 
 void harness_setup(struct harness *h, enum nsc_log_level level)
 {
+	harness_setup_at(h, level, HARNESS_START_MS);
+}
+
+void harness_setup_at(struct harness *h, enum nsc_log_level level, int64_t start_ms)
+{
 	memset(h, 0, sizeof(*h));
-	nsc_fake_clock_init(&h->fc, HARNESS_START_MS, &h->clock);
+	nsc_fake_clock_init(&h->fc, start_ms, &h->clock);
 	ck_assert_int_eq(nsc_loop_new(&h->clock, &h->loop), NSC_OK);
 	h->log = nsc_log_new(level);
 	ck_assert_ptr_nonnull(h->log);

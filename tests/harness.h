@@ -25,6 +25,8 @@ struct harness {
 };
 
 void harness_setup(struct harness *h, enum nsc_log_level level);
+/* The same with the virtual clock starting at start_ms (a date near a DST change, say). */
+void harness_setup_at(struct harness *h, enum nsc_log_level level, int64_t start_ms);
 void harness_teardown(struct harness *h);
 /* Lets `ms` of virtual time pass, running every timer due meanwhile. */
 void harness_run_for(struct harness *h, int64_t ms);
