@@ -25,6 +25,7 @@ src_libnsconnect_la_SOURCES = \
 	src/secret.c src/secret.h \
 	src/clock.c src/clock.h \
 	src/timeutil.c src/timeutil.h \
+	src/tzone.c src/tzone.h \
 	src/trend.c src/trend.h \
 	src/identity.c src/identity.h \
 	src/batch.c src/batch.h \

@@ -24,8 +24,7 @@ int64_t nsc_days_from_civil(int64_t year, unsigned month, unsigned day)
 	return era * 146097 + doe - 719468;
 }
 
-/* Inverse of nsc_days_from_civil. */
-static void civil_from_days(int64_t z, int64_t *year, unsigned *month, unsigned *day)
+void nsc_civil_from_days(int64_t z, int64_t *year, unsigned *month, unsigned *day)
 {
 	z += 719468;
 	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -41,8 +40,7 @@ static void civil_from_days(int64_t z, int64_t *year, unsigned *month, unsigned 
 	*day = (unsigned)d;
 }
 
-/* Floor division and matching non-negative remainder. */
-static int64_t floor_div(int64_t a, int64_t b, int64_t *rem)
+int64_t nsc_floor_div(int64_t a, int64_t b, int64_t *rem)
 {
 	int64_t q = a / b;
 	int64_t r = a % b;
@@ -68,8 +66,8 @@ nsc_rc nsc_time_format_iso(int64_t epoch_ms, char *buf, size_t size)
 	    epoch_ms >= nsc_days_from_civil(10000, 1, 1) * NSC_MS_PER_DAY)
 		return NSC_ERR_RANGE;
 
-	days = floor_div(epoch_ms, NSC_MS_PER_DAY, &ms_of_day);
-	civil_from_days(days, &year, &month, &day);
+	days = nsc_floor_div(epoch_ms, NSC_MS_PER_DAY, &ms_of_day);
+	nsc_civil_from_days(days, &year, &month, &day);
 
 	int hh = (int)(ms_of_day / NSC_MS_PER_HOUR);
 	int mi = (int)(ms_of_day % NSC_MS_PER_HOUR / NSC_MS_PER_MINUTE);

@@ -39,5 +39,9 @@ nsc_rc nsc_time_parse_iso(const char *text, int64_t *epoch_ms, int *utc_offset_m
 
 /* Days since 1970-01-01 for a proleptic Gregorian date (no time zone involved). */
 int64_t nsc_days_from_civil(int64_t year, unsigned month, unsigned day);
+/* Inverse of nsc_days_from_civil: the date of day z since 1970-01-01. */
+void nsc_civil_from_days(int64_t z, int64_t *year, unsigned *month, unsigned *day);
+/* Floor division (b > 0) and its remainder in [0, b), right for negative a too. */
+int64_t nsc_floor_div(int64_t a, int64_t b, int64_t *rem);
 
 #endif

@@ -10,7 +10,7 @@
 set -eu
 
 BUILD_PKGS="gcc make autoconf automake libtool pkg-config libcurl4-openssl-dev libjson-c-dev libssl-dev libmongoc-dev libbson-dev"
-TEST_PKGS="check libmicrohttpd-dev python3 xz-utils curl"
+TEST_PKGS="check libmicrohttpd-dev python3 xz-utils curl tzdata"
 
 case "${1:-build}" in
 build) pkgs=$BUILD_PKGS ;;
