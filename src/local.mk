@@ -2,6 +2,7 @@
 # built-in sources and the filesystem output; and the nightscout-connect CLI.
 include src/sources/kit/kit.mk
 include src/sources/dexcom/dexcom.mk
+include src/sources/glooko/glooko.mk
 include src/sources/librelinkup/librelinkup.mk
 include src/sources/nightscout/nightscout.mk
 include src/sources/simulator/simulator.mk
@@ -47,7 +48,7 @@ src_libnsconnect_la_SOURCES = \
 	src/sources/registry.c src/sources/registry.h src/sources/source_rows.h \
 	$(NSC_SETTINGS_ROWS_SOURCES) \
 	$(NSC_KIT_SOURCES) $(NSC_SIMULATOR_SOURCES) $(NSC_DEXCOM_SOURCES) $(NSC_LINKUP_SOURCES) \
-	$(NSC_NIGHTSCOUT_SOURCES) \
+	$(NSC_NIGHTSCOUT_SOURCES) $(NSC_GLOOKO_SOURCES) \
 	$(NSC_EMBED_SOURCES) \
 	src/outputs/registry.c \
 	src/outputs/filesystem.c src/outputs/filesystem.h \

@@ -36,6 +36,7 @@
 #include "harness.h"
 #include "nsc_check.h"
 #include "server/dexcom.h"
+#include "server/glooko.h"
 #include "server/librelinkup.h"
 #include "server/nightscout.h"
 #include "server/server.h"
@@ -49,7 +50,7 @@
 #define DEXCOM_USER "alice@example.com"
 #define DEXCOM_PASS "correct-pass"
 #define SIM_PASS "sim-contract-pass"
-#define MAX_STEPS 6
+#define MAX_STEPS 12
 #define MAX_SECRETS 8
 
 struct contract;
@@ -294,6 +295,62 @@ static void nightscout_issued(void *sim, struct issued *out)
 	issued_add(out, jwt);
 }
 
+/* ---- Glooko ------------------------------------------------------------------- */
+
+static void glooko_settings(struct nsc_config_kv *kv, const char *url, const char *password)
+{
+	kv_set(kv, "CONNECT_GLOOKO_EMAIL", TGLK_DEFAULT_USER);
+	kv_set(kv, "CONNECT_GLOOKO_PASSWORD", password);
+	kv_set(kv, "CONNECT_GLOOKO_SERVER", url);
+	kv_set(kv, "CONNECT_GLOOKO_TIMEZONE", "Europe/Berlin");
+}
+
+/* The simulator and the server its cookies went through. */
+struct glk_sim {
+	struct tglk *g;
+	struct tsrv *srv;
+};
+
+static void *glooko_attach(struct contract *c)
+{
+	/* A day of history: one page of readings, so a data request is one request. */
+	struct tglk_config sc = { .seed = 5, .sync_delay_ms = MIN, .now_ms = wall_of_loop, .now_ctx = c,
+				  .history_start_ms = HARNESS_START_MS - 20 * HOUR,
+				  .zone_count = 1, .zone = { { 0, 3600 } } };
+	struct glk_sim *x = calloc(1, sizeof(*x));
+	ck_assert_ptr_nonnull(x);
+	x->g = tglk_attach(c->srv, &sc);
+	x->srv = c->srv;
+	ck_assert_ptr_nonnull(x->g);
+	return x;
+}
+
+static void glooko_release(void *sim)
+{
+	tglk_free(((struct glk_sim *)sim)->g);
+	free(sim);
+}
+
+static unsigned glooko_logins(void *sim)
+{
+	return (unsigned)tglk_sign_ins(((struct glk_sim *)sim)->g);
+}
+
+static void glooko_kill(void *sim)
+{
+	tglk_expire_sessions(((struct glk_sim *)sim)->g);
+}
+
+/* The session cookie of the newest data request. */
+static void glooko_issued(void *sim, struct issued *out)
+{
+	struct glk_sim *x = sim;
+	size_t n = tsrv_count(x->srv, "GET", "/api/v2/");
+	const char *cookie = n ? tsrv_header(tsrv_find(x->srv, "GET", "/api/v2/", n - 1), "Cookie") : NULL;
+	if (cookie != NULL && strchr(cookie, '=') != NULL)
+		issued_add(out, strchr(cookie, '=') + 1);
+}
+
 /* ---- the in-process simulator ------------------------------------------------ */
 
 static void simulator_settings(struct nsc_config_kv *kv, const char *url, const char *password)
@@ -330,6 +387,19 @@ static const struct vendor_line lines[] = {
 		.steps = { { "GET", "/api/v2/authorization/request/" }, { "GET", "/api/v1/entries" },
 			   { "GET", "/api/v1/treatments" }, { "GET", "/api/v1/devicestatus" },
 			   { "GET", "/api/v1/profile" } },
+	},
+	{
+		/* The session is a cookie: the suite reads it from the wire. */
+		.source = "glooko", .password_var = "CONNECT_GLOOKO_PASSWORD", .password = TGLK_DEFAULT_PASSWORD,
+		.settings = glooko_settings, .attach = glooko_attach, .release = glooko_release,
+		.logins = glooko_logins, .kill_sessions = glooko_kill, .issued = glooko_issued,
+		.data = { "GET", "/api/v2/cgm/readings" },
+		.steps = { { "POST", "/api/v2/users/sign_in" }, { "GET", "/api/v2/cgm/readings" },
+			   { "GET", "/api/v2/readings" }, { "GET", "/api/v2/pumps/normal_boluses" },
+			   { "GET", "/api/v2/pumps/extended_boluses" }, { "GET", "/api/v2/pumps/scheduled_basals" },
+			   { "GET", "/api/v2/pumps/temporary_basals" }, { "GET", "/api/v2/pumps/suspend_basals" },
+			   { "GET", "/api/v2/foods" }, { "GET", "/api/v2/pumps/events" },
+			   { "GET", "/api/v2/pumps/alarms" } },
 	},
 	{
 		.source = "simulator", .password_var = "CONNECT_SIMULATOR_PASSWORD", .password = SIM_PASS,

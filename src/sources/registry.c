@@ -7,6 +7,7 @@
 
 #include "source.h"
 #include "sources/dexcom/dexcom.h"
+#include "sources/glooko/glooko.h"
 #include "sources/librelinkup/librelinkup.h"
 #include "sources/nightscout/nightscout.h"
 #include "sources/registry.h"
@@ -25,8 +26,8 @@ static const struct nsc_source_entry entries[] = {
 	  .help = "Abbott's LibreLinkUp follower service (FreeStyle Libre)", ROWS(librelinkup) },
 	{ .name = "nightscout", .title = "Nightscout", .driver = &nsc_source_nightscout,
 	  .help = "another Nightscout site: entries, treatments, device status and profiles", ROWS(nightscout) },
-	{ .name = "glooko", .title = "Glooko", .driver = NULL,
-	  .help = "Glooko's cloud (not built yet)", ROWS(glooko) },
+	{ .name = "glooko", .title = "Glooko", .driver = &nsc_source_glooko,
+	  .help = "Glooko's cloud (Omnipod 5, CamAPS FX, many pumps and meters)", ROWS(glooko) },
 	{ .name = "minimedcarelink", .title = "Medtronic CareLink", .driver = NULL,
 	  .help = "Medtronic CareLink (not built yet)", ROWS(carelink) },
 };

@@ -35,17 +35,24 @@
 #include "source.h"
 #include "sources/kit/verdict.h"
 
-/* The timing of a 5-minute CGM that posts a reading every cadence; sessions as given. */
-#define NSC_VENDOR_CGM_TIMING(refresh_ms, expire_ms)                 \
-	{                                                            \
-		.expected_interval_ms = 5 * NSC_MS_PER_MINUTE,       \
-		.align_buffer_ms = 18 * NSC_MS_PER_SECOND,           \
-		.align_jitter_ms = 18 * NSC_MS_PER_SECOND,           \
-		.session_refresh_ms = (refresh_ms),                  \
-		.session_expire_ms = (expire_ms),                    \
-		.max_retries = 2,                                    \
-		.retry_base_ms = 30 * NSC_MS_PER_SECOND,             \
+/*
+ * The timing of a 5-minute CGM: each poll `buffer_ms` (plus up to
+ * `jitter_ms`) after a reading is due, sessions renewed and dropped as
+ * given, two retries 30 s apart at first.
+ */
+#define NSC_VENDOR_TIMING(refresh_ms, expire_ms, buffer_ms, jitter_ms) \
+	{                                                              \
+		.expected_interval_ms = 5 * NSC_MS_PER_MINUTE,         \
+		.align_buffer_ms = (buffer_ms),                        \
+		.align_jitter_ms = (jitter_ms),                        \
+		.session_refresh_ms = (refresh_ms),                    \
+		.session_expire_ms = (expire_ms),                      \
+		.max_retries = 2,                                      \
+		.retry_base_ms = 30 * NSC_MS_PER_SECOND,               \
 	}
+/* A CGM that posts a reading as it is taken: polls 18 s (+ up to 18 s) after it is due. */
+#define NSC_VENDOR_CGM_TIMING(refresh_ms, expire_ms) \
+	NSC_VENDOR_TIMING(refresh_ms, expire_ms, 18 * NSC_MS_PER_SECOND, 18 * NSC_MS_PER_SECOND)
 
 /* What a driver tells the skeleton about itself (static, one per driver). */
 struct nsc_vendor_profile {

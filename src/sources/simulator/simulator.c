@@ -32,6 +32,7 @@
 #include "secret.h"
 #include "sources/kit/documents.h"
 #include "sources/kit/secret_slot.h"
+#include "sources/kit/vendor.h"
 #include "sources/simulator/simulator.h"
 #include "sources/simulator/simulator_docs.h"
 #include "sources/simulator/simulator_model.h"
@@ -538,15 +539,7 @@ static void sim_tune_timing(void *vctx, struct nsc_source_timing *t)
 const struct nsc_source_driver nsc_source_simulator = {
 	.name = "simulator",
 	.display_name = "Simulator",
-	.timing = {
-		.expected_interval_ms = 5 * NSC_MS_PER_MINUTE,
-		.align_buffer_ms = 18 * NSC_MS_PER_SECOND,
-		.align_jitter_ms = 18 * NSC_MS_PER_SECOND,
-		.session_refresh_ms = 50 * NSC_MS_PER_MINUTE,
-		.session_expire_ms = 60 * NSC_MS_PER_MINUTE,
-		.max_retries = 2,
-		.retry_base_ms = 30 * NSC_MS_PER_SECOND,
-	},
+	.timing = NSC_VENDOR_CGM_TIMING(50 * NSC_MS_PER_MINUTE, 60 * NSC_MS_PER_MINUTE),
 	/* The model has every instant; a day a page (288 readings at 5 minutes). */
 	.history = { .page_ms = 24 * NSC_MS_PER_HOUR },
 	.create = sim_create,
