@@ -173,48 +173,20 @@ struct tglk {
 #define oom() tsrv_oom("tglk")
 #define xstrdup(s) tsrv_xstrdup("tglk", (s))
 
-static struct json_object *jnew(void)
-{
-	struct json_object *o = json_object_new_object();
-	if (!o)
-		oom();
-	return o;
-}
-
-static struct json_object *jarray(void)
-{
-	struct json_object *a = json_object_new_array();
-	if (!a)
-		oom();
-	return a;
-}
-
-static void jset(struct json_object *o, const char *k, struct json_object *v)
-{
-	if (!v || json_object_object_add(o, k, v) != 0)
-		oom();
-}
-
 static void jset_null(struct json_object *o, const char *k)
 {
 	if (json_object_object_add(o, k, NULL) != 0)
 		oom();
 }
 
-static void jpush(struct json_object *a, struct json_object *v)
-{
-	if (!v || json_object_array_add(a, v) != 0)
-		oom();
-}
-
 static void jset_str(struct json_object *o, const char *k, const char *s)
 {
-	jset(o, k, json_object_new_string(s));
+	tsrv_jset(o, k, json_object_new_string(s));
 }
 
 static void jset_int(struct json_object *o, const char *k, int64_t v)
 {
-	jset(o, k, json_object_new_int64(v));
+	tsrv_jset(o, k, json_object_new_int64(v));
 }
 
 /* A double rounded to `decimals`, serialised with at least one decimal ("4.5", "2.0"). */
@@ -225,7 +197,7 @@ static void jset_num(struct json_object *o, const char *k, double v, int decimal
 	size_t n = strlen(text);
 	while (n > 2 && text[n - 1] == '0' && text[n - 2] != '.')
 		text[--n] = '\0';
-	jset(o, k, json_object_new_double_s(strtod(text, NULL), text));
+	tsrv_jset(o, k, json_object_new_double_s(strtod(text, NULL), text));
 }
 
 static void jset_time(struct json_object *o, const char *k, int64_t ms)
@@ -235,18 +207,10 @@ static void jset_time(struct json_object *o, const char *k, int64_t ms)
 	jset_str(o, k, iso);
 }
 
-static uint64_t mix(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
 /* A deterministic 64-bit value for (seed, a, b, c). */
 static uint64_t hash3(uint64_t seed, uint64_t a, uint64_t b, int64_t c)
 {
-	return mix(mix(mix(seed ^ a) ^ b) ^ (uint64_t)c);
+	return tsrv_mix64(tsrv_mix64(tsrv_mix64(seed ^ a) ^ b) ^ (uint64_t)c);
 }
 
 /* lo + step * (h mod n): a value from a hash on a grid. */
@@ -255,24 +219,9 @@ static double pick(uint64_t h, double lo, double step, unsigned n)
 	return lo + step * (double)(h % n);
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-	int64_t q = a / b;
-	if (a % b != 0 && ((a < 0) != (b < 0)))
-		q--;
-	return q;
-}
-
-static int64_t real_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int64_t tglk_now(struct tglk *g)
 {
-	return g->now_fn ? g->now_fn(g->now_ctx) : real_now();
+	return g->now_fn ? g->now_fn(g->now_ctx) : tsrv_real_now_ms();
 }
 
 static void format_guid(uint64_t a, uint64_t b, char out[GUID_BUF])
@@ -287,7 +236,7 @@ static void format_guid(uint64_t a, uint64_t b, char out[GUID_BUF])
 static void record_guid(const struct tglk *g, enum kind kind, int sub, int64_t k, char out[GUID_BUF])
 {
 	uint64_t a = hash3(g->seed, 0x6c6b00u + (uint64_t)kind, (uint64_t)sub, k);
-	format_guid(a, mix(a ^ 0x5bd1e995u), out);
+	format_guid(a, tsrv_mix64(a ^ 0x5bd1e995u), out);
 }
 
 /* ---- time ----------------------------------------------------------------- */
@@ -327,7 +276,7 @@ static int64_t slot_time(const struct tglk *g, const struct series *s, int64_t k
 
 static double curve(const struct tglk *g, int64_t utc_ms)
 {
-	uint64_t s = mix(g->seed ^ 0x636776u);
+	uint64_t s = tsrv_mix64(g->seed ^ 0x636776u);
 	double ph1 = (double)(s % 1000) / 1000.0 * 2 * PI;
 	double ph2 = (double)((s >> 20) % 1000) / 1000.0 * 2 * PI;
 	double m = (double)utc_ms / (double)MIN;
@@ -356,7 +305,7 @@ static double basal_rate(const struct tglk *g, int segment)
 
 static int segment_of(int64_t utc_ms)
 {
-	int64_t h = (utc_ms - floor_div(utc_ms, DAY) * DAY) / HOUR;
+	int64_t h = (utc_ms - tsrv_floor_div(utc_ms, DAY) * DAY) / HOUR;
 	int i = 0;
 	while (h >= SEGMENT_END_H[i])
 		i++;
@@ -378,7 +327,7 @@ static void fill_cgm(struct tglk *g, struct json_object *d, int64_t t, int64_t k
 		jset_str(d, "trend", trend);
 	else
 		jset_null(d, "trend");
-	jset(d, "calculated", json_object_new_boolean(0));
+	tsrv_jset(d, "calculated", json_object_new_boolean(0));
 }
 
 static void fill_normal(struct tglk *g, struct json_object *d, int sub, int64_t k)
@@ -409,8 +358,8 @@ static void fill_extended(struct tglk *g, struct json_object *d, int64_t k)
 static void fill_scheduled(struct tglk *g, struct json_object *d, int sub, int64_t t)
 {
 	int start_h = sub == 0 ? 0 : SEGMENT_END_H[sub - 1];
-	int64_t local_s = floor_div(clinical_ms(g, t), SEC);
-	jset_int(d, "startTime", local_s - floor_div(local_s, 86400) * 86400);
+	int64_t local_s = tsrv_floor_div(clinical_ms(g, t), SEC);
+	jset_int(d, "startTime", local_s - tsrv_floor_div(local_s, 86400) * 86400);
 	jset_int(d, "duration", (int64_t)(SEGMENT_END_H[sub] - start_h) * 3600);
 	jset_num(d, "rate", basal_rate(g, sub), 2);
 	jset_null(d, "segmentId");
@@ -480,7 +429,7 @@ static void fill_kind(struct tglk *g, struct json_object *d, const struct series
 static struct json_object *make_doc(struct tglk *g, const struct rec *r, const struct series *s, int64_t k)
 {
 	const struct kind_info *ki = &KINDS[s->kind];
-	struct json_object *d = jnew();
+	struct json_object *d = tsrv_jobject();
 	jset_str(d, "guid", r->guid);
 	if (ki->pump_time) {
 		jset_time(d, "pumpTimestamp", clinical_ms(g, r->true_ms));
@@ -490,7 +439,7 @@ static struct json_object *make_doc(struct tglk *g, const struct rec *r, const s
 	}
 	jset_str(d, "pumpGuid", g->device_guid[ki->device]);
 	fill_kind(g, d, s, r->true_ms, k);
-	jset(d, "softDeleted", json_object_new_boolean(0));
+	tsrv_jset(d, "softDeleted", json_object_new_boolean(0));
 	jset_time(d, "updatedAt", r->updated_ms);
 	return d;
 }
@@ -579,30 +528,24 @@ static int cmp_true(const void *a, const void *b)
 
 /* ---- responses ---------------------------------------------------------------- */
 
-static void respond_doc(struct tsrv_response *resp, int status, struct json_object *doc)
-{
-	tsrv_respond_json(resp, status, doc);
-	json_object_put(doc);
-}
-
 static void respond_empty(struct tsrv_response *resp, int status)
 {
-	respond_doc(resp, status, jnew());
+	tsrv_respond_doc(resp, status, tsrv_jobject());
 }
 
 static void respond_field(struct tsrv_response *resp, int status, const char *key, const char *text)
 {
-	struct json_object *o = jnew();
+	struct json_object *o = tsrv_jobject();
 	jset_str(o, key, text);
-	respond_doc(resp, status, o);
+	tsrv_respond_doc(resp, status, o);
 }
 
 static void respond_sign_in_error(struct tsrv_response *resp, int status, const char *message)
 {
-	struct json_object *o = jnew();
-	jset(o, "success", json_object_new_boolean(0));
+	struct json_object *o = tsrv_jobject();
+	tsrv_jset(o, "success", json_object_new_boolean(0));
 	jset_str(o, "message", message);
-	respond_doc(resp, status, o);
+	tsrv_respond_doc(resp, status, o);
 }
 
 static void respond_scripted(struct tsrv_response *resp, int status)
@@ -662,9 +605,9 @@ static void new_session_locked(struct tglk *g, char out[COOKIE_HEX + 1])
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	uint64_t a = mix(g->seed ^ (++g->session_counter << 20) ^ (uint64_t)ts.tv_nsec ^
+	uint64_t a = tsrv_mix64(g->seed ^ (++g->session_counter << 20) ^ (uint64_t)ts.tv_nsec ^
 			 (uint64_t)(uintptr_t)g);
-	uint64_t b = mix(a ^ (uint64_t)ts.tv_sec ^ g->session_counter);
+	uint64_t b = tsrv_mix64(a ^ (uint64_t)ts.tv_sec ^ g->session_counter);
 	snprintf(out, COOKIE_HEX + 1, "%016llx%016llx", (unsigned long long)a, (unsigned long long)b);
 	if (g->nsessions == g->cap_sessions) {
 		size_t cap = g->cap_sessions ? 2 * g->cap_sessions : 16;
@@ -679,20 +622,20 @@ static void new_session_locked(struct tglk *g, char out[COOKIE_HEX + 1])
 
 static void sign_in_ok(struct tglk *g, struct tsrv_response *resp)
 {
-	struct json_object *o = jnew(), *u = jnew();
+	struct json_object *o = tsrv_jobject(), *u = tsrv_jobject();
 	jset_str(u, "email", g->user);
-	jset(o, "userLogin", u);
+	tsrv_jset(o, "userLogin", u);
 	if (g->two_factor) {
-		jset(o, "twoFactorRequired", json_object_new_boolean(1));
+		tsrv_jset(o, "twoFactorRequired", json_object_new_boolean(1));
 		jset_str(o, "message", "A verification code was sent to your e-mail.");
-		respond_doc(resp, 200, o);
+		tsrv_respond_doc(resp, 200, o);
 		return;
 	}
 	char cookie[COOKIE_HEX + 1], header[128];
 	new_session_locked(g, cookie);
 	g->sign_ins++;
 	jset_str(u, "glookoCode", g->code);
-	respond_doc(resp, 200, o);
+	tsrv_respond_doc(resp, 200, o);
 	snprintf(header, sizeof(header), TGLK_COOKIE "=%s; path=/; HttpOnly; SameSite=Lax", cookie);
 	tsrv_respond_header(resp, "Set-Cookie", header);
 }
@@ -822,20 +765,20 @@ static void serve_page(struct tglk *g, enum kind kind, const struct page_query *
 			sel[n++] = &st->items[i];
 	qsort(sel, n, sizeof(*sel), cmp_updated);
 	size_t take = n < (size_t)q->limit ? n : (size_t)q->limit;
-	struct json_object *o = jnew(), *arr = jarray();
+	struct json_object *o = tsrv_jobject(), *arr = tsrv_jarray();
 	for (size_t i = 0; i < take; i++)
-		jpush(arr, json_object_get(sel[i]->doc));
-	jset(o, KINDS[kind].property, arr);
+		tsrv_jpush(arr, json_object_get(sel[i]->doc));
+	tsrv_jset(o, KINDS[kind].property, arr);
 	if (take > 0) {
-		jset(o, "lastUpdatedAt", json_object_get(json_object_object_get(sel[take - 1]->doc, "updatedAt")));
+		tsrv_jset(o, "lastUpdatedAt", json_object_get(json_object_object_get(sel[take - 1]->doc, "updatedAt")));
 		jset_str(o, "lastGuid", sel[take - 1]->guid);
 	} else {
 		jset_str(o, "lastUpdatedAt", q->after_text);
 		jset_str(o, "lastGuid", q->after_guid);
 	}
-	jset(o, "lastPage", json_object_new_boolean(take == n));
+	tsrv_jset(o, "lastPage", json_object_new_boolean(take == n));
 	free(sel);
-	respond_doc(resp, 200, o);
+	tsrv_respond_doc(resp, 200, o);
 }
 
 static void handle_data(struct tglk *g, const struct tsrv_request *req, enum kind kind, int64_t now,
@@ -890,7 +833,7 @@ static void first_slots(struct tglk *g)
 	for (size_t i = 0; i < NSERIES; i++) {
 		const struct series *s = &SERIES[i];
 		/* The earliest slot that might lie at or after the start, given the jitter. */
-		g->next_slot[i] = floor_div(g->history_start_ms - s->offset_ms - s->jitter_ms, slot_period(g, s));
+		g->next_slot[i] = tsrv_floor_div(g->history_start_ms - s->offset_ms - s->jitter_ms, slot_period(g, s));
 	}
 }
 
@@ -917,7 +860,7 @@ struct tglk *tglk_attach(struct tsrv *srv, const struct tglk_config *cfg)
 	g->history_start_ms = cfg->history_start_ms ? cfg->history_start_ms : tglk_now(g) - DEFAULT_HISTORY_MS;
 	for (int d = 0; d < 3; d++) {
 		uint64_t a = hash3(g->seed, 0x646576u, (uint64_t)d, 0);
-		format_guid(a, mix(a), g->device_guid[d]);
+		format_guid(a, tsrv_mix64(a), g->device_guid[d]);
 	}
 	first_slots(g);
 	if (tsrv_route(srv, NULL, "/api/", on_request, g) != 0 ||
@@ -993,7 +936,7 @@ void tglk_soft_delete(struct tglk *g, const char *guid)
 	struct rec *r = find_locked(g, K_COUNT, guid);
 	if (r) {
 		r->deleted = true;
-		jset(r->doc, "softDeleted", json_object_new_boolean(1));
+		tsrv_jset(r->doc, "softDeleted", json_object_new_boolean(1));
 		touch(r, now);
 	}
 	pthread_mutex_unlock(&g->lock);
@@ -1019,7 +962,7 @@ static struct json_object *expected_copy(const struct rec *r)
 size_t tglk_records(struct tglk *g, const char *kind, struct json_object **out)
 {
 	int64_t now = tglk_now(g);
-	struct json_object *arr = jarray();
+	struct json_object *arr = tsrv_jarray();
 	int k = kind_of_name(kind);
 	pthread_mutex_lock(&g->lock);
 	materialize_locked(g, now);
@@ -1034,7 +977,7 @@ size_t tglk_records(struct tglk *g, const char *kind, struct json_object **out)
 				sel[n++] = &st->items[i];
 		qsort(sel, n, sizeof(*sel), cmp_true);
 		for (size_t i = 0; i < n; i++)
-			jpush(arr, expected_copy(sel[i]));
+			tsrv_jpush(arr, expected_copy(sel[i]));
 		free(sel);
 	}
 	pthread_mutex_unlock(&g->lock);
