@@ -73,6 +73,13 @@ static void stop(void)
 	glk = NULL;
 }
 
+/* The default account (seed 42, 14 days to T0, UTC, no delay). */
+static void start_default(void)
+{
+	struct tglk_config cfg = base_config();
+	start(&cfg, T0);
+}
+
 /* ---- HTTP ------------------------------------------------------------------- */
 
 struct reply {
@@ -186,6 +193,27 @@ static int64_t iso_ms(const char *s)
 	return ms;
 }
 
+/*
+ * One request that must answer `status` and no cookie; with key, the body's
+ * string member key must be text; without, the whole body (text NULL: any).
+ */
+static void expect(const char *target, const char *body, const char *cookie, long status, const char *key,
+		   const char *text)
+{
+	struct reply r;
+	http(target, body, cookie, &r);
+	ck_assert_msg(r.status == status, "%s: %ld %s", target, r.status, r.body);
+	ck_assert_str_eq(r.set_cookie, "");
+	if (key) {
+		struct json_object *o = parse(&r);
+		ck_assert_str_eq(str(o, key), text);
+		json_object_put(o);
+	} else if (text) {
+		ck_assert_str_eq(r.body, text);
+	}
+	free(r.body);
+}
+
 /* Signs in on `path` with GOOD_BODY; returns "name=value" of the cookie (static buffer). */
 static const char *sign_in(const char *path)
 {
@@ -290,8 +318,7 @@ static void assert_each_once(struct json_object *got, struct json_object *expect
 
 START_TEST(sign_in_v2_sets_the_session_cookie)
 {
-	struct tglk_config cfg = base_config();
-	start(&cfg, T0);
+	start_default();
 	struct reply r;
 	http(SIGN_IN_V2, GOOD_BODY, NULL, &r);
 	ck_assert_int_eq(r.status, 200);
@@ -323,37 +350,24 @@ END_TEST
 
 START_TEST(sign_in_rejects_bad_credentials_and_bodies)
 {
-	struct tglk_config cfg = base_config();
-	start(&cfg, T0);
+	start_default();
 	static const char *const bad[] = {
 		"{\"userLogin\":{\"email\":\"alice@example.com\",\"password\":\"wrong\"},"
 		"\"deviceInformation\":{\"applicationType\":\"logbook\"}}",
 		"{\"userLogin\":{\"email\":\"bob@example.com\",\"password\":\"correct-pass\"},"
 		"\"deviceInformation\":{\"applicationType\":\"logbook\"}}",
 	};
-	for (size_t i = 0; i < 2; i++) {
-		struct reply r;
-		http(SIGN_IN_V2, bad[i], NULL, &r);
-		ck_assert_int_eq(r.status, 401);
-		ck_assert_str_eq(r.set_cookie, "");
-		struct json_object *o = parse(&r);
-		ck_assert(!json_object_get_boolean(member(o, "success")));
-		ck_assert_str_eq(str(o, "message"), "Invalid email or password.");
-		json_object_put(o);
-		free(r.body);
-	}
+	for (size_t i = 0; i < 2; i++)
+		expect(SIGN_IN_V2, bad[i], NULL, 401, NULL,
+		       "{\"success\":false,\"message\":\"Invalid email or password.\"}");
 	static const char *const unprocessable[] = {
 		"{\"userLogin\":{\"email\":\"alice@example.com\",\"password\":\"correct-pass\"}}",
 		"{\"userLogin\":{\"email\":\"alice@example.com\",\"password\":\"correct-pass\"},"
 		"\"deviceInformation\":{\"deviceModel\":\"iPhone\"}}",
 		"not json",
 	};
-	for (size_t i = 0; i < 3; i++) {
-		struct reply r;
-		http(SIGN_IN_V2, unprocessable[i], NULL, &r);
-		ck_assert_int_eq(r.status, 422);
-		free(r.body);
-	}
+	for (size_t i = 0; i < 3; i++)
+		expect(SIGN_IN_V2, unprocessable[i], NULL, 422, NULL, NULL);
 	/* The e-mail is case-insensitive. */
 	struct reply r;
 	http(SIGN_IN_V3,
@@ -372,12 +386,7 @@ START_TEST(v2_unprocessable_leaves_v3)
 	struct tglk_config cfg = base_config();
 	cfg.v2_unprocessable = true;
 	start(&cfg, T0);
-	struct reply r;
-	http(SIGN_IN_V2, GOOD_BODY, NULL, &r);
-	ck_assert_int_eq(r.status, 422);
-	ck_assert_str_eq(r.body, "{}");
-	ck_assert_str_eq(r.set_cookie, "");
-	free(r.body);
+	expect(SIGN_IN_V2, GOOD_BODY, NULL, 422, NULL, "{}");
 	const char *cookie = sign_in(SIGN_IN_V3);
 	struct json_object *page = get(CGM, "limit=1", cookie, 200);
 	json_object_put(page);
@@ -413,15 +422,13 @@ END_TEST
 
 static void assert_needs_sign_in(const char *cookie)
 {
-	struct json_object *o = get(BOLUSES, "", cookie, 401);
-	ck_assert_str_eq(str(o, "error"), "You need to sign in or sign up before continuing.");
-	json_object_put(o);
+	expect(BOLUSES "?patient=" TGLK_DEFAULT_CODE, NULL, cookie, 401, "error",
+	       "You need to sign in or sign up before continuing.");
 }
 
 START_TEST(data_needs_a_live_cookie)
 {
-	struct tglk_config cfg = base_config();
-	start(&cfg, T0);
+	start_default();
 	assert_needs_sign_in(NULL);
 	assert_needs_sign_in(TGLK_COOKIE "=stale");
 	char cookie[300];
@@ -437,24 +444,13 @@ END_TEST
 
 START_TEST(another_patient_is_forbidden)
 {
-	struct tglk_config cfg = base_config();
-	start(&cfg, T0);
+	start_default();
 	const char *cookie = sign_in(SIGN_IN_V2);
 	const char *targets[] = { BOLUSES "?patient=old-code-0000", BOLUSES, BOLUSES "?limit=5" };
-	for (size_t i = 0; i < 3; i++) {
-		struct reply r;
-		http(targets[i], NULL, cookie, &r);
-		ck_assert_int_eq(r.status, 403);
-		struct json_object *o = parse(&r);
-		ck_assert_str_eq(str(o, "error"), "data_cant_view");
-		json_object_put(o);
-		free(r.body);
-	}
-	struct reply r;
-	http("/api/v3/graph/data?patient=" TGLK_DEFAULT_CODE, NULL, cookie, &r);
-	ck_assert_int_eq(r.status, 404);
-	ck_assert_str_eq(r.body, "{}");
-	free(r.body);
+	for (size_t i = 0; i < 3; i++)
+		expect(targets[i], NULL, cookie, 403, "error", "data_cant_view");
+	expect("/api/v3/graph/data?patient=" TGLK_DEFAULT_CODE, NULL, cookie, 404, NULL, "{}");
+	expect(CGM "?patient=" TGLK_DEFAULT_CODE, "{}", cookie, 404, NULL, "{}"); /* POST */
 	stop();
 }
 END_TEST
@@ -463,8 +459,7 @@ END_TEST
 
 START_TEST(paging_returns_every_record_once)
 {
-	struct tglk_config cfg = base_config();
-	start(&cfg, T0);
+	start_default();
 	const char *cookie = sign_in(SIGN_IN_V2);
 	struct json_object *expected;
 	size_t n = tglk_records(glk, "readings", &expected);
@@ -679,8 +674,7 @@ static void assert_hundredfold(struct json_object *arr)
 
 START_TEST(values_are_mgdl_times_100)
 {
-	struct tglk_config cfg = base_config();
-	start(&cfg, T0);
+	start_default();
 	const char *cookie = sign_in(SIGN_IN_V2);
 	struct json_object *page = get(CGM, "limit=500", cookie, 200);
 	struct json_object *arr = member(page, "readings");
@@ -706,8 +700,7 @@ END_TEST
 
 START_TEST(boluses_link_their_foods)
 {
-	struct tglk_config cfg = base_config();
-	start(&cfg, T0);
+	start_default();
 	struct json_object *boluses, *foods;
 	size_t nb = tglk_records(glk, "normalBoluses", &boluses);
 	size_t nf = tglk_records(glk, "foods", &foods);
@@ -774,8 +767,7 @@ END_TEST
 
 START_TEST(fail_next_answers_the_status)
 {
-	struct tglk_config cfg = base_config();
-	start(&cfg, T0);
+	start_default();
 	const char *cookie = sign_in(SIGN_IN_V2);
 	tglk_fail_next(glk, "/api/v2/pumps/", 429, 2);
 	for (int i = 0; i < 2; i++) {
@@ -794,11 +786,7 @@ START_TEST(fail_next_answers_the_status)
 	json_object_put(o);
 
 	tglk_fail_next(glk, SIGN_IN_V2, 500, 1);
-	struct reply r;
-	http(SIGN_IN_V2, GOOD_BODY, NULL, &r);
-	ck_assert_int_eq(r.status, 500);
-	ck_assert_str_eq(r.set_cookie, "");
-	free(r.body);
+	expect(SIGN_IN_V2, GOOD_BODY, NULL, 500, "error", "Internal Server Error");
 	sign_in(SIGN_IN_V2);
 
 	tglk_fail_next(glk, CGM, 503, 5);
