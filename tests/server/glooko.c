@@ -752,8 +752,9 @@ static bool selected(const struct tglk *g, const struct rec *r, const struct pag
 	return (!q->has_start || c >= q->start_ms) && (!q->has_end || c <= q->end_ms);
 }
 
-static void serve_page(struct tglk *g, enum kind kind, const struct page_query *q, int64_t now,
-		       struct tsrv_response *resp)
+/* The records of a kind that q selects (NULL: all visible), sorted by cmp; the caller frees. */
+static struct rec **sorted_selection(struct tglk *g, enum kind kind, const struct page_query *q, int64_t now,
+				     int (*cmp)(const void *, const void *), size_t *count)
 {
 	struct store *st = &g->stores[kind];
 	struct rec **sel = malloc((st->n ? st->n : 1) * sizeof(*sel));
@@ -761,9 +762,18 @@ static void serve_page(struct tglk *g, enum kind kind, const struct page_query *
 		oom();
 	size_t n = 0;
 	for (size_t i = 0; i < st->n; i++)
-		if (selected(g, &st->items[i], q, now))
+		if (q ? selected(g, &st->items[i], q, now) : visible(&st->items[i], now))
 			sel[n++] = &st->items[i];
-	qsort(sel, n, sizeof(*sel), cmp_updated);
+	qsort(sel, n, sizeof(*sel), cmp);
+	*count = n;
+	return sel;
+}
+
+static void serve_page(struct tglk *g, enum kind kind, const struct page_query *q, int64_t now,
+		       struct tsrv_response *resp)
+{
+	size_t n;
+	struct rec **sel = sorted_selection(g, kind, q, now, cmp_updated, &n);
 	size_t take = n < (size_t)q->limit ? n : (size_t)q->limit;
 	struct json_object *o = tsrv_jobject(), *arr = tsrv_jarray();
 	for (size_t i = 0; i < take; i++)
@@ -967,15 +977,8 @@ size_t tglk_records(struct tglk *g, const char *kind, struct json_object **out)
 	pthread_mutex_lock(&g->lock);
 	materialize_locked(g, now);
 	if (k >= 0) {
-		struct store *st = &g->stores[k];
-		struct rec **sel = malloc((st->n ? st->n : 1) * sizeof(*sel));
-		if (!sel)
-			oom();
-		size_t n = 0;
-		for (size_t i = 0; i < st->n; i++)
-			if (visible(&st->items[i], now))
-				sel[n++] = &st->items[i];
-		qsort(sel, n, sizeof(*sel), cmp_true);
+		size_t n;
+		struct rec **sel = sorted_selection(g, (enum kind)k, NULL, now, cmp_true, &n);
 		for (size_t i = 0; i < n; i++)
 			tsrv_jpush(arr, expected_copy(sel[i]));
 		free(sel);
