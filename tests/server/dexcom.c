@@ -72,21 +72,9 @@ struct tsdx {
 #define oom() tsrv_oom("tsdx")
 #define xstrdup(s) tsrv_xstrdup("tsdx", (s))
 
-static uint64_t mix(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
 static int64_t now_of(struct tsdx *x)
 {
-	if (x->now_ms)
-		return x->now_ms(x->now_ctx);
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return x->now_ms ? x->now_ms(x->now_ctx) : tsrv_real_now_ms();
 }
 
 static void make_uuid(uint64_t a, uint64_t b, char out[TSDX_ID_BUF])
@@ -112,14 +100,6 @@ static bool is_uuid(const char *s)
 
 /* ---- readings ---------------------------------------------------------- */
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-	int64_t q = a / b;
-	if (a % b != 0 && (a < 0) != (b < 0))
-		q--;
-	return q;
-}
-
 /* A triangle wave of `period` slots in -amp..amp (integer maths: no libm needed). */
 static int64_t tri(int64_t slot, int64_t period, int64_t amp)
 {
@@ -132,9 +112,9 @@ static int64_t tri(int64_t slot, int64_t period, int64_t amp)
 
 static int mgdl_of(uint64_t seed, int64_t slot)
 {
-	int64_t phase = (int64_t)(mix(seed) % 96);
+	int64_t phase = (int64_t)(tsrv_mix64(seed) % 96);
 	int64_t v = 150 + tri(slot + phase, 96, 90) + tri(slot + 2 * phase, 17, 40) +
-		    (int64_t)(mix(seed ^ mix((uint64_t)slot)) % 9) - 4;
+		    (int64_t)(tsrv_mix64(seed ^ tsrv_mix64((uint64_t)slot)) % 9) - 4;
 	if (v < TSDX_MIN_MGDL)
 		v = TSDX_MIN_MGDL;
 	if (v > TSDX_MAX_MGDL)
@@ -360,8 +340,8 @@ static void login_handler(void *arg, const struct tsrv_request *req, struct tsrv
 				x->capsessions = cap;
 			}
 			struct session *s = &x->sessions[x->nsessions++];
-			uint64_t k = mix(x->seed ^ 0x5e55101dULL) ^ (uint64_t)x->nsessions;
-			make_uuid(mix(k), mix(k ^ 0xabcdefULL), s->id);
+			uint64_t k = tsrv_mix64(x->seed ^ 0x5e55101dULL) ^ (uint64_t)x->nsessions;
+			make_uuid(tsrv_mix64(k), tsrv_mix64(k ^ 0xabcdefULL), s->id);
 			s->created = now_of(x);
 			s->killed = false;
 			x->counters.sessions++;
@@ -471,7 +451,7 @@ static void data_handler(void *arg, const struct tsrv_request *req, struct tsrv_
 	int64_t since = now - minutes * 60000LL;
 	if (since < now - HISTORY_MS)
 		since = now - HISTORY_MS;
-	int64_t slot = floor_div(now - x->offset, x->cadence);
+	int64_t slot = tsrv_floor_div(now - x->offset, x->cadence);
 	for (long n = 0; !x->empty && n < count; n++, slot--) {
 		int64_t t = slot * x->cadence + x->offset;
 		if (t <= since)
@@ -516,10 +496,10 @@ struct tsdx *tsdx_attach(struct tsrv *srv, const struct tsdx_config *cfg)
 	}
 	x->naccounts = cfg->naccounts;
 	for (size_t i = 0; i < cfg->naccounts; i++) {
-		uint64_t k = mix(x->seed ^ 0xacc0u) + i;
+		uint64_t k = tsrv_mix64(x->seed ^ 0xacc0u) + i;
 		x->accounts[i].user = xstrdup(cfg->accounts[i].user);
 		x->accounts[i].password = xstrdup(cfg->accounts[i].password);
-		make_uuid(mix(k), mix(k ^ 0x1234ULL), x->accounts[i].id);
+		make_uuid(tsrv_mix64(k), tsrv_mix64(k ^ 0x1234ULL), x->accounts[i].id);
 	}
 	if (tsrv_route(srv, NULL, TSDX_PATH_AUTH, auth_handler, x) != 0 ||
 	    tsrv_route(srv, NULL, TSDX_PATH_LOGIN, login_handler, x) != 0 ||

@@ -76,52 +76,9 @@ struct tllu {
 #define oom() tsrv_oom("tllu")
 #define xstrdup(s) tsrv_xstrdup("tllu", (s))
 
-static struct json_object *jnew(void)
-{
-	struct json_object *o = json_object_new_object();
-	if (!o)
-		oom();
-	return o;
-}
-
-static void jset(struct json_object *o, const char *k, struct json_object *v)
-{
-	if (!v || json_object_object_add(o, k, v) != 0)
-		oom();
-}
-
-static void jpush(struct json_object *a, struct json_object *v)
-{
-	if (!v || json_object_array_add(a, v) != 0)
-		oom();
-}
-
-static uint64_t mix(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
-static int64_t floor_div(int64_t a, int64_t b)
-{
-	int64_t q = a / b;
-	if (a % b != 0 && ((a < 0) != (b < 0)))
-		q--;
-	return q;
-}
-
-static int64_t real_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int64_t tllu_now(struct tllu *x)
 {
-	return x->now_fn ? x->now_fn(x->now_ctx) : real_now();
+	return x->now_fn ? x->now_fn(x->now_ctx) : tsrv_real_now_ms();
 }
 
 void tllu_sha256_hex(const char *text, char out[65])
@@ -136,7 +93,7 @@ void tllu_sha256_hex(const char *text, char out[65])
 
 void tllu_format_time(int64_t ms, char *buf, size_t size)
 {
-	time_t s = (time_t)floor_div(ms, 1000);
+	time_t s = (time_t)tsrv_floor_div(ms, 1000);
 	struct tm tm;
 	gmtime_r(&s, &tm);
 	int h12 = tm.tm_hour % 12 == 0 ? 12 : tm.tm_hour % 12;
@@ -174,12 +131,12 @@ static int64_t step_ms(const struct tllu *x)
 
 static int value_at_k(const struct tllu *x, size_t p, int64_t k)
 {
-	uint64_t s = mix(x->seed + 7919u * (uint64_t)(p + 1));
+	uint64_t s = tsrv_mix64(x->seed + 7919u * (uint64_t)(p + 1));
 	double ph1 = (double)(s % 1000) / 1000.0 * 2 * PI;
 	double ph2 = (double)((s >> 20) % 1000) / 1000.0 * 2 * PI;
 	double v = 150.0 + 70.0 * sin(2 * PI * (double)k / 360.0 + ph1) +
 		   25.0 * sin(2 * PI * (double)k / 90.0 + ph2);
-	v += (double)(int)(mix(s ^ (uint64_t)k) % 5) - 2.0;
+	v += (double)(int)(tsrv_mix64(s ^ (uint64_t)k) % 5) - 2.0;
 	if (v < 40)
 		v = 40;
 	if (v > 400)
@@ -189,7 +146,7 @@ static int value_at_k(const struct tllu *x, size_t p, int64_t k)
 
 void tllu_reading_at(struct tllu *x, size_t patient, int64_t t_ms, int *mgdl, int *arrow)
 {
-	int64_t k = floor_div(t_ms - TLLU_OFFSET_MS, step_ms(x));
+	int64_t k = tsrv_floor_div(t_ms - TLLU_OFFSET_MS, step_ms(x));
 	int v = value_at_k(x, patient, k);
 	int d = v - value_at_k(x, patient, k - 5);
 	*mgdl = v;
@@ -198,13 +155,13 @@ void tllu_reading_at(struct tllu *x, size_t patient, int64_t t_ms, int *mgdl, in
 
 int64_t tllu_current_time(struct tllu *x, int64_t now_ms)
 {
-	return floor_div(now_ms - TLLU_OFFSET_MS, step_ms(x)) * step_ms(x) + TLLU_OFFSET_MS;
+	return tsrv_floor_div(now_ms - TLLU_OFFSET_MS, step_ms(x)) * step_ms(x) + TLLU_OFFSET_MS;
 }
 
 int64_t tllu_graph_newest(struct tllu *x, int64_t now_ms)
 {
 	int64_t cur = tllu_current_time(x, now_ms);
-	return floor_div(cur - TLLU_OFFSET_MS, x->cadence_ms) * x->cadence_ms + TLLU_OFFSET_MS;
+	return tsrv_floor_div(cur - TLLU_OFFSET_MS, x->cadence_ms) * x->cadence_ms + TLLU_OFFSET_MS;
 }
 
 static struct json_object *measurement(struct tllu *x, size_t p, int64_t t, bool current)
@@ -214,20 +171,20 @@ static struct json_object *measurement(struct tllu *x, size_t p, int64_t t, bool
 	tllu_reading_at(x, p, t, &v, &arrow);
 	tllu_format_time(t, fts, sizeof(fts));
 	tllu_format_time(t + (int64_t)x->owner_offset_min * 60000, lts, sizeof(lts));
-	struct json_object *m = jnew();
-	jset(m, "FactoryTimestamp", json_object_new_string(fts));
-	jset(m, "Timestamp", json_object_new_string(lts));
-	jset(m, "type", json_object_new_int(current ? 1 : 0));
-	jset(m, "ValueInMgPerDl", json_object_new_int(v));
+	struct json_object *m = tsrv_jobject();
+	tsrv_jset(m, "FactoryTimestamp", json_object_new_string(fts));
+	tsrv_jset(m, "Timestamp", json_object_new_string(lts));
+	tsrv_jset(m, "type", json_object_new_int(current ? 1 : 0));
+	tsrv_jset(m, "ValueInMgPerDl", json_object_new_int(v));
 	if (current) {
-		jset(m, "TrendArrow", json_object_new_int(arrow));
+		tsrv_jset(m, "TrendArrow", json_object_new_int(arrow));
 		json_object_object_add(m, "TrendMessage", NULL);
 	}
-	jset(m, "MeasurementColor", json_object_new_int(v < 70 || v > 180 ? 2 : 1));
-	jset(m, "GlucoseUnits", json_object_new_int(1));
-	jset(m, "Value", json_object_new_int(v));
-	jset(m, "isHigh", json_object_new_boolean(v >= 400));
-	jset(m, "isLow", json_object_new_boolean(v <= 40));
+	tsrv_jset(m, "MeasurementColor", json_object_new_int(v < 70 || v > 180 ? 2 : 1));
+	tsrv_jset(m, "GlucoseUnits", json_object_new_int(1));
+	tsrv_jset(m, "Value", json_object_new_int(v));
+	tsrv_jset(m, "isHigh", json_object_new_boolean(v >= 400));
+	tsrv_jset(m, "isLow", json_object_new_boolean(v <= 40));
 	return m;
 }
 
@@ -263,17 +220,17 @@ static struct json_object *ticket_locked(struct tllu *x, int64_t now)
 		x->cap_tokens = cap;
 	}
 	struct token *t = &x->tokens[x->ntokens++];
-	uint64_t a = mix(x->seed ^ (++x->token_counter << 16)), b = mix(a ^ x->token_counter);
+	uint64_t a = tsrv_mix64(x->seed ^ (++x->token_counter << 16)), b = tsrv_mix64(a ^ x->token_counter);
 	snprintf(t->tok, sizeof(t->tok), "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.%016llx%016llx.llu%llu",
 		 (unsigned long long)a, (unsigned long long)b, (unsigned long long)x->token_counter);
 	t->expires_ms = now + x->token_lifetime_ms;
 	snprintf(x->last_token, sizeof(x->last_token), "%s", t->tok);
 	x->counters.tokens_issued++;
 
-	struct json_object *o = jnew();
-	jset(o, "token", json_object_new_string(t->tok));
-	jset(o, "expires", json_object_new_int64(t->expires_ms / 1000));
-	jset(o, "duration", json_object_new_int64(x->token_lifetime_ms));
+	struct json_object *o = tsrv_jobject();
+	tsrv_jset(o, "token", json_object_new_string(t->tok));
+	tsrv_jset(o, "expires", json_object_new_int64(t->expires_ms / 1000));
+	tsrv_jset(o, "duration", json_object_new_int64(x->token_lifetime_ms));
 	return o;
 }
 
@@ -302,49 +259,43 @@ static bool scripted_locked(struct tllu *x, enum tllu_call which, struct tsrv_re
 	return true;
 }
 
-static void respond_doc(struct tsrv_response *resp, int status, struct json_object *doc)
-{
-	tsrv_respond_json(resp, status, doc);
-	json_object_put(doc);
-}
-
 static void respond_920(struct tllu *x, struct tsrv_response *resp)
 {
-	struct json_object *d = jnew(), *o = jnew();
-	jset(d, "minimumVersion", json_object_new_string(x->min_version));
-	jset(o, "data", d);
-	jset(o, "status", json_object_new_int(920));
-	respond_doc(resp, 403, o);
+	struct json_object *d = tsrv_jobject(), *o = tsrv_jobject();
+	tsrv_jset(d, "minimumVersion", json_object_new_string(x->min_version));
+	tsrv_jset(o, "data", d);
+	tsrv_jset(o, "status", json_object_new_int(920));
+	tsrv_respond_doc(resp, 403, o);
 }
 
 static void respond_message(struct tsrv_response *resp, int status, const char *message)
 {
-	struct json_object *o = jnew();
-	jset(o, "message", json_object_new_string(message));
-	respond_doc(resp, status, o);
+	struct json_object *o = tsrv_jobject();
+	tsrv_jset(o, "message", json_object_new_string(message));
+	tsrv_respond_doc(resp, status, o);
 }
 
 static void respond_status_error(struct tsrv_response *resp, int status, const char *message)
 {
-	struct json_object *o = jnew(), *e = jnew();
-	jset(e, "message", json_object_new_string(message));
-	jset(o, "status", json_object_new_int(status));
-	jset(o, "error", e);
-	respond_doc(resp, 200, o);
+	struct json_object *o = tsrv_jobject(), *e = tsrv_jobject();
+	tsrv_jset(e, "message", json_object_new_string(message));
+	tsrv_jset(o, "status", json_object_new_int(status));
+	tsrv_jset(o, "error", e);
+	tsrv_respond_doc(resp, 200, o);
 }
 
 static void respond_locked(struct tsrv_response *resp)
 {
-	struct json_object *o = jnew(), *d = jnew(), *dd = jnew();
-	jset(dd, "failures", json_object_new_int(TLLU_LOCK_FAILURES));
-	jset(dd, "interval", json_object_new_int(TLLU_LOCK_WINDOW_S));
-	jset(dd, "lockout", json_object_new_int(TLLU_LOCKOUT_S));
-	jset(d, "code", json_object_new_int(60));
-	jset(d, "data", dd);
-	jset(d, "message", json_object_new_string("locked"));
-	jset(o, "status", json_object_new_int(429));
-	jset(o, "data", d);
-	respond_doc(resp, 200, o);
+	struct json_object *o = tsrv_jobject(), *d = tsrv_jobject(), *dd = tsrv_jobject();
+	tsrv_jset(dd, "failures", json_object_new_int(TLLU_LOCK_FAILURES));
+	tsrv_jset(dd, "interval", json_object_new_int(TLLU_LOCK_WINDOW_S));
+	tsrv_jset(dd, "lockout", json_object_new_int(TLLU_LOCKOUT_S));
+	tsrv_jset(d, "code", json_object_new_int(60));
+	tsrv_jset(d, "data", dd);
+	tsrv_jset(d, "message", json_object_new_string("locked"));
+	tsrv_jset(o, "status", json_object_new_int(429));
+	tsrv_jset(o, "data", d);
+	tsrv_respond_doc(resp, 200, o);
 }
 
 /* ---- routes --------------------------------------------------------------- */
@@ -382,12 +333,12 @@ static void handle_login(struct tllu *x, const struct tsrv_request *req, const c
 
 	if (known && x->region && (!region || strcmp(region, x->region) != 0)) {
 		x->counters.redirects++;
-		struct json_object *o = jnew(), *d = jnew();
-		jset(d, "redirect", json_object_new_boolean(1));
-		jset(d, "region", json_object_new_string(x->region));
-		jset(o, "status", json_object_new_int(0));
-		jset(o, "data", d);
-		respond_doc(resp, 200, o);
+		struct json_object *o = tsrv_jobject(), *d = tsrv_jobject();
+		tsrv_jset(d, "redirect", json_object_new_boolean(1));
+		tsrv_jset(d, "region", json_object_new_string(x->region));
+		tsrv_jset(o, "status", json_object_new_int(0));
+		tsrv_jset(o, "data", d);
+		tsrv_respond_doc(resp, 200, o);
 		json_object_put(body);
 		return;
 	}
@@ -410,74 +361,74 @@ static void handle_login(struct tllu *x, const struct tsrv_request *req, const c
 	}
 	json_object_put(body);
 
-	struct json_object *o = jnew(), *d = jnew(), *user = jnew();
-	jset(user, "id", json_object_new_string(x->user_id));
-	jset(user, "firstName", json_object_new_string("John"));
-	jset(user, "lastName", json_object_new_string("Doe"));
-	jset(user, "email", json_object_new_string(x->user));
-	jset(user, "country", json_object_new_string("DE"));
-	jset(user, "uom", json_object_new_string("1"));
+	struct json_object *o = tsrv_jobject(), *d = tsrv_jobject(), *user = tsrv_jobject();
+	tsrv_jset(user, "id", json_object_new_string(x->user_id));
+	tsrv_jset(user, "firstName", json_object_new_string("John"));
+	tsrv_jset(user, "lastName", json_object_new_string("Doe"));
+	tsrv_jset(user, "email", json_object_new_string(x->user));
+	tsrv_jset(user, "country", json_object_new_string("DE"));
+	tsrv_jset(user, "uom", json_object_new_string("1"));
 	if (x->terms[0]) {
-		struct json_object *step = jnew(), *props = jnew();
-		jset(props, "reaccept", json_object_new_boolean(1));
-		jset(props, "type", json_object_new_string(x->terms));
-		jset(step, "type", json_object_new_string(x->terms));
-		jset(step, "componentName",
+		struct json_object *step = tsrv_jobject(), *props = tsrv_jobject();
+		tsrv_jset(props, "reaccept", json_object_new_boolean(1));
+		tsrv_jset(props, "type", json_object_new_string(x->terms));
+		tsrv_jset(step, "type", json_object_new_string(x->terms));
+		tsrv_jset(step, "componentName",
 		     json_object_new_string(strcmp(x->terms, "verifyEmail") == 0 ? "VerifyEmail" : "AcceptDocument"));
-		jset(step, "props", props);
-		jset(d, "step", step);
-		jset(d, "user", user);
-		struct json_object *t = jnew();
-		jset(t, "token", json_object_new_string("eyJzdGVwIjoidG91In0.step-token"));
-		jset(t, "expires", json_object_new_int64(now / 1000 + 3600));
-		jset(t, "duration", json_object_new_int64(3600000));
-		jset(d, "authTicket", t);
-		jset(o, "status", json_object_new_int(4));
-		jset(o, "data", d);
-		respond_doc(resp, 200, o);
+		tsrv_jset(step, "props", props);
+		tsrv_jset(d, "step", step);
+		tsrv_jset(d, "user", user);
+		struct json_object *t = tsrv_jobject();
+		tsrv_jset(t, "token", json_object_new_string("eyJzdGVwIjoidG91In0.step-token"));
+		tsrv_jset(t, "expires", json_object_new_int64(now / 1000 + 3600));
+		tsrv_jset(t, "duration", json_object_new_int64(3600000));
+		tsrv_jset(d, "authTicket", t);
+		tsrv_jset(o, "status", json_object_new_int(4));
+		tsrv_jset(o, "data", d);
+		tsrv_respond_doc(resp, 200, o);
 		return;
 	}
 	x->counters.logins_ok++;
-	struct json_object *msgs = jnew(), *notes = jnew();
-	jset(msgs, "unread", json_object_new_int(0));
-	jset(notes, "unresolved", json_object_new_int(0));
-	jset(d, "user", user);
-	jset(d, "messages", msgs);
-	jset(d, "notifications", notes);
-	jset(d, "authTicket", ticket_locked(x, now));
+	struct json_object *msgs = tsrv_jobject(), *notes = tsrv_jobject();
+	tsrv_jset(msgs, "unread", json_object_new_int(0));
+	tsrv_jset(notes, "unresolved", json_object_new_int(0));
+	tsrv_jset(d, "user", user);
+	tsrv_jset(d, "messages", msgs);
+	tsrv_jset(d, "notifications", notes);
+	tsrv_jset(d, "authTicket", ticket_locked(x, now));
 	json_object_object_add(d, "invitations", NULL);
-	jset(d, "trustedDeviceToken", json_object_new_string(""));
-	jset(o, "status", json_object_new_int(0));
-	jset(o, "data", d);
-	respond_doc(resp, 200, o);
+	tsrv_jset(d, "trustedDeviceToken", json_object_new_string(""));
+	tsrv_jset(o, "status", json_object_new_int(0));
+	tsrv_jset(o, "data", d);
+	tsrv_respond_doc(resp, 200, o);
 }
 
 static void handle_connections(struct tllu *x, int64_t now, struct tsrv_response *resp)
 {
-	struct json_object *o = jnew(), *arr = json_object_new_array();
+	struct json_object *o = tsrv_jobject(), *arr = json_object_new_array();
 	if (!arr)
 		oom();
 	int64_t cur = tllu_current_time(x, now);
 	for (size_t p = 0; p < x->npatients && !x->empty; p++) {
-		struct json_object *c = jnew();
+		struct json_object *c = tsrv_jobject();
 		char id[64];
 		snprintf(id, sizeof(id), "0714c937-0bc2-4be4-9e93-%012zx", p + 1);
-		jset(c, "id", json_object_new_string(id));
-		jset(c, "patientId", json_object_new_string(x->patients[p]));
-		jset(c, "country", json_object_new_string("DE"));
-		jset(c, "status", json_object_new_int(2));
-		jset(c, "firstName", json_object_new_string("Patient"));
-		jset(c, "lastName", json_object_new_string("Doe"));
-		jset(c, "targetLow", json_object_new_int(70));
-		jset(c, "targetHigh", json_object_new_int(160));
-		jset(c, "uom", json_object_new_int(1));
-		jset(c, "glucoseMeasurement", measurement(x, p, cur, true));
-		jpush(arr, c);
+		tsrv_jset(c, "id", json_object_new_string(id));
+		tsrv_jset(c, "patientId", json_object_new_string(x->patients[p]));
+		tsrv_jset(c, "country", json_object_new_string("DE"));
+		tsrv_jset(c, "status", json_object_new_int(2));
+		tsrv_jset(c, "firstName", json_object_new_string("Patient"));
+		tsrv_jset(c, "lastName", json_object_new_string("Doe"));
+		tsrv_jset(c, "targetLow", json_object_new_int(70));
+		tsrv_jset(c, "targetHigh", json_object_new_int(160));
+		tsrv_jset(c, "uom", json_object_new_int(1));
+		tsrv_jset(c, "glucoseMeasurement", measurement(x, p, cur, true));
+		tsrv_jpush(arr, c);
 	}
-	jset(o, "status", json_object_new_int(0));
-	jset(o, "data", arr);
-	jset(o, "ticket", ticket_locked(x, now));
-	respond_doc(resp, 200, o);
+	tsrv_jset(o, "status", json_object_new_int(0));
+	tsrv_jset(o, "data", arr);
+	tsrv_jset(o, "ticket", ticket_locked(x, now));
+	tsrv_respond_doc(resp, 200, o);
 }
 
 static void handle_graph(struct tllu *x, int64_t now, const char *pid, struct tsrv_response *resp)
@@ -492,21 +443,21 @@ static void handle_graph(struct tllu *x, int64_t now, const char *pid, struct ts
 	x->counters.graph_calls++;
 	int64_t cur = tllu_current_time(x, now);
 	int64_t newest = tllu_graph_newest(x, now);
-	struct json_object *o = jnew(), *d = jnew(), *conn = jnew(), *graph = json_object_new_array(),
+	struct json_object *o = tsrv_jobject(), *d = tsrv_jobject(), *conn = tsrv_jobject(), *graph = json_object_new_array(),
 			   *sensors = json_object_new_array();
 	if (!graph || !sensors)
 		oom();
-	jset(conn, "patientId", json_object_new_string(x->patients[p]));
-	jset(conn, "glucoseMeasurement", measurement(x, p, cur, true));
+	tsrv_jset(conn, "patientId", json_object_new_string(x->patients[p]));
+	tsrv_jset(conn, "glucoseMeasurement", measurement(x, p, cur, true));
 	for (int64_t i = TLLU_GRAPH_POINTS - 1; i >= 0; i--)
-		jpush(graph, measurement(x, p, newest - i * x->cadence_ms, false));
-	jset(d, "connection", conn);
-	jset(d, "activeSensors", sensors);
-	jset(d, "graphData", graph);
-	jset(o, "status", json_object_new_int(0));
-	jset(o, "data", d);
-	jset(o, "ticket", ticket_locked(x, now));
-	respond_doc(resp, 200, o);
+		tsrv_jpush(graph, measurement(x, p, newest - i * x->cadence_ms, false));
+	tsrv_jset(d, "connection", conn);
+	tsrv_jset(d, "activeSensors", sensors);
+	tsrv_jset(d, "graphData", graph);
+	tsrv_jset(o, "status", json_object_new_int(0));
+	tsrv_jset(o, "data", d);
+	tsrv_jset(o, "ticket", ticket_locked(x, now));
+	tsrv_respond_doc(resp, 200, o);
 }
 
 static void handle_data(struct tllu *x, const struct tsrv_request *req, const char *region, const char *path,

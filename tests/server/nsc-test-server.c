@@ -6,7 +6,8 @@
  * ready, serves until SIGINT or SIGTERM.
  *
  *   nsc-test-server [--port N] [--api-secret S] [--token T] [--prefix /p]
- *                   [--latency-ms MS] [--dexcom] [--linkup] [--cadence-ms MS] [--seed N]
+ *                   [--latency-ms MS] [--dexcom] [--linkup] [--glooko] [--cadence-ms MS]
+ *                   [--seed N]
  *
  * --latency-ms makes every Nightscout answer wait that long (each request
  * on its own), like a site far away.
@@ -26,6 +27,7 @@
 #include <string.h>
 
 #include "dexcom.h"
+#include "glooko.h"
 #include "librelinkup.h"
 #include "nightscout.h"
 #include "server.h"
@@ -33,14 +35,16 @@
 static void usage(FILE *to)
 {
 	fputs("usage: nsc-test-server [--port N] [--api-secret S] [--token T] [--prefix /path]\n"
-	      "                       [--latency-ms MS] [--dexcom] [--linkup] [--cadence-ms MS]\n"
-	      "                       [--seed N]\n"
+	      "                       [--latency-ms MS] [--dexcom] [--linkup] [--glooko]\n"
+	      "                       [--cadence-ms MS] [--seed N]\n"
 	      "Serves a test Nightscout (API v1, v2 JWT exchange, v3) on 127.0.0.1 and prints\n"
 	      "its port; --port 0 (the default) picks a free port. --latency-ms delays every\n"
 	      "Nightscout answer, like a remote site (default 0). The secret and token may\n"
-	      "also come from NSC_TEST_API_SECRET and NSC_TEST_TOKEN. --dexcom and --linkup\n"
-	      "add the Dexcom Share and LibreLinkUp simulators (account NSC_TEST_VENDOR_USER /\n"
-	      "NSC_TEST_VENDOR_PASSWORD), with a reading every --cadence-ms (default 300000).\n",
+	      "also come from NSC_TEST_API_SECRET and NSC_TEST_TOKEN. --dexcom, --linkup and\n"
+	      "--glooko add the Dexcom Share, LibreLinkUp and Glooko simulators (account\n"
+	      "NSC_TEST_VENDOR_USER / NSC_TEST_VENDOR_PASSWORD), with a reading every\n"
+	      "--cadence-ms (default 300000). Glooko serves 14 days of history in UTC, no\n"
+	      "sync delay, patient code " TGLK_DEFAULT_CODE ".\n",
 	      to);
 }
 
@@ -52,7 +56,8 @@ int main(int argc, char **argv)
 	struct tsns *ns;
 	struct tsdx *dx = NULL;
 	struct tllu *llu = NULL;
-	bool dexcom = false, linkup = false;
+	struct tglk *glk = NULL;
+	bool dexcom = false, linkup = false, glooko = false;
 	long long cadence_ms = 0;
 	long latency_ms = 0;
 	unsigned long long seed = 1;
@@ -69,8 +74,8 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return EXIT_SUCCESS;
 		}
-		if (strcmp(a, "--dexcom") == 0 || strcmp(a, "--linkup") == 0) {
-			*(a[2] == 'd' ? &dexcom : &linkup) = true;
+		if (strcmp(a, "--dexcom") == 0 || strcmp(a, "--linkup") == 0 || strcmp(a, "--glooko") == 0) {
+			*(a[2] == 'd' ? &dexcom : a[2] == 'l' ? &linkup : &glooko) = true;
 			continue;
 		}
 		if (!v) {
@@ -157,11 +162,19 @@ int main(int argc, char **argv)
 		};
 		llu = tllu_attach(srv, &lc);
 	}
-	if ((dexcom && !dx) || (linkup && !llu)) {
+	if (glooko) {
+		struct tglk_config gc = {
+			.user = account.user, .password = account.password, .seed = seed,
+			.cadence_ms = cadence_ms, .cgm_sync_delay_ms = -1,
+		};
+		glk = tglk_attach(srv, &gc);
+	}
+	if ((dexcom && !dx) || (linkup && !llu) || (glooko && !glk)) {
 		tsrv_stop(srv);
 		tsns_free(ns);
 		tsdx_free(dx);
 		tllu_free(llu);
+		tglk_free(glk);
 		fprintf(stderr, "nsc-test-server: cannot set up the vendor simulators\n");
 		return EXIT_FAILURE;
 	}
@@ -172,5 +185,6 @@ int main(int argc, char **argv)
 	tsns_free(ns);
 	tsdx_free(dx);
 	tllu_free(llu);
+	tglk_free(glk);
 	return EXIT_SUCCESS;
 }

@@ -773,3 +773,60 @@ char *tsrv_xstrdup(const char *who, const char *s)
 		tsrv_oom(who);
 	return d;
 }
+
+struct json_object *tsrv_jobject(void)
+{
+	struct json_object *o = json_object_new_object();
+	if (!o)
+		tsrv_oom("tsrv");
+	return o;
+}
+
+struct json_object *tsrv_jarray(void)
+{
+	struct json_object *a = json_object_new_array();
+	if (!a)
+		tsrv_oom("tsrv");
+	return a;
+}
+
+void tsrv_jset(struct json_object *o, const char *key, struct json_object *v)
+{
+	if (!v || json_object_object_add(o, key, v) != 0)
+		tsrv_oom("tsrv");
+}
+
+void tsrv_jpush(struct json_object *array, struct json_object *v)
+{
+	if (!v || json_object_array_add(array, v) != 0)
+		tsrv_oom("tsrv");
+}
+
+void tsrv_respond_doc(struct tsrv_response *r, int status, struct json_object *doc)
+{
+	tsrv_respond_json(r, status, doc);
+	json_object_put(doc);
+}
+
+uint64_t tsrv_mix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+int64_t tsrv_floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	if (a % b != 0 && ((a < 0) != (b < 0)))
+		q--;
+	return q;
+}
+
+int64_t tsrv_real_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <json-c/json.h>
 
@@ -125,12 +126,27 @@ void tsrv_oom(const char *who) __attribute__((noreturn));
 /* strdup of s (NULL copies as ""), or tsrv_oom(who). */
 char *tsrv_xstrdup(const char *who, const char *s);
 
+/* ---- small helpers shared by the simulators ---- */
+/* json-c constructors and adders that abort ("tsrv: out of memory") rather than fail; v NULL too. */
+struct json_object *tsrv_jobject(void);
+struct json_object *tsrv_jarray(void);
+void tsrv_jset(struct json_object *o, const char *key, struct json_object *v);
+void tsrv_jpush(struct json_object *array, struct json_object *v);
+/* SplitMix64's finaliser: well-spread deterministic values from a seed. */
+uint64_t tsrv_mix64(uint64_t x);
+/* Division rounding towards minus infinity (b > 0 or < 0, not 0). */
+int64_t tsrv_floor_div(int64_t a, int64_t b);
+/* CLOCK_REALTIME in epoch milliseconds. */
+int64_t tsrv_real_now_ms(void);
+
 /* ---- building responses (for handlers) ---- */
 /* Copies body; content_type NULL means application/json. */
 void tsrv_respond(struct tsrv_response *r, int status, const char *content_type, const char *body,
 		  size_t len);
 /* Serialises doc (not consumed). */
 void tsrv_respond_json(struct tsrv_response *r, int status, struct json_object *doc);
+/* tsrv_respond_json, then releases doc. */
+void tsrv_respond_doc(struct tsrv_response *r, int status, struct json_object *doc);
 /* {"status":N,"message":msg} */
 void tsrv_respond_error(struct tsrv_response *r, int status, const char *message);
 void tsrv_respond_header(struct tsrv_response *r, const char *name, const char *value);
