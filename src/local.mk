@@ -3,6 +3,7 @@
 include src/sources/kit/kit.mk
 include src/sources/dexcom/dexcom.mk
 include src/sources/glooko/glooko.mk
+include src/sources/carelink/carelink.mk
 include src/sources/librelinkup/librelinkup.mk
 include src/sources/nightscout/nightscout.mk
 include src/sources/simulator/simulator.mk
@@ -48,7 +49,7 @@ src_libnsconnect_la_SOURCES = \
 	src/sources/registry.c src/sources/registry.h src/sources/source_rows.h \
 	$(NSC_SETTINGS_ROWS_SOURCES) \
 	$(NSC_KIT_SOURCES) $(NSC_SIMULATOR_SOURCES) $(NSC_DEXCOM_SOURCES) $(NSC_LINKUP_SOURCES) \
-	$(NSC_NIGHTSCOUT_SOURCES) $(NSC_GLOOKO_SOURCES) \
+	$(NSC_NIGHTSCOUT_SOURCES) $(NSC_GLOOKO_SOURCES) $(NSC_CARELINK_SOURCES) \
 	$(NSC_EMBED_SOURCES) \
 	src/outputs/registry.c \
 	src/outputs/filesystem.c src/outputs/filesystem.h \
@@ -68,7 +69,8 @@ src_libnsconnect_internal_la_LIBADD = $(src_libnsconnect_la_LIBADD)
 bin_PROGRAMS += src/nightscout-connect
 src_nightscout_connect_SOURCES = src/cli/main.c src/cli/usage.c src/cli/usage.h \
 	src/cli/run_common.c src/cli/run_common.h src/cli/backfill.c src/cli/backfill.h \
-	src/cli/backfill_state.c src/cli/backfill_state.h src/cli/backfill_progress.c src/cli/backfill_progress.h
+	src/cli/backfill_state.c src/cli/backfill_state.h src/cli/backfill_progress.c src/cli/backfill_progress.h \
+	src/cli/carelink_login.c src/cli/carelink_login.h
 src_nightscout_connect_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 src_nightscout_connect_LDADD = src/libnsconnect-internal.la
 

@@ -103,6 +103,7 @@ struct nsc_config {
 	char *carelink_server;        /* CONNECT_CARELINK_SERVER, normalised base URL */
 	char *carelink_country_code;  /* CONNECT_COUNTRY_CODE, two letters, lower-case */
 	char *carelink_patient_username; /* CONNECT_CARELINK_PATIENT_USERNAME */
+	char *carelink_token_file;    /* CONNECT_CARELINK_TOKEN_FILE, default ./carelink-logindata.json */
 
 	/* REST outputs */
 	char *nightscout_endpoint;    /* CONNECT_NIGHTSCOUT_ENDPOINT, normalised base URL */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli/backfill.h"
+#include "cli/carelink_login.h"
 #include "cli/run_common.h"
 #include "cli/usage.h"
 #include "engine/bridge.h"
@@ -20,15 +21,17 @@
 #include "nsc_config.h"
 #include "timeutil.h"
 
-enum command { CMD_NONE, CMD_FOREVER, CMD_CAPTURE, CMD_BACKFILL, CMD_SETTINGS };
+enum command { CMD_NONE, CMD_FOREVER, CMD_CAPTURE, CMD_BACKFILL, CMD_SETTINGS, CMD_CARELINK_LOGIN };
 
-static const char *const command_names[] = { "", "forever", "capture", "backfill", "settings" };
+static const char *const command_names[] = { "",         "forever",  "capture",
+					     "backfill", "settings", "carelink-login" };
 
 struct cli {
 	enum command cmd;
 	bool once;
 	bool help;
 	struct nsc_cli_backfill_args backfill;
+	struct nsc_cli_carelink_args carelink;
 	struct nsc_config_kv flags;
 };
 
@@ -46,6 +49,9 @@ static void usage_for(enum command cmd, FILE *out)
 		return;
 	case CMD_SETTINGS:
 		nsc_usage_settings(out);
+		return;
+	case CMD_CARELINK_LOGIN:
+		nsc_usage_carelink_login(out);
 		return;
 	case CMD_NONE:
 		nsc_usage_main(out);
@@ -110,6 +116,24 @@ static int backfill_option(struct cli *c, int argc, char **argv, int *i)
 	return 1;
 }
 
+/* --region of carelink-login (`--region X` or `--region=X`): 1, 0 when argv[*i] is not it, -1 (said here). */
+static int carelink_option(struct cli *c, int argc, char **argv, int *i)
+{
+	const char *a = argv[*i];
+
+	if (strncmp(a, "--region", 8) != 0 || (a[8] != '\0' && a[8] != '='))
+		return 0;
+	if (a[8] == '=') {
+		c->carelink.region = a + 9;
+	} else if (*i + 1 < argc) {
+		c->carelink.region = argv[++*i];
+	} else {
+		fprintf(stderr, "nightscout-connect: --region needs eu or us; see carelink-login --help\n");
+		return -1;
+	}
+	return 1;
+}
+
 static int parse_args(struct cli *c, int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
@@ -129,6 +153,9 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		} else if (c->cmd == CMD_BACKFILL && (opt = backfill_option(c, argc, argv, &i)) != 0) {
 			if (opt < 0)
 				return -1;
+		} else if (c->cmd == CMD_CARELINK_LOGIN && (opt = carelink_option(c, argc, argv, &i)) != 0) {
+			if (opt < 0)
+				return -1;
 		} else if (!strncmp(a, "--", 2)) {
 			if (parse_setting_flag(c, argc, argv, &i) != 0)
 				return -1;
@@ -140,6 +167,8 @@ static int parse_args(struct cli *c, int argc, char **argv)
 			c->cmd = CMD_BACKFILL;
 		} else if (c->cmd == CMD_NONE && !strcmp(a, "settings")) {
 			c->cmd = CMD_SETTINGS;
+		} else if (c->cmd == CMD_NONE && !strcmp(a, "carelink-login")) {
+			c->cmd = CMD_CARELINK_LOGIN;
 		} else if (c->cmd == CMD_NONE && !strcmp(a, "help")) {
 			c->help = true;
 		} else {
@@ -275,6 +304,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nightscout-connect: cannot initialise libcurl\n");
 		status = NSC_EXIT_INTERNAL;
 		goto out;
+	}
+	if (c.cmd == CMD_CARELINK_LOGIN) {
+		/* A setup step: no source, output or log; only the three CareLink settings it reads. */
+		status = nsc_cli_carelink_login(&c.carelink, nsc_config_kv_lookup, &c.flags, stdin,
+						stdout, stderr);
+		goto out_curl;
 	}
 	log = nsc_log_new(NSC_LOG_INFO);
 	if (!log) {

@@ -33,6 +33,8 @@ void nsc_usage_main(FILE *out)
 		"  backfill --since WHEN [--until WHEN]\n"
 		"                     copy a past range (after a move, an outage or a first start)\n"
 		"  settings           list every setting with its flag, default and meaning\n"
+		"  carelink-login [--region eu|us]\n"
+		"                     sign in to Medtronic CareLink once, in a browser\n"
 		"\n"
 		"Options:\n"
 		"  -h, --help         show help (also: COMMAND --help)\n"
@@ -111,6 +113,42 @@ void nsc_usage_settings(FILE *out)
 		"Usage: nightscout-connect settings\n"
 		"\n"
 		"Lists every setting: environment variable, flag, default and meaning.\n");
+}
+
+void nsc_usage_carelink_login(FILE *out)
+{
+	fprintf(out,
+		"Usage: nightscout-connect [--SETTING=VALUE ...] carelink-login [--region eu|us]\n"
+		"\n"
+		"Signs in to Medtronic CareLink once and writes the file of sign-in tokens\n"
+		"that the bridge then keeps fresh by itself. CareLink's sign-in page has a\n"
+		"CAPTCHA, so you sign in yourself, in a web browser:\n"
+		"\n"
+		"  1. The command prints an address. Open it in a browser and sign in.\n"
+		"  2. The browser then tries to open an address that starts with\n"
+		"     com.medtronic.carelink://callback?code=... and fails. Copy that\n"
+		"     address, from the address bar or from the developer tools' Network tab.\n"
+		"  3. Paste it into the command and press Enter (the code alone works too).\n"
+		"     A code works once and for a few minutes: if it is refused, run the\n"
+		"     command again.\n"
+		"  4. The tokens are written to CONNECT_CARELINK_TOKEN_FILE (default\n"
+		"     ./carelink-logindata.json), readable by you only. Then run the bridge\n"
+		"     with CONNECT_SOURCE=minimedcarelink and that file.\n"
+		"\n"
+		"  --region eu|us   the CareLink region (default CONNECT_CARELINK_REGION, else\n"
+		"                   eu; eu is the rest of the world)\n"
+		"\n"
+		"CONNECT_SOURCE and an output are not needed for this step.\n"
+		"CONNECT_CARELINK_USERNAME and CONNECT_CARELINK_PASSWORD are accepted for\n"
+		"compatibility but not needed: the password is typed into the browser only.\n"
+		"CONNECT_CARELINK_SERVER sends every CareLink request (clcloud, carelink,\n"
+		"carelink-login) to that server instead (for tests). The pasted line can come\n"
+		"from a pipe.\n"
+		"\n"
+		"Exit status: 0 when the file was written; 2 for a bad setting or a file that\n"
+		"cannot be written; 4 when CareLink cannot be reached; 5 when the sign-in or\n"
+		"its code was refused or nothing usable was pasted; 6 when CareLink's answer\n"
+		"could not be used; 1 on an internal error.\n");
 }
 
 /* The heading a row is listed under: its source's, or its group's. */

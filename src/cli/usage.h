@@ -21,6 +21,7 @@ void nsc_usage_forever(FILE *out);
 void nsc_usage_capture(FILE *out);
 void nsc_usage_backfill(FILE *out);
 void nsc_usage_settings(FILE *out);
+void nsc_usage_carelink_login(FILE *out);
 /* Every setting, grouped, with flag, default and help. */
 void nsc_usage_print_settings(FILE *out);
 

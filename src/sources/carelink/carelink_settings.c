@@ -20,6 +20,10 @@ const struct nsc_setting nsc_carelink_settings[] = {
 		     carelink_patient_username, NONE, NULL,
 		     "CareLink user name of the patient to read when logging in as a care "
 		     "partner; default the account's own data"),
+	NSC_ROW_TEXT("CONNECT_CARELINK_TOKEN_FILE", carelink_token_file, NONE,
+		     "./carelink-logindata.json",
+		     "File holding the CareLink sign-in tokens: written by "
+		     "`nightscout-connect carelink-login`, kept fresh by the bridge"),
 };
 
 const size_t nsc_carelink_settings_count =
