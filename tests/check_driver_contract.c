@@ -36,6 +36,7 @@
 #include "harness.h"
 #include "nsc_check.h"
 #include "server/dexcom.h"
+#include "server/carelink.h"
 #include "server/glooko.h"
 #include "server/librelinkup.h"
 #include "server/nightscout.h"
@@ -351,6 +352,67 @@ static void glooko_issued(void *sim, struct issued *out)
 		issued_add(out, strchr(cookie, '=') + 1);
 }
 
+/* ---- Medtronic CareLink --------------------------------------------------------- */
+
+/* The line's simulator while a contract runs (settings() has no other way to reach it). */
+static struct tcl *carelink_sim;
+static char carelink_file[256];
+
+/* A JWT whose exp lies in 1970: the first frame renews it, so every run starts with one login. */
+#define CARELINK_EXPIRED_JWT "eyJhbGciOiJSUzI1NiJ9.eyJleHAiOjF9.c2ln"
+
+static void carelink_settings(struct nsc_config_kv *kv, const char *url, const char *password)
+{
+	char json[8192];
+	ck_assert_int_gt(tcl_token_file_json(carelink_sim, json, sizeof(json)), 0);
+	struct json_object *o = json_tokener_parse(json);
+	ck_assert_ptr_nonnull(o);
+	json_object_object_add(o, "access_token", json_object_new_string(CARELINK_EXPIRED_JWT));
+	if (strcmp(password, WRONG_PASSWORD) == 0)
+		json_object_object_add(o, "refresh_token", json_object_new_string(WRONG_PASSWORD));
+	snprintf(carelink_file, sizeof(carelink_file), "%s/nsc-contract-carelink-%d.json",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
+	ck_assert_int_eq(json_object_to_file(carelink_file, o), 0);
+	json_object_put(o);
+	kv_set(kv, "CONNECT_CARELINK_TOKEN_FILE", carelink_file);
+	kv_set(kv, "CONNECT_CARELINK_SERVER", url);
+}
+
+static void *carelink_attach(struct contract *c)
+{
+	struct tcl_config sc = { .seed = 9, .access_lifetime_s = 4 * 3600, .now_ms = wall_of_loop, .now_ctx = c };
+	carelink_sim = tcl_attach(c->srv, &sc);
+	ck_assert_ptr_nonnull(carelink_sim);
+	return carelink_sim;
+}
+
+static void carelink_release(void *sim)
+{
+	tcl_free(sim);
+	carelink_sim = NULL;
+	unlink(carelink_file);
+}
+
+/* The token is the login: each renewal is one. */
+static unsigned carelink_logins(void *sim)
+{
+	return (unsigned)tcl_refreshes(sim);
+}
+
+static void carelink_kill(void *sim)
+{
+	tcl_invalidate_access(sim);
+}
+
+static void carelink_issued(void *sim, struct issued *out)
+{
+	char token[1000];
+	tcl_last_access_token(sim, token, sizeof(token));
+	issued_add(out, token);
+	tcl_last_refresh_token(sim, token, sizeof(token));
+	issued_add(out, token);
+}
+
 /* ---- the in-process simulator ------------------------------------------------ */
 
 static void simulator_settings(struct nsc_config_kv *kv, const char *url, const char *password)
@@ -400,6 +462,16 @@ static const struct vendor_line lines[] = {
 			   { "GET", "/api/v2/pumps/temporary_basals" }, { "GET", "/api/v2/pumps/suspend_basals" },
 			   { "GET", "/api/v2/foods" }, { "GET", "/api/v2/pumps/events" },
 			   { "GET", "/api/v2/pumps/alarms" } },
+	},
+	{
+		/* The "password" is the token file's refresh token; the settings write the file. */
+		.source = "minimedcarelink", .password_var = "CONNECT_CARELINK_TOKEN_FILE", .password = "carelink-right",
+		.settings = carelink_settings, .attach = carelink_attach, .release = carelink_release,
+		.logins = carelink_logins, .kill_sessions = carelink_kill, .issued = carelink_issued,
+		.data = { "POST", TCL_DISPLAY_PATH },
+		.steps = { { "POST", TCL_TOKEN_PATH }, { "GET", "/patient/users/me" },
+			   { "GET", "/patient/m2m/links/patients" }, { "GET", "/patient/monitor/data" },
+			   { "GET", "/patient/countries/settings" }, { "POST", TCL_DISPLAY_PATH } },
 	},
 	{
 		.source = "simulator", .password_var = "CONNECT_SIMULATOR_PASSWORD", .password = SIM_PASS,

@@ -134,14 +134,15 @@ START_TEST(test_registry_owns_its_rows)
 			ck_assert_str_eq(s->name, "CONNECT_SOURCE");
 	}
 	ck_assert_uint_lt(owned, n);
-	/* case-insensitive, unknown names refused; four built, two not yet */
+	/* case-insensitive, unknown names refused; every source built */
 	ck_assert_ptr_eq(nsc_source_by_name("DexcomShare"), nsc_source_by_name("dexcomshare"));
 	ck_assert_ptr_null(nsc_source_by_name("dexcom"));
 	ck_assert_ptr_null(nsc_source_by_name(NULL));
 	ck_assert_ptr_nonnull(nsc_source_driver_for(nsc_source_by_name("linkup")));
 	ck_assert_ptr_nonnull(nsc_source_driver_for(nsc_source_by_name("simulator")));
 	ck_assert_ptr_nonnull(nsc_source_driver_for(nsc_source_by_name("nightscout")));
-	ck_assert_ptr_null(nsc_source_driver_for(nsc_source_by_name("minimedcarelink")));
+	ck_assert_ptr_nonnull(nsc_source_driver_for(nsc_source_by_name("glooko")));
+	ck_assert_ptr_nonnull(nsc_source_driver_for(nsc_source_by_name("minimedcarelink")));
 }
 END_TEST
 

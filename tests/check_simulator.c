@@ -1254,7 +1254,7 @@ START_TEST(test_driver_table)
 	ck_assert_str_eq(nsc_source_driver_for(nsc_source_by_name("dexcomshare"))->name, "dexcomshare");
 	ck_assert_str_eq(nsc_source_driver_for(nsc_source_by_name("linkup"))->name, "linkup");
 	ck_assert_str_eq(nsc_source_driver_for(nsc_source_by_name("glooko"))->name, "glooko");
-	ck_assert_ptr_null(nsc_source_driver_for(nsc_source_by_name("minimedcarelink"))); /* not built yet */
+	ck_assert_str_eq(nsc_source_driver_for(nsc_source_by_name("minimedcarelink"))->name, "minimedcarelink");
 	ck_assert_str_eq(d->name, "simulator");
 	ck_assert_int_eq(d->timing.expected_interval_ms, 5 * NSC_MS_PER_MINUTE);
 	ck_assert_int_eq(d->timing.align_buffer_ms, 18000);

@@ -22,7 +22,7 @@ expect_missing linkup CONNECT_LINK_UP_USERNAME CONNECT_LINK_UP_PASSWORD=pw123
 expect_missing linkup CONNECT_LINK_UP_PASSWORD CONNECT_LINK_UP_USERNAME=me@example.com
 expect_missing nightscout CONNECT_SOURCE_ENDPOINT
 expect_missing glooko CONNECT_GLOOKO_PASSWORD CONNECT_GLOOKO_EMAIL=me@example.com
-expect_missing minimedcarelink CONNECT_CARELINK_USERNAME CONNECT_CARELINK_PASSWORD=pw123
+expect_missing minimedcarelink CONNECT_CARELINK_TOKEN_FILE CONNECT_CARELINK_TOKEN_FILE=/nonexistent/carelink-logindata.json
 
 env CONNECT_SOURCE=dexcomshare "$NSC" capture >"$O" 2>"$E"
 rc=$?

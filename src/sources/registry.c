@@ -7,6 +7,7 @@
 
 #include "source.h"
 #include "sources/dexcom/dexcom.h"
+#include "sources/carelink/carelink.h"
 #include "sources/glooko/glooko.h"
 #include "sources/librelinkup/librelinkup.h"
 #include "sources/nightscout/nightscout.h"
@@ -28,8 +29,8 @@ static const struct nsc_source_entry entries[] = {
 	  .help = "another Nightscout site: entries, treatments, device status and profiles", ROWS(nightscout) },
 	{ .name = "glooko", .title = "Glooko", .driver = &nsc_source_glooko,
 	  .help = "Glooko's cloud (Omnipod 5, CamAPS FX, many pumps and meters)", ROWS(glooko) },
-	{ .name = "minimedcarelink", .title = "Medtronic CareLink", .driver = NULL,
-	  .help = "Medtronic CareLink (not built yet)", ROWS(carelink) },
+	{ .name = "minimedcarelink", .title = "Medtronic CareLink", .driver = &nsc_source_carelink,
+	  .help = "Medtronic CareLink (MiniMed 780G, Simplera, Guardian), care partner or patient", ROWS(carelink) },
 };
 
 #define N_ENTRIES (sizeof(entries) / sizeof(entries[0]))

@@ -8,9 +8,13 @@
 static const char *const regions[] = { "us", "eu", NULL };
 
 const struct nsc_setting nsc_carelink_settings[] = {
-	NSC_ROW_ACCOUNT("CONNECT_CARELINK_USERNAME", carelink_username,
-			"CareLink account user name"),
-	NSC_ROW_PASSWORD("CONNECT_CARELINK_PASSWORD", carelink_password, "CareLink"),
+	/* Accepted as nightscout-connect took them; the token file is the login now. */
+	NSC_ROW("CONNECT_CARELINK_USERNAME", STRING, SOURCE, NSC_AT_STR(carelink_username),
+		.help = "CareLink account user name; accepted for compatibility, not needed: "
+			"the sign-in is CONNECT_CARELINK_TOKEN_FILE"),
+	NSC_ROW("CONNECT_CARELINK_PASSWORD", SECRET, SOURCE, NSC_AT_STR(carelink_password),
+		.help = "CareLink account password; accepted for compatibility, not needed: "
+			"the sign-in is CONNECT_CARELINK_TOKEN_FILE"),
 	NSC_ROW_CHOICE("CONNECT_CARELINK_REGION", carelink_region, regions,
 		       "eu", "CareLink region (eu is the rest of the world)"),
 	NSC_ROW_SERVER("CONNECT_CARELINK_SERVER", carelink_server, "CareLink", "CONNECT_CARELINK_REGION"),
