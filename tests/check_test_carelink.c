@@ -872,6 +872,23 @@ START_TEST(display_message_legacy_shape_at_0530)
 }
 END_TEST
 
+START_TEST(display_message_2025_shape_at_0530)
+{
+	struct tcl_config cfg = base_config();
+	cfg.offset_min = 330;
+	cfg.tz_name = "Asia/Kolkata";
+	start(&cfg);
+	struct json_object *pd = display_2025(fresh_access(NULL, 0));
+	ck_assert_str_eq(str(pd, "lastConduitDateTime"), "2025-04-19T22:29:00");
+	ck_assert_str_eq(str(pd, "clientTimeZoneName"), "Asia/Kolkata");
+	check_sgs(member(pd, "sgs"), false, 330);
+	ck_assert_str_eq(str(member(pd, "lastSG"), "timestamp"), "2025-04-19T22:25:00");
+	check_markers(member(pd, "markers"), false, 330, 30);
+	json_object_put(pd);
+	stop();
+}
+END_TEST
+
 START_TEST(dual_boluses_come_every_other_day)
 {
 	struct tcl_config cfg = base_config();
@@ -1083,6 +1100,7 @@ static Suite *carelink_suite(void)
 	tcase_add_test(t, country_settings_and_monitor_data);
 	tcase_add_test(t, display_message_2025_shape);
 	tcase_add_test(t, display_message_legacy_shape_at_0530);
+	tcase_add_test(t, display_message_2025_shape_at_0530);
 	tcase_add_test(t, dual_boluses_come_every_other_day);
 	tcase_add_test(t, display_message_checks_the_body);
 	tcase_add_test(t, stale_upload_and_pump_on_utc);

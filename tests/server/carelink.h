@@ -103,9 +103,9 @@
  *   conduitInRange, conduitMedicalDeviceInRange, conduitSensorInRange (true),
  *   activeInsulin {amount, datetime (U to the minute)}, lastAlarm {code 102,
  *   datetime (2 h before U, on the grid), type "ALARM"}, bgUnits "MGDL".
- * - Markers (true UTC, snapped down to the grid; only those in the SG
- *   window), daily: meals at about 07:30, 12:30 and 19:00 UTC (jittered
- *   by whole slots), each a MEAL (`amount` carbs) and an INSULIN
+ * - Markers (true UTC, jittered by whole minutes, then snapped down to the
+ *   grid; only those in the SG window), daily: meals at about 07:30,
+ *   12:30 and 19:00 UTC, each a MEAL (`amount` carbs) and an INSULIN
  *   (deliveredFastAmount, programmedFastAmount, bolusType FAST, or DUAL
  *   with deliveredExtendedAmount for the evening meal every other day,
  *   activationType RECOMMENDED, completed true) sharing index and time;
@@ -184,13 +184,17 @@ int tcl_token_file_json(struct tcl *c, char *buf, size_t size);
  * response_type=code, redirect_uri, scope, audience,
  * code_challenge_method=S256, a code_challenge and a state, and returns
  * (malloc'd) the redirect URL the browser would be sent to:
- * "<redirect_uri>?code=<code>&state=<state>" (state percent-encoded as
- * received). NULL when the URL is wrong (why on stderr).
+ * "<redirect_uri>?code=<code>&state=<state>" (the decoded state
+ * percent-encoded again, RFC 3986 unreserved characters as they are). NULL when the URL is wrong (why on stderr).
  */
 char *tcl_browser_login(struct tcl *c, const char *authorize_url);
 
 /* ---- scripting (thread-safe) ---- */
-/* Every refresh token issued so far is refused from now on: 403 {"error":"invalid_grant",...}. */
+/*
+ * Every refresh token issued so far is refused from now on: 403
+ * {"error":"invalid_grant",...}. Tokens from a later code exchange (a new
+ * interactive login) or tcl_token_file_json() work.
+ */
 void tcl_revoke_refresh(struct tcl *c);
 /* Access tokens issued so far answer 401 (the phone app logged in elsewhere). */
 void tcl_invalidate_access(struct tcl *c);
