@@ -6,8 +6,8 @@
  * ready, serves until SIGINT or SIGTERM.
  *
  *   nsc-test-server [--port N] [--api-secret S] [--token T] [--prefix /p]
- *                   [--latency-ms MS] [--dexcom] [--linkup] [--glooko] [--cadence-ms MS]
- *                   [--seed N]
+ *                   [--latency-ms MS] [--dexcom] [--linkup] [--glooko] [--carelink]
+ *                   [--cadence-ms MS] [--seed N]
  *
  * --latency-ms makes every Nightscout answer wait that long (each request
  * on its own), like a site far away.
@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "carelink.h"
 #include "dexcom.h"
 #include "glooko.h"
 #include "librelinkup.h"
@@ -35,7 +36,7 @@
 static void usage(FILE *to)
 {
 	fputs("usage: nsc-test-server [--port N] [--api-secret S] [--token T] [--prefix /path]\n"
-	      "                       [--latency-ms MS] [--dexcom] [--linkup] [--glooko]\n"
+	      "                       [--latency-ms MS] [--dexcom] [--linkup] [--glooko] [--carelink]\n"
 	      "                       [--cadence-ms MS] [--seed N]\n"
 	      "Serves a test Nightscout (API v1, v2 JWT exchange, v3) on 127.0.0.1 and prints\n"
 	      "its port; --port 0 (the default) picks a free port. --latency-ms delays every\n"
@@ -44,7 +45,8 @@ static void usage(FILE *to)
 	      "--glooko add the Dexcom Share, LibreLinkUp and Glooko simulators (account\n"
 	      "NSC_TEST_VENDOR_USER / NSC_TEST_VENDOR_PASSWORD), with a reading every\n"
 	      "--cadence-ms (default 300000). Glooko serves 14 days of history in UTC, no\n"
-	      "sync delay, patient code " TGLK_DEFAULT_CODE ".\n",
+	      "sync delay, patient code " TGLK_DEFAULT_CODE ". --carelink adds the CareLink\n"
+	      "cloud (care partner " TCL_CARER " following " TCL_PATIENT ", Auth0 client " TCL_CLIENT_ID ").\n",
 	      to);
 }
 
@@ -57,7 +59,8 @@ int main(int argc, char **argv)
 	struct tsdx *dx = NULL;
 	struct tllu *llu = NULL;
 	struct tglk *glk = NULL;
-	bool dexcom = false, linkup = false, glooko = false;
+	struct tcl *cl = NULL;
+	bool dexcom = false, linkup = false, glooko = false, carelink = false;
 	long long cadence_ms = 0;
 	long latency_ms = 0;
 	unsigned long long seed = 1;
@@ -76,6 +79,10 @@ int main(int argc, char **argv)
 		}
 		if (strcmp(a, "--dexcom") == 0 || strcmp(a, "--linkup") == 0 || strcmp(a, "--glooko") == 0) {
 			*(a[2] == 'd' ? &dexcom : a[2] == 'l' ? &linkup : &glooko) = true;
+			continue;
+		}
+		if (strcmp(a, "--carelink") == 0) {
+			carelink = true;
 			continue;
 		}
 		if (!v) {
@@ -169,8 +176,13 @@ int main(int argc, char **argv)
 		};
 		glk = tglk_attach(srv, &gc);
 	}
-	if ((dexcom && !dx) || (linkup && !llu) || (glooko && !glk)) {
+	if (carelink) {
+		struct tcl_config cc = { .seed = seed, .cadence_ms = cadence_ms };
+		cl = tcl_attach(srv, &cc);
+	}
+	if ((dexcom && !dx) || (linkup && !llu) || (glooko && !glk) || (carelink && !cl)) {
 		tsrv_stop(srv);
+		tcl_free(cl);
 		tsns_free(ns);
 		tsdx_free(dx);
 		tllu_free(llu);
@@ -186,5 +198,6 @@ int main(int argc, char **argv)
 	tsdx_free(dx);
 	tllu_free(llu);
 	tglk_free(glk);
+	tcl_free(cl);
 	return EXIT_SUCCESS;
 }
