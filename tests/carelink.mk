@@ -11,8 +11,11 @@ tests_check_test_carelink_LDADD = $(CHECK_LIBS) $(MHD_LIBS) $(JSONC_LIBS) $(CRYP
 endif
 endif
 
-# The CareLink source: the pure protocol on fixtures and the driver against the simulator.
+# The CareLink source: the pure protocol on fixtures and the driver against the
+# simulator; carelink-login end to end against the standalone test server.
 if HAVE_MHD
+TESTS += tests/cli_carelink_login.sh
+dist_check_SCRIPTS += tests/cli_carelink_login.sh
 if HAVE_CHECK
 check_PROGRAMS += tests/check_carelink
 TESTS += tests/check_carelink
