@@ -9,8 +9,9 @@
 # Uses sudo when not run as root. Packages already present are skipped.
 set -eu
 
-BUILD_PKGS="gcc make autoconf automake libtool pkg-config libcurl4-openssl-dev libjson-c-dev libssl-dev libmongoc-dev libbson-dev"
-TEST_PKGS="check libmicrohttpd-dev python3 xz-utils curl tzdata"
+# tzdata: the zone files Glooko's and CareLink's times are read with (slim images lack them).
+BUILD_PKGS="gcc make autoconf automake libtool pkg-config libcurl4-openssl-dev libjson-c-dev libssl-dev libmongoc-dev libbson-dev tzdata"
+TEST_PKGS="check libmicrohttpd-dev python3 xz-utils curl"
 
 case "${1:-build}" in
 build) pkgs=$BUILD_PKGS ;;
