@@ -5,7 +5,7 @@ if HAVE_MHD
 if HAVE_CHECK
 check_PROGRAMS += tests/check_test_carelink
 TESTS += tests/check_test_carelink
-tests_check_test_carelink_SOURCES = tests/check_test_carelink.c $(NSC_TEST_SERVER_SOURCES)
+tests_check_test_carelink_SOURCES = tests/check_test_carelink.c tests/curl_reply.c tests/curl_reply.h $(NSC_TEST_SERVER_SOURCES)
 tests_check_test_carelink_CFLAGS = $(NSC_CHECK_CFLAGS) $(MHD_CFLAGS) $(CRYPTO_CFLAGS)
 tests_check_test_carelink_LDADD = $(CHECK_LIBS) $(MHD_LIBS) $(JSONC_LIBS) $(CRYPTO_LIBS) $(CURL_LIBS) -lm
 endif

@@ -21,6 +21,7 @@
 #include <json-c/json.h>
 #include <openssl/evp.h>
 
+#include "curl_reply.h"
 #include "nsc_check.h"
 #include "server/carelink.h"
 #include "server/iso_time.h"
@@ -78,57 +79,13 @@ static void stop(void)
 
 /* ---- HTTP ------------------------------------------------------------------- */
 
-struct reply {
-	long status;
-	char *body;
-	size_t len;
-	char location[512];
-	char retry_after[32];
-};
-
-static size_t on_body(char *data, size_t size, size_t n, void *arg)
-{
-	struct reply *r = arg;
-	size_t add = size * n;
-	char *p = realloc(r->body, r->len + add + 1);
-	ck_assert_ptr_nonnull(p);
-	memcpy(p + r->len, data, add);
-	r->len += add;
-	p[r->len] = '\0';
-	r->body = p;
-	return add;
-}
-
-static void copy_header(const char *line, size_t len, const char *name, char *out, size_t size)
-{
-	size_t n = strlen(name);
-	if (len <= n + 1 || strncasecmp(line, name, n) != 0 || line[n] != ':')
-		return;
-	const char *v = line + n + 1;
-	size_t vlen = len - n - 1;
-	while (vlen && *v == ' ')
-		v++, vlen--;
-	while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n'))
-		vlen--;
-	snprintf(out, size, "%.*s", (int)vlen, v);
-}
-
-static size_t on_header(char *data, size_t size, size_t n, void *arg)
-{
-	struct reply *r = arg;
-	copy_header(data, size * n, "Location", r->location, sizeof(r->location));
-	copy_header(data, size * n, "Retry-After", r->retry_after, sizeof(r->retry_after));
-	return size * n;
-}
-
 /* One request; body NULL means GET; form true posts form-urlencoded, else JSON. Caller frees r->body. */
-static void http(const char *path, const char *body, bool form, const char *bearer, struct reply *r)
+static void http(const char *path, const char *body, bool form, const char *bearer, struct curl_reply *r)
 {
 	char url[1024], auth[2048];
 	struct curl_slist *h = NULL;
 	CURL *c = curl_easy_init();
 	ck_assert_ptr_nonnull(c);
-	memset(r, 0, sizeof(*r));
 	snprintf(url, sizeof(url), "%s%s", tsrv_url(srv), path);
 	h = curl_slist_append(h, "Accept: application/json");
 	if (body)
@@ -139,29 +96,14 @@ static void http(const char *path, const char *body, bool form, const char *bear
 		h = curl_slist_append(h, auth);
 	}
 	ck_assert_ptr_nonnull(h);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
-	if (body)
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_reply_perform(c, h, url, body, r);
 	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	if (!r->body) {
-		r->body = calloc(1, 1);
-		ck_assert_ptr_nonnull(r->body);
-	}
 }
 
 /* The request's parsed answer, asserting its status. */
 static struct json_object *call(const char *path, const char *body, bool form, const char *bearer, long status)
 {
-	struct reply r;
+	struct curl_reply r;
 	http(path, body, form, bearer, &r);
 	ck_assert_msg(r.status == status, "%s: %ld %s", path, r.status, r.body);
 	struct json_object *o = json_tokener_parse(r.body);
@@ -173,7 +115,7 @@ static struct json_object *call(const char *path, const char *body, bool form, c
 /* Asserts the answer is status with body {}. */
 static void expect_empty(const char *path, const char *body, const char *bearer, long status)
 {
-	struct reply r;
+	struct curl_reply r;
 	http(path, body, false, bearer, &r);
 	ck_assert_msg(r.status == status, "%s: %ld %s", path, r.status, r.body);
 	ck_assert_str_eq(r.body, "{}");
@@ -590,7 +532,7 @@ START_TEST(browser_login_checks_the_url)
 	snprintf(other, sizeof(other), "https://carelink-login.minimed.eu/login%s", q);
 	ck_assert_ptr_null(tcl_browser_login(cl, other));
 	/* Over HTTP the same query is a 302 to the app's redirect URI. */
-	struct reply r;
+	struct curl_reply r;
 	snprintf(other, sizeof(other), "/authorize%s", q);
 	http(other, NULL, false, NULL, &r);
 	ck_assert_int_eq(r.status, 302);
@@ -1050,7 +992,7 @@ START_TEST(fail_next_answers_the_status)
 	expect_empty("/patient/users/me", NULL, access, 500);
 	json_object_put(call("/patient/users/me", NULL, false, access, 200));
 	tcl_fail_next(cl, "/connect/carepartner/", 429, 1);
-	struct reply r;
+	struct curl_reply r;
 	http(TCL_DISCOVERY_PATH, NULL, false, NULL, &r);
 	ck_assert_int_eq(r.status, 429);
 	ck_assert_str_eq(r.retry_after, "25");

@@ -18,6 +18,7 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "curl_reply.h"
 #include "nsc_check.h"
 #include "server/glooko.h"
 #include "server/iso_time.h"
@@ -82,58 +83,13 @@ static void start_default(void)
 
 /* ---- HTTP ------------------------------------------------------------------- */
 
-struct reply {
-	long status;
-	char *body;
-	size_t len;
-	char set_cookie[256];
-	char retry_after[32];
-};
-
-static size_t on_body(char *data, size_t size, size_t n, void *arg)
-{
-	struct reply *r = arg;
-	size_t add = size * n;
-	char *p = realloc(r->body, r->len + add + 1);
-	ck_assert_ptr_nonnull(p);
-	memcpy(p + r->len, data, add);
-	r->len += add;
-	p[r->len] = '\0';
-	r->body = p;
-	return add;
-}
-
-/* Copies the value of header `name` from a "Name: value\r\n" line. */
-static void header_value(const char *line, size_t len, const char *name, char *out, size_t size)
-{
-	size_t n = strlen(name);
-	if (len <= n + 1 || strncasecmp(line, name, n) != 0 || line[n] != ':')
-		return;
-	const char *v = line + n + 1;
-	size_t vlen = len - n - 1;
-	while (vlen && (*v == ' ' || *v == '\t'))
-		v++, vlen--;
-	while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n'))
-		vlen--;
-	snprintf(out, size, "%.*s", (int)vlen, v);
-}
-
-static size_t on_header(char *data, size_t size, size_t n, void *arg)
-{
-	struct reply *r = arg;
-	header_value(data, size * n, "Set-Cookie", r->set_cookie, sizeof(r->set_cookie));
-	header_value(data, size * n, "Retry-After", r->retry_after, sizeof(r->retry_after));
-	return size * n;
-}
-
 /* One request; body NULL means GET. The caller frees r->body. */
-static void http(const char *path, const char *body, const char *cookie, struct reply *r)
+static void http(const char *path, const char *body, const char *cookie, struct curl_reply *r)
 {
 	char url[1024], cookie_header[256];
 	struct curl_slist *h = NULL;
 	CURL *c = curl_easy_init();
 	ck_assert_ptr_nonnull(c);
-	memset(r, 0, sizeof(*r));
 	snprintf(url, sizeof(url), "%s%s", tsrv_url(srv), path);
 	h = curl_slist_append(h, "Accept: application/json, text/plain, */*");
 	h = curl_slist_append(h, "Origin: " ORIGIN);
@@ -145,26 +101,11 @@ static void http(const char *path, const char *body, const char *cookie, struct 
 		h = curl_slist_append(h, cookie_header);
 	}
 	ck_assert_ptr_nonnull(h);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
-	if (body)
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_reply_perform(c, h, url, body, r);
 	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	if (!r->body) {
-		r->body = calloc(1, 1);
-		ck_assert_ptr_nonnull(r->body);
-	}
 }
 
-static struct json_object *parse(const struct reply *r)
+static struct json_object *parse(const struct curl_reply *r)
 {
 	struct json_object *o = json_tokener_parse(r->body);
 	ck_assert_msg(o != NULL, "not JSON: %s", r->body);
@@ -200,7 +141,7 @@ static int64_t iso_ms(const char *s)
 static void expect(const char *target, const char *body, const char *cookie, long status, const char *key,
 		   const char *text)
 {
-	struct reply r;
+	struct curl_reply r;
 	http(target, body, cookie, &r);
 	ck_assert_msg(r.status == status, "%s: %ld %s", target, r.status, r.body);
 	ck_assert_str_eq(r.set_cookie, "");
@@ -218,7 +159,7 @@ static void expect(const char *target, const char *body, const char *cookie, lon
 static const char *sign_in(const char *path)
 {
 	static char cookie[256];
-	struct reply r;
+	struct curl_reply r;
 	http(path, GOOD_BODY, NULL, &r);
 	ck_assert_int_eq(r.status, 200);
 	free(r.body);
@@ -231,7 +172,7 @@ static const char *sign_in(const char *path)
 static struct json_object *get(const char *path, const char *query, const char *cookie, long status)
 {
 	char target[1024];
-	struct reply r;
+	struct curl_reply r;
 	snprintf(target, sizeof(target), "%s?patient=%s%s%s", path, TGLK_DEFAULT_CODE, query[0] ? "&" : "",
 		 query);
 	http(target, NULL, cookie, &r);
@@ -319,7 +260,7 @@ static void assert_each_once(struct json_object *got, struct json_object *expect
 START_TEST(sign_in_v2_sets_the_session_cookie)
 {
 	start_default();
-	struct reply r;
+	struct curl_reply r;
 	http(SIGN_IN_V2, GOOD_BODY, NULL, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_msg(strncmp(r.set_cookie, TGLK_COOKIE "=", strlen(TGLK_COOKIE) + 1) == 0, "%s",
@@ -369,7 +310,7 @@ START_TEST(sign_in_rejects_bad_credentials_and_bodies)
 	for (size_t i = 0; i < 3; i++)
 		expect(SIGN_IN_V2, unprocessable[i], NULL, 422, NULL, NULL);
 	/* The e-mail is case-insensitive. */
-	struct reply r;
+	struct curl_reply r;
 	http(SIGN_IN_V3,
 	     "{\"userLogin\":{\"email\":\"Alice@Example.com\",\"password\":\"correct-pass\"},"
 	     "\"deviceInformation\":{\"applicationType\":\"logbook\"}}",
@@ -402,7 +343,7 @@ START_TEST(two_factor_gives_no_cookie)
 	start(&cfg, T0);
 	const char *paths[] = { SIGN_IN_V2, SIGN_IN_V3 };
 	for (size_t i = 0; i < 2; i++) {
-		struct reply r;
+		struct curl_reply r;
 		http(paths[i], GOOD_BODY, NULL, &r);
 		ck_assert_int_eq(r.status, 200);
 		ck_assert_str_eq(r.set_cookie, "");
@@ -771,7 +712,7 @@ START_TEST(fail_next_answers_the_status)
 	const char *cookie = sign_in(SIGN_IN_V2);
 	tglk_fail_next(glk, "/api/v2/pumps/", 429, 2);
 	for (int i = 0; i < 2; i++) {
-		struct reply r;
+		struct curl_reply r;
 		http(BOLUSES "?patient=" TGLK_DEFAULT_CODE, NULL, cookie, &r);
 		ck_assert_int_eq(r.status, 429);
 		ck_assert_str_eq(r.retry_after, "60");
