@@ -202,10 +202,8 @@ static int summarize(struct backfill_run *run, struct nsc_bridge *bridge, const 
 	struct nsc_bridge_stats st;
 	nsc_error_clear(&err);
 	nsc_backfill_progress_end(&run->progress);
-	nsc_rc delivered = nsc_bridge_flush(bridge, nsc_cli_flush_idle_ms(cfg), &err);
-	nsc_cli_settled_stats(bridge, &st);
+	nsc_rc delivered = nsc_cli_deliver_and_summarize(bridge, cfg, &st, &err);
 	bool complete = run->plan.reached_ms >= run->plan.end_ms;
-	nsc_cli_print_summary(&st);
 	char at[NSC_ISO_BUF] = "?";
 	(void)nsc_time_format_iso(run->plan.reached_ms, at, sizeof(at));
 	printf("backfill: %s, %u pages read, %u skipped (their answer could not be used), peak memory %ld KiB\n",
@@ -214,10 +212,9 @@ static int summarize(struct backfill_run *run, struct nsc_bridge *bridge, const 
 	int status;
 	if (complete) {
 		nsc_backfill_state_remove(&run->state);
-		uint64_t stored = 0;
-		for (int c = 0; c < NSC_COLL_COUNT; c++)
-			stored += st.stored[c];
-		status = run->plan.pages_skipped > 0 ? NSC_EXIT_DROPPED : stored > 0 ? NSC_EXIT_OK : NSC_EXIT_NO_DATA;
+		status = run->plan.pages_skipped > 0 ? NSC_EXIT_DROPPED
+			 : nsc_cli_stored_any(&st)   ? NSC_EXIT_OK
+						     : NSC_EXIT_NO_DATA;
 	} else {
 		printf("backfill: stopped after %s; run the same command again to go on from there\n", at);
 		/* A rejected login or a fatal error says so; anything else is "not finished yet". */
@@ -225,12 +222,7 @@ static int summarize(struct backfill_run *run, struct nsc_bridge *bridge, const 
 		if (status != NSC_EXIT_REJECTED && status != NSC_EXIT_INTERNAL)
 			status = NSC_EXIT_TEMPFAIL;
 	}
-	if (delivered != NSC_OK) {
-		printf("not yet delivered: %s\n", err.msg);
-		if (status == NSC_EXIT_OK || status == NSC_EXIT_NO_DATA)
-			status = NSC_EXIT_TEMPFAIL;
-	}
-	return status;
+	return nsc_cli_undelivered_status(delivered, &err, status);
 }
 
 int nsc_cli_backfill(const struct nsc_cli_backfill_args *a, const struct nsc_config *cfg,

@@ -244,16 +244,10 @@ static int run(struct cli *c, struct nsc_config *cfg, struct nsc_log *log)
 	}
 	if (c->cmd == CMD_CAPTURE) {
 		/* Data accepted by a spool is not stored yet: wait for it, and count what the store said. */
-		nsc_rc delivered = nsc_bridge_flush(bridge, nsc_cli_flush_idle_ms(cfg), &err);
 		struct nsc_bridge_stats settled;
-		nsc_cli_settled_stats(bridge, &settled);
-		nsc_cli_print_summary(&settled);
+		nsc_rc delivered = nsc_cli_deliver_and_summarize(bridge, cfg, &settled, &err);
 		status = nsc_bridge_finished(bridge) ? nsc_cli_summary_status(&settled) : NSC_EXIT_OK;
-		if (delivered != NSC_OK) {
-			printf("not yet delivered: %s\n", err.msg);
-			if (status == NSC_EXIT_OK || status == NSC_EXIT_NO_DATA)
-				status = NSC_EXIT_TEMPFAIL;
-		}
+		status = nsc_cli_undelivered_status(delivered, &err, status);
 	} else {
 		/* forever: a signal stops the loop; a finished bridge means a fatal error. */
 		status = nsc_bridge_finished(bridge) ? NSC_EXIT_INTERNAL : NSC_EXIT_OK;

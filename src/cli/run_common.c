@@ -44,7 +44,38 @@ void nsc_cli_signals_clear(void)
 	signal_loop = NULL;
 }
 
-void nsc_cli_settled_stats(const struct nsc_bridge *b, struct nsc_bridge_stats *out)
+bool nsc_cli_stored_any(const struct nsc_bridge_stats *st)
+{
+	for (int i = 0; i < NSC_COLL_COUNT; i++)
+		if (st->stored[i] > 0)
+			return true;
+	return false;
+}
+
+int nsc_cli_summary_status(const struct nsc_bridge_stats *st)
+{
+	switch (nsc_rc_verdict(st->last_rc)) {
+	case NSC_VERDICT_OK:
+		return nsc_cli_stored_any(st) ? NSC_EXIT_OK : NSC_EXIT_NO_DATA;
+	case NSC_VERDICT_RETRY:
+	case NSC_VERDICT_AUTH:
+		return NSC_EXIT_TEMPFAIL;
+	case NSC_VERDICT_REJECTED:
+		return NSC_EXIT_REJECTED;
+	case NSC_VERDICT_DROP:
+		return NSC_EXIT_DROPPED;
+	case NSC_VERDICT_FATAL:
+		return NSC_EXIT_INTERNAL;
+	}
+	return NSC_EXIT_INTERNAL;
+}
+
+/*
+ * The bridge's stats as the store saw them: with a spooled output, what it
+ * stored and already held once delivered, not what the spool accepted (a
+ * re-read overlap or page is all "held"). Called after the flush.
+ */
+static void settled_stats(const struct nsc_bridge *b, struct nsc_bridge_stats *out)
 {
 	struct nsc_write_result d;
 	*out = *nsc_bridge_stats(b);
@@ -59,7 +90,8 @@ void nsc_cli_settled_stats(const struct nsc_bridge *b, struct nsc_bridge_stats *
 		out->new_sgv_ms = 0;
 }
 
-void nsc_cli_print_summary(const struct nsc_bridge_stats *st)
+/* The documents stored, those already held, the newest reading and the last problem. */
+static void print_summary(const struct nsc_bridge_stats *st)
 {
 	char when[NSC_ISO_BUF];
 	printf("stored: entries=%llu treatments=%llu devicestatus=%llu profile=%llu "
@@ -81,32 +113,28 @@ void nsc_cli_print_summary(const struct nsc_bridge_stats *st)
 		printf("problem: %s\n", st->last_error);
 }
 
-int nsc_cli_summary_status(const struct nsc_bridge_stats *st)
-{
-	switch (nsc_rc_verdict(st->last_rc)) {
-	case NSC_VERDICT_OK: {
-		uint64_t n = 0;
-		for (int i = 0; i < NSC_COLL_COUNT; i++)
-			n += st->stored[i];
-		return n > 0 ? NSC_EXIT_OK : NSC_EXIT_NO_DATA;
-	}
-	case NSC_VERDICT_RETRY:
-	case NSC_VERDICT_AUTH:
-		return NSC_EXIT_TEMPFAIL;
-	case NSC_VERDICT_REJECTED:
-		return NSC_EXIT_REJECTED;
-	case NSC_VERDICT_DROP:
-		return NSC_EXIT_DROPPED;
-	case NSC_VERDICT_FATAL:
-		return NSC_EXIT_INTERNAL;
-	}
-	return NSC_EXIT_INTERNAL;
-}
-
-int64_t nsc_cli_flush_idle_ms(const struct nsc_config *cfg)
+/* How long to wait for a spooled output without any delivery: a request's timeout, plus slack. */
+static int64_t flush_idle_ms(const struct nsc_config *cfg)
 {
 	int64_t request_ms = cfg->http_timeout_ms > 0 ? cfg->http_timeout_ms : 30000;
 	return request_ms + NSC_FLUSH_IDLE_SLACK_MS;
+}
+
+nsc_rc nsc_cli_deliver_and_summarize(struct nsc_bridge *b, const struct nsc_config *cfg, struct nsc_bridge_stats *st,
+				     struct nsc_error *err)
+{
+	nsc_rc delivered = nsc_bridge_flush(b, flush_idle_ms(cfg), err);
+	settled_stats(b, st);
+	print_summary(st);
+	return delivered;
+}
+
+int nsc_cli_undelivered_status(nsc_rc delivered, const struct nsc_error *err, int status)
+{
+	if (delivered == NSC_OK)
+		return status;
+	printf("not yet delivered: %s\n", err->msg);
+	return status == NSC_EXIT_OK || status == NSC_EXIT_NO_DATA ? NSC_EXIT_TEMPFAIL : status;
 }
 
 int nsc_cli_create_status(nsc_rc rc)
