@@ -16,6 +16,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -455,7 +456,7 @@ nsc_rc nsc_carelink_transform(const char *body, size_t len, const char *family, 
 		fam = family && *family ? family : "unknown";
 	snprintf(t.device, sizeof(t.device), "nsconnect-carelink-");
 	for (size_t i = 0, at = strlen(t.device); fam[i] && at + 1 < sizeof(t.device); i++, at++) {
-		t.device[at] = (char)(fam[i] >= 'A' && fam[i] <= 'Z' ? fam[i] + 32 : fam[i]);
+		t.device[at] = (char)tolower((unsigned char)fam[i]);
 		t.device[at + 1] = '\0';
 	}
 	find_offset(&t);

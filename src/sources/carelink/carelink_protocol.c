@@ -2,6 +2,7 @@
 /* CareLink's hosts, the URLs a token may go to, and its session answers (see carelink.h). */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,7 +164,7 @@ nsc_rc nsc_carelink_me_read(const char *body, size_t len, struct nsc_carelink_me
 		out->care_partner = strncasecmp(role, "CARE_PARTNER", 12) == 0;
 		if (country && strlen(country) < sizeof(out->country)) {
 			for (size_t i = 0; country[i]; i++)
-				out->country[i] = (char)(country[i] >= 'A' && country[i] <= 'Z' ? country[i] + 32 : country[i]);
+				out->country[i] = (char)tolower((unsigned char)country[i]);
 		}
 	}
 	json_object_put(o);
