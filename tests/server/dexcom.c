@@ -2,7 +2,9 @@
 /*
  * The Dexcom Share simulator of the test server (see dexcom.h): two-step
  * login, sessions with lifetimes, lockout, and the glucose call, from
- * reference/vendors.md §2 / §8.1 (not from the driver's code).
+ * reference/vendors.md §2 / §8.1 (not from the driver's code). Accounts
+ * (by name and by id) and sessions are found through hash tables, so one
+ * simulator can serve many thousands of accounts.
  */
 #include "config.h"
 
@@ -29,6 +31,7 @@ struct account {
 	char *user;
 	char *password;
 	char id[TSDX_ID_BUF];
+	uint64_t seed; /* of its readings */
 	int64_t fails[MAX_LOCK_AFTER]; /* times of the recent failures, ring */
 	int nfails;
 	int64_t locked_until;
@@ -36,8 +39,15 @@ struct account {
 
 struct session {
 	char id[TSDX_ID_BUF];
+	size_t account; /* index in accounts: whose readings it reads */
 	int64_t created;
 	bool killed;
+};
+
+/* An open-addressing hash table of array indices + 1 (0: a free slot); never full. */
+struct index {
+	size_t *slots;
+	size_t mask; /* slots - 1, a power of two minus one */
 };
 
 struct script {
@@ -62,8 +72,10 @@ struct tsdx {
 
 	struct account *accounts;
 	size_t naccounts;
+	struct index by_user, by_id; /* accounts by name and by id */
 	struct session *sessions;
 	size_t nsessions, capsessions;
+	struct index by_session;
 	struct script scripts[3][MAX_SCRIPTS];
 	size_t nscripts[3];
 	struct tsdx_counters counters;
@@ -131,10 +143,11 @@ const char *tsdx_trend_name(int trend)
 	return trend >= 0 && trend < 10 ? trend_names[trend] : "None";
 }
 
-void tsdx_reading(const struct tsdx *x, int64_t slot, int64_t *t_ms, int *mgdl, int *trend)
+static void reading_of(const struct tsdx *x, uint64_t seed, int64_t slot, int64_t *t_ms, int *mgdl,
+		       int *trend)
 {
-	int v = mgdl_of(x->seed, slot);
-	double rate = (double)(v - mgdl_of(x->seed, slot - 1)) / ((double)x->cadence / 60000.0);
+	int v = mgdl_of(seed, slot);
+	double rate = (double)(v - mgdl_of(seed, slot - 1)) / ((double)x->cadence / 60000.0);
 	int t;
 
 	if (slot % 50 == 7)
@@ -159,6 +172,17 @@ void tsdx_reading(const struct tsdx *x, int64_t slot, int64_t *t_ms, int *mgdl, 
 		*mgdl = v;
 	if (trend)
 		*trend = t;
+}
+
+void tsdx_reading(const struct tsdx *x, int64_t slot, int64_t *t_ms, int *mgdl, int *trend)
+{
+	reading_of(x, x->accounts[0].seed, slot, t_ms, mgdl, trend);
+}
+
+void tsdx_account_reading(const struct tsdx *x, size_t account, int64_t slot, int64_t *t_ms, int *mgdl,
+			  int *trend)
+{
+	reading_of(x, x->accounts[account].seed, slot, t_ms, mgdl, trend);
 }
 
 int64_t tsdx_slot_at(const struct tsdx *x, int64_t t_ms)
@@ -219,20 +243,105 @@ static bool take_script(struct tsdx *x, enum tsdx_endpoint ep, struct tsrv_respo
 	return true;
 }
 
+/* ---- indexes ------------------------------------------------------------ */
+
+/* FNV-1a of s with ASCII letters folded: names and ids compare case-insensitively. */
+static uint64_t hash_folded(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+	for (; *s; s++) {
+		h ^= (unsigned char)tolower((unsigned char)*s);
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+typedef const char *(*key_fn)(const struct tsdx *x, size_t i);
+
+static const char *user_key(const struct tsdx *x, size_t i)
+{
+	return x->accounts[i].user;
+}
+
+static const char *id_key(const struct tsdx *x, size_t i)
+{
+	return x->accounts[i].id;
+}
+
+static const char *session_key(const struct tsdx *x, size_t i)
+{
+	return x->sessions[i].id;
+}
+
+/* A free table of at least twice n slots; false when out of memory. */
+static bool index_init(struct index *t, size_t n)
+{
+	size_t size = 16;
+	while (size < 2 * n)
+		size *= 2;
+	t->slots = calloc(size, sizeof(*t->slots));
+	t->mask = size - 1;
+	return t->slots != NULL;
+}
+
+/* The slot holding key, or the free slot where it would go (linear probing). */
+static size_t *index_slot(const struct tsdx *x, const struct index *t, key_fn key_of, const char *key)
+{
+	for (size_t h = (size_t)hash_folded(key) & t->mask;; h = (h + 1) & t->mask) {
+		size_t *slot = &t->slots[h];
+		if (*slot == 0 || strcasecmp(key_of(x, *slot - 1), key) == 0)
+			return slot;
+	}
+}
+
+/*
+ * Files element i under its key. An equal key already there stays unless
+ * `replace`: the first account of a name wins, like a scan from the
+ * front; the newest session of an id wins, like a scan to the end.
+ */
+static void index_put(const struct tsdx *x, struct index *t, key_fn key_of, size_t i, bool replace)
+{
+	size_t *slot = index_slot(x, t, key_of, key_of(x, i));
+	if (*slot == 0 || replace)
+		*slot = i + 1;
+}
+
+static size_t index_get(const struct tsdx *x, const struct index *t, key_fn key_of, const char *key)
+{
+	return key ? *index_slot(x, t, key_of, key) : 0;
+}
+
 static struct account *find_user(struct tsdx *x, const char *user)
 {
-	for (size_t i = 0; user && i < x->naccounts; i++)
-		if (strcasecmp(x->accounts[i].user, user) == 0)
-			return &x->accounts[i];
-	return NULL;
+	size_t i = index_get(x, &x->by_user, user_key, user);
+	return i ? &x->accounts[i - 1] : NULL;
 }
 
 static struct account *find_id(struct tsdx *x, const char *id)
 {
-	for (size_t i = 0; id && i < x->naccounts; i++)
-		if (strcasecmp(x->accounts[i].id, id) == 0)
-			return &x->accounts[i];
-	return NULL;
+	size_t i = index_get(x, &x->by_id, id_key, id);
+	return i ? &x->accounts[i - 1] : NULL;
+}
+
+static struct session *find_session(struct tsdx *x, const char *sid)
+{
+	size_t i = index_get(x, &x->by_session, session_key, sid);
+	return i ? &x->sessions[i - 1] : NULL;
+}
+
+/* Files the newest session, doubling the table first when half full (locked). */
+static void index_session(struct tsdx *x)
+{
+	if (2 * x->nsessions > x->by_session.mask + 1) {
+		struct index t;
+		if (!index_init(&t, x->nsessions))
+			oom();
+		for (size_t i = 0; i + 1 < x->nsessions; i++)
+			index_put(x, &t, session_key, i, true);
+		free(x->by_session.slots);
+		x->by_session = t;
+	}
+	index_put(x, &x->by_session, session_key, x->nsessions - 1, true);
 }
 
 /* A failed password: remember it, lock after too many in the window (locked). */
@@ -342,8 +451,10 @@ static void login_handler(void *arg, const struct tsrv_request *req, struct tsrv
 			struct session *s = &x->sessions[x->nsessions++];
 			uint64_t k = tsrv_mix64(x->seed ^ 0x5e55101dULL) ^ (uint64_t)x->nsessions;
 			make_uuid(tsrv_mix64(k), tsrv_mix64(k ^ 0xabcdefULL), s->id);
+			s->account = (size_t)(a - x->accounts);
 			s->created = now_of(x);
 			s->killed = false;
+			index_session(x);
 			x->counters.sessions++;
 			answer_string(resp, s->id);
 		}
@@ -365,7 +476,7 @@ static long arg_long(const struct tsrv_request *req, const char *name)
 	return n;
 }
 
-static struct json_object *reading_doc(struct tsdx *x, int64_t slot)
+static struct json_object *reading_doc(struct tsdx *x, uint64_t seed, int64_t slot)
 {
 	int64_t t;
 	int mgdl, trend;
@@ -374,7 +485,7 @@ static struct json_object *reading_doc(struct tsdx *x, int64_t slot)
 
 	if (!o)
 		oom();
-	tsdx_reading(x, slot, &t, &mgdl, &trend);
+	reading_of(x, seed, slot, &t, &mgdl, &trend);
 	if (x->legacy) {
 		snprintf(wt, sizeof(wt), "/Date(%lld)/", (long long)t);
 		snprintf(dt, sizeof(dt), "/Date(%lld-0700)/", (long long)t);
@@ -425,10 +536,7 @@ static void data_handler(void *arg, const struct tsrv_request *req, struct tsrv_
 		}
 	}
 	int64_t now = now_of(x);
-	struct session *s = NULL;
-	for (size_t i = 0; i < x->nsessions; i++)
-		if (strcasecmp(x->sessions[i].id, sid) == 0)
-			s = &x->sessions[i];
+	struct session *s = find_session(x, sid);
 	if (!s) {
 		char m[96];
 		snprintf(m, sizeof(m), "Failed to find session object. [SessionId = %s]", sid);
@@ -451,12 +559,14 @@ static void data_handler(void *arg, const struct tsrv_request *req, struct tsrv_
 	int64_t since = now - minutes * 60000LL;
 	if (since < now - HISTORY_MS)
 		since = now - HISTORY_MS;
+	/* The newest slot at or before now: a reading is served from its own time on. */
 	int64_t slot = tsrv_floor_div(now - x->offset, x->cadence);
+	uint64_t seed = x->accounts[s->account].seed;
 	for (long n = 0; !x->empty && n < count; n++, slot--) {
 		int64_t t = slot * x->cadence + x->offset;
 		if (t <= since)
 			break;
-		json_object_array_add(arr, reading_doc(x, slot));
+		tsrv_jpush(arr, reading_doc(x, seed, slot));
 	}
 	tsrv_respond_json(resp, 200, arr);
 	json_object_put(arr);
@@ -499,7 +609,17 @@ struct tsdx *tsdx_attach(struct tsrv *srv, const struct tsdx_config *cfg)
 		uint64_t k = tsrv_mix64(x->seed ^ 0xacc0u) + i;
 		x->accounts[i].user = xstrdup(cfg->accounts[i].user);
 		x->accounts[i].password = xstrdup(cfg->accounts[i].password);
+		x->accounts[i].seed = x->seed + i;
 		make_uuid(tsrv_mix64(k), tsrv_mix64(k ^ 0x1234ULL), x->accounts[i].id);
+	}
+	if (!index_init(&x->by_user, x->naccounts) || !index_init(&x->by_id, x->naccounts) ||
+	    !index_init(&x->by_session, 0)) {
+		tsdx_free(x);
+		return NULL;
+	}
+	for (size_t i = 0; i < x->naccounts; i++) {
+		index_put(x, &x->by_user, user_key, i, false);
+		index_put(x, &x->by_id, id_key, i, false);
 	}
 	if (tsrv_route(srv, NULL, TSDX_PATH_AUTH, auth_handler, x) != 0 ||
 	    tsrv_route(srv, NULL, TSDX_PATH_LOGIN, login_handler, x) != 0 ||
@@ -519,7 +639,10 @@ void tsdx_free(struct tsdx *x)
 		free(x->accounts[i].password);
 	}
 	free(x->accounts);
+	free(x->by_user.slots);
+	free(x->by_id.slots);
 	free(x->sessions);
+	free(x->by_session.slots);
 	for (int e = 0; e < 3; e++)
 		for (size_t i = 0; i < x->nscripts[e]; i++) {
 			free(x->scripts[e][i].body);

@@ -24,9 +24,17 @@
  * InvalidArgument for a login body missing a field.
  *
  * Readings: slot k sits at k * cadence_ms + offset_ms (13817 ms by default,
- * so milliseconds matter), its value and trend from the seed and k only
- * (tsdx_reading). Dates are "Date(<ms>)" with DT carrying "-0400", or in
- * legacy mode "/Date(<ms>)/", DT "/Date(<ms>-0700)/" and a numeric Trend.
+ * so milliseconds matter), its value and trend from the account's seed and
+ * k only: account i of cfg.accounts draws from cfg.seed + i, so the first
+ * account's readings are tsdx_reading's and each account has its own
+ * (tsdx_account_reading). A session reads the readings of the account
+ * that logged in. A reading is served from its own time on, never
+ * before: the newest in an answer is the last slot at or before now.
+ * Dates are "Date(<ms>)" with DT carrying "-0400", or in legacy mode
+ * "/Date(<ms>)/", DT "/Date(<ms>-0700)/" and a numeric Trend.
+ *
+ * Accounts by name or id and sessions by id are hash lookups: thousands of
+ * accounts cost no more per request than one.
  *
  * Ownership & concurrency: every state change is under the simulator's
  * mutex; handlers run on the server's connection threads, scripting
@@ -57,7 +65,7 @@
 struct tsdx;
 
 struct tsdx_account {
-	const char *user;     /* accountName (compared case-insensitively) */
+	const char *user;     /* accountName (compared case-insensitively; the first of equal names counts) */
 	const char *password;
 };
 
@@ -102,6 +110,9 @@ void tsdx_free(struct tsdx *x);
 
 /* The reading of slot k: its time, value (40..400) and Dexcom trend number (0..9). */
 void tsdx_reading(const struct tsdx *x, int64_t slot, int64_t *t_ms, int *mgdl, int *trend);
+/* The same for account i (its index in cfg.accounts, below naccounts); account 0 is tsdx_reading. */
+void tsdx_account_reading(const struct tsdx *x, size_t account, int64_t slot, int64_t *t_ms, int *mgdl,
+			  int *trend);
 /* The slot whose reading is at t_ms, or INT64_MIN when t_ms is not on the grid. */
 int64_t tsdx_slot_at(const struct tsdx *x, int64_t t_ms);
 /* Share's name of a trend number ("Flat", "NotComputable", ...). */

@@ -7,10 +7,20 @@
  *
  *   nsc-test-server [--port N] [--api-secret S] [--token T] [--prefix /p]
  *                   [--latency-ms MS] [--dexcom] [--linkup] [--glooko] [--carelink]
- *                   [--cadence-ms MS] [--seed N]
+ *                   [--cadence-ms MS] [--seed N] [--accounts N]
  *
  * --latency-ms makes every Nightscout answer wait that long (each request
  * on its own), like a site far away.
+ *
+ * --accounts N (with --dexcom) adds N Dexcom Share accounts for the
+ * many-tenant benchmark, bench-<i>@example.com / bench-pass-<i> for
+ * i = 1..N, each with its own readings, after the default account; the
+ * server then polls its connections on a few threads (thousands of
+ * kept-alive clients are no thousands of threads), so --latency-ms is
+ * refused with it.
+ *
+ * A standalone server has nobody to read its record of requests, so it
+ * keeps none (memory stays flat however long it runs).
  *
  * The secrets can also come from NSC_TEST_API_SECRET / NSC_TEST_TOKEN, so
  * they need not appear on a command line. The vendor account is
@@ -19,6 +29,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <signal.h>
@@ -33,11 +44,39 @@
 #include "nightscout.h"
 #include "server.h"
 
+#define MAX_ACCOUNTS 100000
+#define BENCH_TEXT 48 /* "bench-100000@example.com", "bench-pass-100000" */
+#define POOL_THREADS 2
+
+/* The default account then accounts bench-<i>@example.com / bench-pass-<i>, i = 1..n; NULL when out of memory. */
+static struct tsdx_account *bench_accounts(const struct tsdx_account *first, unsigned long n, char **text)
+{
+	struct tsdx_account *list = calloc(n + 1, sizeof(*list));
+	char *buf = calloc(n, 2 * BENCH_TEXT);
+
+	if (!list || !buf) {
+		free(list);
+		free(buf);
+		return NULL;
+	}
+	list[0] = *first;
+	for (unsigned long i = 1; i <= n; i++) {
+		char *user = buf + (i - 1) * 2 * BENCH_TEXT, *password = user + BENCH_TEXT;
+
+		snprintf(user, BENCH_TEXT, "bench-%lu@example.com", i);
+		snprintf(password, BENCH_TEXT, "bench-pass-%lu", i);
+		list[i].user = user;
+		list[i].password = password;
+	}
+	*text = buf;
+	return list;
+}
+
 static void usage(FILE *to)
 {
 	fputs("usage: nsc-test-server [--port N] [--api-secret S] [--token T] [--prefix /path]\n"
 	      "                       [--latency-ms MS] [--dexcom] [--linkup] [--glooko] [--carelink]\n"
-	      "                       [--cadence-ms MS] [--seed N]\n"
+	      "                       [--cadence-ms MS] [--seed N] [--accounts N]\n"
 	      "Serves a test Nightscout (API v1, v2 JWT exchange, v3) on 127.0.0.1 and prints\n"
 	      "its port; --port 0 (the default) picks a free port. --latency-ms delays every\n"
 	      "Nightscout answer, like a remote site (default 0). The secret and token may\n"
@@ -46,7 +85,10 @@ static void usage(FILE *to)
 	      "NSC_TEST_VENDOR_USER / NSC_TEST_VENDOR_PASSWORD), with a reading every\n"
 	      "--cadence-ms (default 300000). Glooko serves 14 days of history in UTC, no\n"
 	      "sync delay, patient code " TGLK_DEFAULT_CODE ". --carelink adds the CareLink\n"
-	      "cloud (care partner " TCL_CARER " following " TCL_PATIENT ", Auth0 client " TCL_CLIENT_ID ").\n",
+	      "cloud (care partner " TCL_CARER " following " TCL_PATIENT ", Auth0 client " TCL_CLIENT_ID ").\n"
+	      "--accounts N (1..100000, with --dexcom) adds, besides the default account, N\n"
+	      "Dexcom accounts bench-<i>@example.com / bench-pass-<i> (i = 1..N), each with\n"
+	      "its own readings, and serves many clients on a few threads (no --latency-ms).\n",
 	      to);
 }
 
@@ -63,6 +105,7 @@ int main(int argc, char **argv)
 	bool dexcom = false, linkup = false, glooko = false, carelink = false;
 	long long cadence_ms = 0;
 	long latency_ms = 0;
+	unsigned long accounts = 0;
 	unsigned long long seed = 1;
 	sigset_t set;
 	int sig = 0;
@@ -112,6 +155,17 @@ int main(int argc, char **argv)
 					"nsc-test-server: --latency-ms wants 0..60000, got \"%s\"\n", v);
 				return EXIT_FAILURE;
 			}
+		} else if (strcmp(a, "--accounts") == 0) {
+			char *end;
+
+			errno = 0;
+			accounts = strtoul(v, &end, 10);
+			if (*v < '0' || *v > '9' || *end != '\0' || errno || accounts < 1 ||
+			    accounts > MAX_ACCOUNTS) {
+				fprintf(stderr, "nsc-test-server: --accounts wants 1..%d, got \"%s\"\n",
+					MAX_ACCOUNTS, v);
+				return EXIT_FAILURE;
+			}
 		} else if (strcmp(a, "--cadence-ms") == 0 || strcmp(a, "--seed") == 0) {
 			char *end;
 			unsigned long long n = strtoull(v, &end, 10);
@@ -131,6 +185,14 @@ int main(int argc, char **argv)
 		}
 		i++;
 	}
+	if (accounts > 0 && !dexcom) {
+		fprintf(stderr, "nsc-test-server: --accounts is for the Dexcom simulator: add --dexcom\n");
+		return EXIT_FAILURE;
+	}
+	if (accounts > 0 && latency_ms > 0) {
+		fprintf(stderr, "nsc-test-server: --latency-ms cannot be combined with --accounts\n");
+		return EXIT_FAILURE;
+	}
 
 	/* Block the stop signals before any server thread starts, then wait for them. */
 	sigemptyset(&set);
@@ -140,7 +202,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nsc-test-server: cannot block signals\n");
 		return EXIT_FAILURE;
 	}
-	srv = tsrv_start((unsigned short)port);
+	struct tsrv_options so = { .no_record = true };
+	if (accounts > 0) {
+		so.threads = POOL_THREADS;
+		so.connection_limit = (unsigned)(2 * accounts + 64); /* a login and a data connection each */
+	}
+	srv = tsrv_start_with((unsigned short)port, &so);
 	if (!srv)
 		return EXIT_FAILURE;
 	ns = tsns_attach(srv, &cfg);
@@ -160,7 +227,18 @@ int main(int argc, char **argv)
 		struct tsdx_config dc = {
 			.accounts = &account, .naccounts = 1, .seed = seed, .cadence_ms = cadence_ms,
 		};
-		dx = tsdx_attach(srv, &dc);
+		struct tsdx_account *list = NULL;
+		char *text = NULL;
+
+		if (accounts > 0) {
+			list = bench_accounts(&account, accounts, &text);
+			dc.accounts = list;
+			dc.naccounts = accounts + 1;
+		}
+		if (accounts == 0 || list)
+			dx = tsdx_attach(srv, &dc); /* copies the names and passwords */
+		free(list);
+		free(text);
 	}
 	if (linkup) {
 		struct tllu_config lc = {

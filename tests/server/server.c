@@ -53,6 +53,7 @@ struct tsrv {
 	struct fault faults[TSRV_MAX_FAULTS];
 	size_t nfaults;
 
+	bool no_record; /* requests are freed once answered */
 	struct tsrv_request **reqs;
 	size_t nreqs, capreqs;
 	size_t connections; /* TCP connections accepted so far */
@@ -248,9 +249,13 @@ static struct tsrv_request *request_new(struct MHD_Connection *conn, const char 
 	return r;
 }
 
-/* Appends a finished record (the server takes ownership). */
+/* Appends a finished record (the server takes ownership), or frees it when not recording. */
 static void record(struct tsrv *s, struct tsrv_request *r)
 {
+	if (s->no_record) {
+		request_free(r);
+		return;
+	}
 	pthread_mutex_lock(&s->lock);
 	if (s->nreqs == s->capreqs) {
 		s->capreqs = s->capreqs ? s->capreqs * 2 : 64;
@@ -693,13 +698,34 @@ size_t tsrv_connections(struct tsrv *s)
 
 struct tsrv *tsrv_start(unsigned short port)
 {
+	return tsrv_start_with(port, NULL);
+}
+
+struct tsrv *tsrv_start_with(unsigned short port, const struct tsrv_options *opts)
+{
+	static const struct tsrv_options none = { 0 };
 	struct tsrv *s = calloc(1, sizeof(*s));
 	struct sockaddr_in addr;
 	pthread_condattr_t ca;
 	const union MHD_DaemonInfo *info;
+	struct MHD_OptionItem extra[3];
+	size_t nextra = 0;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
 
 	if (!s)
 		return NULL;
+	if (!opts)
+		opts = &none;
+	s->no_record = opts->no_record;
+	if (opts->threads > 0)
+		extra[nextra++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE,
+							   (intptr_t)opts->threads, NULL };
+	else
+		flags |= MHD_USE_THREAD_PER_CONNECTION;
+	if (opts->connection_limit > 0)
+		extra[nextra++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT,
+							   (intptr_t)opts->connection_limit, NULL };
+	extra[nextra] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -710,13 +736,11 @@ struct tsrv *tsrv_start(unsigned short port)
 	addr.sin_family = AF_INET;
 	addr.sin_port = htons(port);
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-					     MHD_USE_AUTO,
-				     port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+	s->daemon = MHD_start_daemon(flags, port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
 				     (const struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED,
 				     on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
-				     MHD_OPTION_END);
+				     MHD_OPTION_ARRAY, extra, MHD_OPTION_END);
 	if (!s->daemon) {
 		fprintf(stderr, "tsrv: cannot start the HTTP server on 127.0.0.1:%u\n", port);
 		pthread_cond_destroy(&s->wake);

@@ -11,7 +11,8 @@
  * (tests/server/nightscout.h).
  *
  * Ownership & concurrency: MHD serves each connection on its own thread
- * (internal polling thread + thread per connection), so handlers run
+ * (internal polling thread + thread per connection; or a few polling
+ * threads for many clients, tsrv_start_with), so handlers run
  * concurrently with the test thread and with each other. Routes, faults and
  * recorded requests are guarded by the server's mutex; handlers guard their
  * own state. Recorded requests are immutable once recorded and stay valid
@@ -84,6 +85,23 @@ struct tsrv_fault {
 
 /* Starts on 127.0.0.1:port (0 = any free port). NULL on failure (message on stderr). */
 struct tsrv *tsrv_start(unsigned short port);
+
+/*
+ * How a server for many clients runs (zeroes are tsrv_start's way: a thread
+ * per connection, libmicrohttpd's connection limit, every request kept).
+ */
+struct tsrv_options {
+	/*
+	 * > 0: this many threads poll all connections (epoll) instead of one
+	 * thread per connection; a handler or fault that waits (delay_ms, hang)
+	 * then holds up every connection of its thread.
+	 */
+	unsigned threads;
+	unsigned connection_limit; /* connections open at once; 0: libmicrohttpd's default */
+	bool no_record;            /* forget each request once answered: the record stays empty */
+};
+/* tsrv_start with options (NULL: none). */
+struct tsrv *tsrv_start_with(unsigned short port, const struct tsrv_options *opts);
 /* Releases hung requests, stops the threads and frees everything. */
 void tsrv_stop(struct tsrv *s);
 unsigned short tsrv_port(const struct tsrv *s);
