@@ -34,7 +34,7 @@ src_libnsconnect_la_SOURCES = \
 	src/jsonutil.c src/jsonutil.h \
 	src/strbuf.c src/strbuf.h \
 	src/fileio.c src/fileio.h src/atomic_file.c src/atomic_file.h \
-	src/config.c src/config_kv.c src/config_url.c src/config_secrets.c src/config_report.c \
+	src/config.c src/config_kv.c src/config_envfile.c src/config_url.c src/config_secrets.c src/config_report.c \
 	src/config_names.c src/cfg_internal.h src/nsc_config.h \
 	src/settings.c src/settings_rows.c src/settings_rows.h src/setting_row.h \
 	src/source.c src/source.h src/output.h \

@@ -239,6 +239,22 @@ nsc_rc nsc_config_kv_set(struct nsc_config_kv *kv, const char *name, const char 
 void nsc_config_kv_free(struct nsc_config_kv *kv);
 const char *nsc_config_kv_lookup(void *kv, const char *name); /* an nsc_config_lookup_fn */
 
+/*
+ * Env files (one bridge's settings, as systemd's EnvironmentFile and
+ * docker's --env-file take them): NAME=value lines, blank lines and #
+ * comments skipped, `export ` before a name allowed; a value is taken as
+ * written (trimmed), or inside '...' literally, or inside "..." with \"
+ * \\ \$ \` and \n escapes. A CONNECT_ name that is not a setting is
+ * refused (a typo would fall back to a default); other names are kept and
+ * unused. Errors name the file and line, never a value. *fingerprint (may
+ * be NULL) gets a hash of the file's bytes, to tell a changed file.
+ */
+nsc_rc nsc_config_envfile_read(const char *path, struct nsc_config_kv *kv, uint64_t *fingerprint,
+			       struct nsc_error *err);
+/* The same for text already read (path only names it in messages). */
+nsc_rc nsc_config_envfile_parse(const char *path, const char *text, size_t len,
+				struct nsc_config_kv *kv, struct nsc_error *err);
+
 void nsc_config_init(struct nsc_config *cfg);   /* zero + defaults */
 void nsc_config_free(struct nsc_config *cfg);   /* frees strings; cfg reusable after init */
 
