@@ -53,7 +53,10 @@ src_libnsconnect_la_SOURCES = \
 	$(NSC_EMBED_SOURCES) \
 	src/outputs/registry.c \
 	src/outputs/filesystem.c src/outputs/filesystem.h \
-	src/outputs/spooled.c src/outputs/spooled.h src/outputs/spool_files.c src/outputs/spool_files.h
+	src/outputs/spooled.c src/outputs/spooled.h src/outputs/spool_files.c src/outputs/spool_files.h \
+	src/tenants/tenant_dir.c src/tenants/tenant_dir.h src/tenants/closer.c src/tenants/closer.h \
+	src/tenants/tenant_health.c src/tenants/tenant_health.h \
+	src/tenants/tenant_set.c src/tenants/tenant_set.h
 
 src_libnsconnect_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(CURL_CFLAGS) $(JSONC_CFLAGS) $(CRYPTO_CFLAGS)
 src_libnsconnect_la_LIBADD = $(NSC_OUTPUT_LIBS) $(CURL_LIBS) $(JSONC_LIBS) $(CRYPTO_LIBS)
@@ -70,7 +73,8 @@ bin_PROGRAMS += src/nightscout-connect
 src_nightscout_connect_SOURCES = src/cli/main.c src/cli/usage.c src/cli/usage.h \
 	src/cli/run_common.c src/cli/run_common.h src/cli/backfill.c src/cli/backfill.h \
 	src/cli/backfill_state.c src/cli/backfill_state.h src/cli/backfill_progress.c src/cli/backfill_progress.h \
-	src/cli/carelink_login.c src/cli/carelink_login.h
+	src/cli/carelink_login.c src/cli/carelink_login.h \
+	src/cli/serve.c src/cli/serve.h src/cli/health_http.c src/cli/health_http.h
 src_nightscout_connect_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 src_nightscout_connect_LDADD = src/libnsconnect-internal.la
 

@@ -59,6 +59,8 @@ struct nsc_config {
 	uint64_t spool_max_bytes;     /* CONNECT_SPOOL_MAX_MB, in bytes */
 	int64_t poll_interval_ms;     /* CONNECT_POLL_INTERVAL, in ms; 0 = the source's cadence */
 	int64_t http_timeout_ms;      /* CONNECT_HTTP_TIMEOUT, in ms; vendor requests */
+	char *http_listen;            /* CONNECT_HTTP_LISTEN: the status listener's address, or NULL */
+	char *tenants_dir;            /* CONNECT_TENANTS_DIR (serve; a bridge ignores it) */
 
 	/* simulator */
 	uint64_t simulator_seed;      /* CONNECT_SIMULATOR_SEED */
@@ -153,6 +155,7 @@ enum nsc_setting_check {
 	NSC_CHECK_COUNTRY,    /* two letters, stored lower-case */
 	NSC_CHECK_TIMEZONE,   /* zone file under the zoneinfo directory */
 	NSC_CHECK_COLLECTION, /* MongoDB collection name */
+	NSC_CHECK_LISTEN,     /* an address to listen on, IP:PORT or PORT (health/addr.h) */
 	NSC_CHECK_RANGE,      /* whole number in min..max `unit`s, stored times `scale` */
 	NSC_CHECK_U64,        /* any unsigned 64-bit decimal number */
 };
