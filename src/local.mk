@@ -1,5 +1,6 @@
 # libnsconnect: engine, configuration, batch and identity, logging, the
-# built-in sources and the filesystem output; and the nightscout-connect CLI.
+# built-in sources, the filesystem output and the health board (src/health/);
+# and the nightscout-connect CLI.
 include src/sources/kit/kit.mk
 include src/sources/dexcom/dexcom.mk
 include src/sources/glooko/glooko.mk
@@ -7,6 +8,7 @@ include src/sources/carelink/carelink.mk
 include src/sources/librelinkup/librelinkup.mk
 include src/sources/nightscout/nightscout.mk
 include src/sources/simulator/simulator.mk
+include src/health/health.mk
 
 # Each source's rows of the settings table, kept in its folder.
 NSC_SETTINGS_ROWS_SOURCES = \
@@ -51,6 +53,7 @@ src_libnsconnect_la_SOURCES = \
 	$(NSC_KIT_SOURCES) $(NSC_SIMULATOR_SOURCES) $(NSC_DEXCOM_SOURCES) $(NSC_LINKUP_SOURCES) \
 	$(NSC_NIGHTSCOUT_SOURCES) $(NSC_GLOOKO_SOURCES) $(NSC_CARELINK_SOURCES) \
 	$(NSC_EMBED_SOURCES) \
+	$(NSC_HEALTH_SOURCES) \
 	src/outputs/registry.c \
 	src/outputs/filesystem.c src/outputs/filesystem.h \
 	src/outputs/spooled.c src/outputs/spooled.h src/outputs/spool_files.c src/outputs/spool_files.h
