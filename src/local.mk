@@ -1,6 +1,6 @@
 # libnsconnect: engine, configuration, batch and identity, logging, the
 # built-in sources, the filesystem output and the health board (src/health/);
-# and the nightscout-connect CLI.
+# and the nightscout-connect CLI, which alone links the health HTTP listener.
 include src/sources/kit/kit.mk
 include src/sources/dexcom/dexcom.mk
 include src/sources/glooko/glooko.mk
@@ -73,9 +73,10 @@ bin_PROGRAMS += src/nightscout-connect
 src_nightscout_connect_SOURCES = src/cli/main.c src/cli/usage.c src/cli/usage.h \
 	src/cli/run_common.c src/cli/run_common.h src/cli/backfill.c src/cli/backfill.h \
 	src/cli/backfill_state.c src/cli/backfill_state.h src/cli/backfill_progress.c src/cli/backfill_progress.h \
-	src/cli/carelink_login.c src/cli/carelink_login.h
-src_nightscout_connect_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
-src_nightscout_connect_LDADD = src/libnsconnect-internal.la
+	src/cli/carelink_login.c src/cli/carelink_login.h \
+	$(NSC_HEALTH_LISTENER_SOURCES)
+src_nightscout_connect_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(MHD_CFLAGS)
+src_nightscout_connect_LDADD = src/libnsconnect-internal.la $(MHD_LIBS)
 
 pkgconfigdir = $(libdir)/pkgconfig
 pkgconfig_DATA = src/nsconnect.pc
