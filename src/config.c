@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 
 #include "cfg_internal.h"
+#include "health/addr.h"
 #include "nsc_config.h"
 #include "secret.h"
 #include "sources/registry.h"
@@ -357,6 +358,11 @@ static nsc_rc load_string(const struct nsc_cfg_reader *r, const struct nsc_setti
 	case NSC_CHECK_COLLECTION:
 		rc = check_collection(f->name, value, r->err);
 		break;
+	case NSC_CHECK_LISTEN: {
+		struct nsc_health_addr addr;
+		rc = nsc_health_addr_parse(value, &addr, r->err);
+		break;
+	}
 	case NSC_CHECK_NONE:
 	case NSC_CHECK_OWN:
 	case NSC_CHECK_RANGE:

@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -59,4 +61,46 @@ nsc_rc nsc_path_errno_rc(int e)
 	default:
 		return NSC_ERR_IO;
 	}
+}
+
+int nsc_read_small_file(const char *path, size_t max, char **out, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	int e = buf ? 0 : ENOMEM;
+	while (e == 0) {
+		if (n + 1 >= cap) {
+			char *bigger = cap > max ? NULL : realloc(buf, cap * 2);
+			if (!bigger) {
+				e = cap > max ? EFBIG : ENOMEM;
+				break;
+			}
+			buf = bigger;
+			cap *= 2;
+		}
+		ssize_t r = read(fd, buf + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			e = errno;
+		else if (r == 0)
+			break;
+		else
+			n += (size_t)r;
+		if (n > max)
+			e = EFBIG;
+	}
+	close(fd);
+	if (e != 0) {
+		free(buf);
+		errno = e;
+		return -1;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return 0;
 }

@@ -23,4 +23,10 @@ int nsc_fdatasync(int fd);
  */
 nsc_rc nsc_path_errno_rc(int e);
 
+/*
+ * Reads a whole small file into a new NUL-terminated buffer (*out, caller
+ * frees; *len without the NUL). 0, or -1 with errno (EFBIG beyond max).
+ */
+int nsc_read_small_file(const char *path, size_t max, char **out, size_t *len);
+
 #endif

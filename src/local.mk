@@ -1,5 +1,6 @@
 # libnsconnect: engine, configuration, batch and identity, logging, the
-# built-in sources and the filesystem output; and the nightscout-connect CLI.
+# built-in sources, the filesystem output and the health board (src/health/);
+# and the nightscout-connect CLI, which alone links the health HTTP listener.
 include src/sources/kit/kit.mk
 include src/sources/dexcom/dexcom.mk
 include src/sources/glooko/glooko.mk
@@ -7,6 +8,7 @@ include src/sources/carelink/carelink.mk
 include src/sources/librelinkup/librelinkup.mk
 include src/sources/nightscout/nightscout.mk
 include src/sources/simulator/simulator.mk
+include src/health/health.mk
 
 # Each source's rows of the settings table, kept in its folder.
 NSC_SETTINGS_ROWS_SOURCES = \
@@ -34,7 +36,7 @@ src_libnsconnect_la_SOURCES = \
 	src/jsonutil.c src/jsonutil.h \
 	src/strbuf.c src/strbuf.h \
 	src/fileio.c src/fileio.h src/atomic_file.c src/atomic_file.h \
-	src/config.c src/config_kv.c src/config_url.c src/config_secrets.c src/config_report.c \
+	src/config.c src/config_kv.c src/config_envfile.c src/config_url.c src/config_secrets.c src/config_report.c \
 	src/config_names.c src/cfg_internal.h src/nsc_config.h \
 	src/settings.c src/settings_rows.c src/settings_rows.h src/setting_row.h \
 	src/source.c src/source.h src/output.h \
@@ -51,9 +53,13 @@ src_libnsconnect_la_SOURCES = \
 	$(NSC_KIT_SOURCES) $(NSC_SIMULATOR_SOURCES) $(NSC_DEXCOM_SOURCES) $(NSC_LINKUP_SOURCES) \
 	$(NSC_NIGHTSCOUT_SOURCES) $(NSC_GLOOKO_SOURCES) $(NSC_CARELINK_SOURCES) \
 	$(NSC_EMBED_SOURCES) \
+	$(NSC_HEALTH_SOURCES) \
 	src/outputs/registry.c \
 	src/outputs/filesystem.c src/outputs/filesystem.h \
-	src/outputs/spooled.c src/outputs/spooled.h src/outputs/spool_files.c src/outputs/spool_files.h
+	src/outputs/spooled.c src/outputs/spooled.h src/outputs/spool_files.c src/outputs/spool_files.h \
+	src/tenants/tenant_dir.c src/tenants/tenant_dir.h src/tenants/closer.c src/tenants/closer.h \
+	src/tenants/tenant_health.c src/tenants/tenant_health.h \
+	src/tenants/tenant_set.c src/tenants/tenant_set.h
 
 src_libnsconnect_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(CURL_CFLAGS) $(JSONC_CFLAGS) $(CRYPTO_CFLAGS)
 src_libnsconnect_la_LIBADD = $(NSC_OUTPUT_LIBS) $(CURL_LIBS) $(JSONC_LIBS) $(CRYPTO_LIBS)
@@ -70,9 +76,11 @@ bin_PROGRAMS += src/nightscout-connect
 src_nightscout_connect_SOURCES = src/cli/main.c src/cli/usage.c src/cli/usage.h \
 	src/cli/run_common.c src/cli/run_common.h src/cli/backfill.c src/cli/backfill.h \
 	src/cli/backfill_state.c src/cli/backfill_state.h src/cli/backfill_progress.c src/cli/backfill_progress.h \
-	src/cli/carelink_login.c src/cli/carelink_login.h
-src_nightscout_connect_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
-src_nightscout_connect_LDADD = src/libnsconnect-internal.la
+	src/cli/carelink_login.c src/cli/carelink_login.h \
+	src/cli/serve.c src/cli/serve.h src/cli/health_http.c src/cli/health_http.h \
+	$(NSC_HEALTH_LISTENER_SOURCES)
+src_nightscout_connect_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(MHD_CFLAGS)
+src_nightscout_connect_LDADD = src/libnsconnect-internal.la $(MHD_LIBS)
 
 pkgconfigdir = $(libdir)/pkgconfig
 pkgconfig_DATA = src/nsconnect.pc

@@ -36,7 +36,13 @@ struct nsc_log {
 	void *sink_ctx;
 	struct nsc_redactor redact; /* the registered secrets */
 	const struct nsc_clock *clock; /* timestamps and the repeat window */
-	struct nsc_log_limit repeats;  /* warnings and errors alike */
+	struct nsc_log_limit *repeats; /* warnings and errors alike; the root's only */
+	/*
+	 * A child (nsc_log_new_child) writes through its root: root's sink,
+	 * clock and repeat limit, its own level, secrets and `fields`.
+	 */
+	struct nsc_log *root;
+	char *fields; /* e.g. "tenant=alice", or NULL */
 };
 
 
@@ -95,6 +101,36 @@ struct nsc_log *nsc_log_new(enum nsc_log_level level)
 	}
 	atomic_init(&log->level, (int)clamp_level(level));
 	log->clock = &nsc_clock_system;
+	log->repeats = calloc(1, sizeof(*log->repeats));
+	if (!log->repeats) {
+		pthread_mutex_destroy(&log->mu);
+		free(log);
+		return NULL;
+	}
+	return log;
+}
+
+struct nsc_log *nsc_log_new_child(struct nsc_log *parent, enum nsc_log_level level, const char *fields)
+{
+	struct nsc_log *log;
+
+	if (!parent)
+		return NULL;
+	log = calloc(1, sizeof(*log));
+	if (!log)
+		return NULL;
+	if (fields && fields[0] && !(log->fields = strdup(fields))) {
+		free(log);
+		return NULL;
+	}
+	if (pthread_mutex_init(&log->mu, NULL) != 0) {
+		free(log->fields);
+		free(log);
+		return NULL;
+	}
+	atomic_init(&log->level, (int)clamp_level(level));
+	log->root = parent->root ? parent->root : parent;
+	log->clock = log->root->clock;
 	return log;
 }
 
@@ -106,11 +142,15 @@ void nsc_log_free(struct nsc_log *log)
 	if (!log)
 		return;
 	struct nsc_log_limit_summary left[NSC_LOG_LIMIT_SLOTS];
-	pthread_mutex_lock(&log->mu);
-	write_summaries_locked(log, left, nsc_log_limit_drain(&log->repeats, left, NSC_LOG_LIMIT_SLOTS));
-	pthread_mutex_unlock(&log->mu);
+	if (log->repeats) {
+		pthread_mutex_lock(&log->mu);
+		write_summaries_locked(log, left, nsc_log_limit_drain(log->repeats, left, NSC_LOG_LIMIT_SLOTS));
+		pthread_mutex_unlock(&log->mu);
+	}
 	nsc_redactor_fini(&log->redact);
 	pthread_mutex_destroy(&log->mu);
+	free(log->repeats);
+	free(log->fields);
 	free(log);
 }
 
@@ -192,6 +232,11 @@ char *nsc_log_redact(struct nsc_log *log, const char *in)
 	pthread_mutex_lock(&log->mu);
 	res = nsc_redactor_apply(&log->redact, in, strlen(in), NULL);
 	pthread_mutex_unlock(&log->mu);
+	if (res && log->root) {
+		char *both = nsc_log_redact(log->root, res);
+		free(res);
+		res = both;
+	}
 	return res;
 }
 
@@ -300,34 +345,54 @@ static void write_summaries_locked(struct nsc_log *log, const struct nsc_log_lim
  * key) is to be written (log->mu held).
  */
 static bool admit_locked(struct nsc_log *log, enum nsc_log_level level, const char *component,
-			 const char *body, size_t body_len)
+			 const char *key_text, size_t key_len, const char *body)
 {
 	struct nsc_log_limit_summary due[NSC_LOG_LIMIT_SLOTS];
 	int64_t now = nsc_clock_mono(log->clock);
-	if (log->repeats.pending > 0)
-		write_summaries_locked(log, due, nsc_log_limit_due(&log->repeats, now, due, NSC_LOG_LIMIT_SLOTS));
+	if (log->repeats->pending > 0)
+		write_summaries_locked(log, due, nsc_log_limit_due(log->repeats, now, due, NSC_LOG_LIMIT_SLOTS));
 	if (level > NSC_LOG_WARN)
 		return true;
 	const char *event = NULL;
 	size_t event_len = 0;
-	if (body_len >= 6 && strncmp(body, "event=", 6) == 0) {
+	if (strncmp(body, "event=", 6) == 0) {
 		event = body + 6;
 		event_len = strcspn(event, " ");
 	}
 	struct nsc_log_limit_summary evicted;
-	bool write = nsc_log_limit_admit(&log->repeats,
-					 nsc_log_limit_key((int)level, component, body, body_len),
+	bool write = nsc_log_limit_admit(log->repeats,
+					 nsc_log_limit_key((int)level, component, key_text, key_len),
 					 (int)level, component, event, event_len, now, &evicted);
 	if (evicted.count > 0)
 		write_summaries_locked(log, &evicted, 1);
 	return write;
 }
 
+/*
+ * `raw` redacted by a child's own secrets (the root's come after), or a
+ * copy when log is a root; NULL when memory runs out.
+ */
+static char *redact_own(struct nsc_log *log, const char *raw, size_t len, size_t *out_len)
+{
+	if (!log->root) {
+		char *copy = malloc(len + 1);
+		if (copy) {
+			memcpy(copy, raw, len + 1);
+			*out_len = len;
+		}
+		return copy;
+	}
+	pthread_mutex_lock(&log->mu);
+	char *red = nsc_redactor_apply(&log->redact, raw, len, out_len);
+	pthread_mutex_unlock(&log->mu);
+	return red;
+}
+
 void nsc_log_vwrite(struct nsc_log *log, enum nsc_log_level level, const char *component,
 		    const char *fmt, va_list ap)
 {
-	char *prefix = NULL, *body = NULL, *raw = NULL, *red = NULL, *line = NULL;
-	size_t body_len = 0, red_len = 0, line_len = 0;
+	char *prefix = NULL, *body = NULL, *raw = NULL, *own = NULL, *red = NULL, *line = NULL;
+	size_t body_len = 0, own_len = 0, red_len = 0, line_len = 0;
 	int prefix_len = 0;
 
 	if (!nsc_log_enabled(log, level) || !fmt)
@@ -337,28 +402,50 @@ void nsc_log_vwrite(struct nsc_log *log, enum nsc_log_level level, const char *c
 	body = nsc_log_format(fmt, ap, &body_len);
 	if (!body)
 		return;
+	/* A child's fields go first in the body, so they are part of the repeat key. */
+	size_t fields_len = log->fields ? strlen(log->fields) + 1 : 0;
+	if (fields_len) {
+		char *with = malloc(fields_len + body_len + 1);
+		if (with) {
+			memcpy(with, log->fields, fields_len - 1);
+			with[fields_len - 1] = ' ';
+			memcpy(with + fields_len, body, body_len + 1);
+		}
+		nsc_secret_wipe(body, body_len);
+		free(body);
+		body = with;
+		body_len += fields_len;
+		if (!body)
+			return;
+	}
+	own = redact_own(log, body, body_len, &own_len);
 
-	pthread_mutex_lock(&log->mu);
-	prefix = line_prefix(log, level, component, &prefix_len);
-	raw = prefix ? malloc((size_t)prefix_len + body_len + 1) : NULL;
+	struct nsc_log *root = log->root ? log->root : log;
+	pthread_mutex_lock(&root->mu);
+	prefix = own ? line_prefix(root, level, component, &prefix_len) : NULL;
+	raw = prefix ? malloc((size_t)prefix_len + own_len + 1) : NULL;
 	if (raw) {
 		memcpy(raw, prefix, (size_t)prefix_len);
-		memcpy(raw + prefix_len, body, body_len + 1);
-		red = nsc_redactor_apply(&log->redact, raw, (size_t)prefix_len + body_len, &red_len);
+		memcpy(raw + prefix_len, own, own_len + 1);
+		red = nsc_redactor_apply(&root->redact, raw, (size_t)prefix_len + own_len, &red_len);
 	}
 	/* The key is taken from the redacted text, after the prefix (ts changes). */
-	if (red && red_len >= (size_t)prefix_len &&
-	    admit_locked(log, level, component, red + prefix_len, red_len - (size_t)prefix_len))
+	if (red && red_len >= (size_t)prefix_len + fields_len &&
+	    admit_locked(root, level, component, red + prefix_len, red_len - (size_t)prefix_len,
+			 red + prefix_len + fields_len))
 		line = escape_controls(red, red_len, &line_len);
 	if (line)
-		emit_locked(log, level, line, line_len);
-	pthread_mutex_unlock(&log->mu);
+		emit_locked(root, level, line, line_len);
+	pthread_mutex_unlock(&root->mu);
 
 	/* The unredacted text may hold secrets: wipe before freeing. */
 	nsc_secret_wipe(body, body_len);
 	free(body);
+	if (own)
+		nsc_secret_wipe(own, own_len);
+	free(own);
 	if (raw)
-		nsc_secret_wipe(raw, (size_t)prefix_len + body_len);
+		nsc_secret_wipe(raw, (size_t)prefix_len + own_len);
 	free(raw);
 	free(prefix);
 	free(red);

@@ -45,6 +45,15 @@ struct nsc_log;
 
 /* A logger writing to stderr at `level`. Returns NULL on allocation failure. */
 struct nsc_log *nsc_log_new(enum nsc_log_level level);
+/*
+ * A logger for one part of a process (a tenant of `serve`): its lines go
+ * through parent's root (sink, clock, repeat limit, the root's secrets)
+ * with `fields` (e.g. "tenant=alice", key=value words) after the
+ * component. It has its own level and its own secrets, redacted from its
+ * lines only, so each line is checked against one tenant's secrets, not
+ * every tenant's. The root must outlive it. NULL on allocation failure.
+ */
+struct nsc_log *nsc_log_new_child(struct nsc_log *parent, enum nsc_log_level level, const char *fields);
 void nsc_log_free(struct nsc_log *log);
 void nsc_log_set_level(struct nsc_log *log, enum nsc_log_level level);
 enum nsc_log_level nsc_log_get_level(const struct nsc_log *log);

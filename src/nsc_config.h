@@ -59,6 +59,8 @@ struct nsc_config {
 	uint64_t spool_max_bytes;     /* CONNECT_SPOOL_MAX_MB, in bytes */
 	int64_t poll_interval_ms;     /* CONNECT_POLL_INTERVAL, in ms; 0 = the source's cadence */
 	int64_t http_timeout_ms;      /* CONNECT_HTTP_TIMEOUT, in ms; vendor requests */
+	char *http_listen;            /* CONNECT_HTTP_LISTEN: the status listener's address, or NULL */
+	char *tenants_dir;            /* CONNECT_TENANTS_DIR (serve; a bridge ignores it) */
 
 	/* simulator */
 	uint64_t simulator_seed;      /* CONNECT_SIMULATOR_SEED */
@@ -153,6 +155,7 @@ enum nsc_setting_check {
 	NSC_CHECK_COUNTRY,    /* two letters, stored lower-case */
 	NSC_CHECK_TIMEZONE,   /* zone file under the zoneinfo directory */
 	NSC_CHECK_COLLECTION, /* MongoDB collection name */
+	NSC_CHECK_LISTEN,     /* an address to listen on, IP:PORT or PORT (health/addr.h) */
 	NSC_CHECK_RANGE,      /* whole number in min..max `unit`s, stored times `scale` */
 	NSC_CHECK_U64,        /* any unsigned 64-bit decimal number */
 };
@@ -238,6 +241,22 @@ void nsc_config_kv_init(struct nsc_config_kv *kv, nsc_config_lookup_fn fallback,
 nsc_rc nsc_config_kv_set(struct nsc_config_kv *kv, const char *name, const char *value);
 void nsc_config_kv_free(struct nsc_config_kv *kv);
 const char *nsc_config_kv_lookup(void *kv, const char *name); /* an nsc_config_lookup_fn */
+
+/*
+ * Env files (one bridge's settings, as systemd's EnvironmentFile and
+ * docker's --env-file take them): NAME=value lines, blank lines and #
+ * comments skipped, `export ` before a name allowed; a value is taken as
+ * written (trimmed), or inside '...' literally, or inside "..." with \"
+ * \\ \$ \` and \n escapes. A CONNECT_ name that is not a setting is
+ * refused (a typo would fall back to a default); other names are kept and
+ * unused. Errors name the file and line, never a value. *fingerprint (may
+ * be NULL) gets a hash of the file's bytes, to tell a changed file.
+ */
+nsc_rc nsc_config_envfile_read(const char *path, struct nsc_config_kv *kv, uint64_t *fingerprint,
+			       struct nsc_error *err);
+/* The same for text already read (path only names it in messages). */
+nsc_rc nsc_config_envfile_parse(const char *path, const char *text, size_t len,
+				struct nsc_config_kv *kv, struct nsc_error *err);
 
 void nsc_config_init(struct nsc_config *cfg);   /* zero + defaults */
 void nsc_config_free(struct nsc_config *cfg);   /* frees strings; cfg reusable after init */

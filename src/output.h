@@ -68,6 +68,13 @@ struct nsc_output_driver {
 	 * and those it held already. NULL: write()'s results are the store's.
 	 */
 	void (*delivered)(void *ctx, struct nsc_write_result *out);
+	/*
+	 * Optional, for outputs that accept before storing: what waits to
+	 * reach the store (for health), and how long close() may keep
+	 * sending it (what is left stays for the next start).
+	 */
+	void (*pending)(void *ctx, uint64_t *bytes, uint64_t *batches);
+	void (*set_drain)(void *ctx, int64_t drain_ms);
 };
 
 /*

@@ -38,6 +38,13 @@ const struct nsc_setting nsc_general_settings[] = {
 		NSC_AT_RANGE(INT64, http_timeout_ms, 1, 300, "seconds", 1000),
 		.help = "Seconds a vendor request may take before it counts as failed and is "
 			"retried later"),
+	NSC_ROW("CONNECT_HTTP_LISTEN", STRING, GENERAL, NSC_AT_STR(http_listen),
+		.check = NSC_CHECK_LISTEN,
+		.help = "Address for the status listener of forever and serve (/healthz, /readyz, "
+			"/status, /metrics), IP:PORT such as 127.0.0.1:9117, or a port alone for "
+			"loopback; off when unset"),
+	NSC_ROW("CONNECT_TENANTS_DIR", STRING, GENERAL, NSC_AT_STR(tenants_dir),
+		.help = "Folder of the serve command: one NAME.env file of settings per bridge, a path"),
 };
 
 const struct nsc_setting nsc_output_settings[] = {

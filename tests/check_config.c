@@ -1414,6 +1414,91 @@ START_TEST(test_config_log)
 }
 END_TEST
 
+
+/* ---- env files (a tenant's settings) ---- */
+
+static nsc_rc parse_env(const char *text)
+{
+	return nsc_config_envfile_parse("t.env", text, strlen(text), &kv, &err);
+}
+
+START_TEST(test_envfile_forms)
+{
+	ck_assert_int_eq(parse_env("# a tenant\n"
+				   "\n"
+				   "CONNECT_SOURCE=dexcomshare\n"
+				   "  export CONNECT_SHARE_ACCOUNT_NAME = alice@example.com  \n"
+				   "CONNECT_SHARE_PASSWORD='p#ss \"x\" $HOME'\n"
+				   "CONNECT_SHARE_REGION=\"us\"  # trailing comment\n"
+				   "CONNECT_OUTPUT_DIR=\"a \\\"b\\\" \\\\c\\$d\"\n"
+				   "CONNECT_LOG_LEVEL=\r\n"
+				   "TZ=Europe/Berlin"),
+			 NSC_OK);
+	ck_assert_str_eq(nsc_config_kv_lookup(&kv, "CONNECT_SOURCE"), "dexcomshare");
+	ck_assert_str_eq(nsc_config_kv_lookup(&kv, "CONNECT_SHARE_ACCOUNT_NAME"), "alice@example.com");
+	ck_assert_str_eq(nsc_config_kv_lookup(&kv, "CONNECT_SHARE_PASSWORD"), "p#ss \"x\" $HOME");
+	ck_assert_str_eq(nsc_config_kv_lookup(&kv, "CONNECT_SHARE_REGION"), "us");
+	ck_assert_str_eq(nsc_config_kv_lookup(&kv, "CONNECT_OUTPUT_DIR"), "a \"b\" \\c$d");
+	ck_assert_str_eq(nsc_config_kv_lookup(&kv, "CONNECT_LOG_LEVEL"), "");
+	ck_assert_str_eq(nsc_config_kv_lookup(&kv, "TZ"), "Europe/Berlin");
+	/* Loaded like the environment. */
+	assert_loads();
+	ck_assert_str_eq(nsc_source_name(cfg.source), "dexcomshare");
+}
+END_TEST
+
+START_TEST(test_envfile_errors_name_line_not_value)
+{
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+		{ "CONNECT_SOURCE=x\nnot a setting\n", "t.env, line 2: expected NAME=value" },
+		{ "=secret-value\n", "t.env, line 1: expected NAME=value" },
+		{ "CONNECT_SHARE_PASSWORD='secret-value\n", "t.env, line 1 (CONNECT_SHARE_PASSWORD): a quoted value has no closing quote" },
+		{ "CONNECT_SHARE_PASSWORD=\"secret\"-value\n", "t.env, line 1 (CONNECT_SHARE_PASSWORD): text follows the closing quote" },
+		{ "\n\nCONNECT_SHARE_PASSWRD=secret-value\n", "t.env, line 3: CONNECT_SHARE_PASSWRD is not a setting nsconnect knows" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		nsc_config_kv_free(&kv);
+		nsc_config_kv_init(&kv, NULL, NULL);
+		nsc_error_clear(&err);
+		ck_assert_int_eq(parse_env(bad[i].text), NSC_ERR_CONFIG);
+		ck_assert_msg(strncmp(err.msg, bad[i].want, strlen(bad[i].want)) == 0, "%zu: %s", i, err.msg);
+		ck_assert_ptr_null(strstr(err.msg, "secret"));
+	}
+	/* A known setting's _FILE form is a setting too. */
+	nsc_config_kv_free(&kv);
+	nsc_config_kv_init(&kv, NULL, NULL);
+	ck_assert_int_eq(parse_env("CONNECT_SHARE_PASSWORD_FILE=/run/secrets/pw\n"), NSC_OK);
+}
+END_TEST
+
+START_TEST(test_envfile_read_and_fingerprint)
+{
+	char dir[] = "/tmp/nsc-envfile.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char path[256];
+	snprintf(path, sizeof(path), "%s/alice.env", dir);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("CONNECT_SOURCE=simulator\n", f);
+	fclose(f);
+	uint64_t a = 0, b = 0;
+	ck_assert_int_eq(nsc_config_envfile_read(path, &kv, &a, &err), NSC_OK);
+	ck_assert_str_eq(nsc_config_kv_lookup(&kv, "CONNECT_SOURCE"), "simulator");
+	f = fopen(path, "a");
+	ck_assert_ptr_nonnull(f);
+	fputs("# changed\n", f);
+	fclose(f);
+	ck_assert_int_eq(nsc_config_envfile_read(path, &kv, &b, &err), NSC_OK);
+	ck_assert_uint_ne(a, b);
+	unlink(path);
+	ck_assert_int_eq(nsc_config_envfile_read(path, &kv, &b, &err), NSC_ERR_CONFIG);
+	ck_assert_msg(strstr(err.msg, "cannot read") && strstr(err.msg, "alice.env"), "%s", err.msg);
+	rmdir(dir);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -1448,6 +1533,13 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_spool_values);
 	tcase_add_loop_test(tc, test_spool_max_refused, 0, (int)COUNT(spool_max_bad));
 	tcase_add_test(tc, test_failed_load_keeps_config);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("envfile");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_envfile_forms);
+	tcase_add_test(tc, test_envfile_errors_name_line_not_value);
+	tcase_add_test(tc, test_envfile_read_and_fingerprint);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("urls");

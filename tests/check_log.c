@@ -663,6 +663,61 @@ START_TEST(test_repeats_table_full)
 }
 END_TEST
 
+
+/* A tenant's logger: its fields after the component, its secrets and the root's redacted. */
+START_TEST(test_child_fields_and_secrets)
+{
+	struct nsc_log *alice = nsc_log_new_child(g_log, NSC_LOG_INFO, "tenant=alice");
+	struct nsc_log *bob = nsc_log_new_child(g_log, NSC_LOG_WARN, "tenant=bob");
+	ck_assert_ptr_nonnull(alice);
+	ck_assert_ptr_nonnull(bob);
+	ck_assert_int_eq(nsc_log_add_secret(g_log, "process-wide-secret"), NSC_OK);
+	ck_assert_int_eq(nsc_log_add_secret(alice, "alice-password"), NSC_OK);
+
+	nsc_info(alice, "bridge", "event=frame_ok pw=%s shared=%s", "alice-password", "process-wide-secret");
+	ck_assert_int_eq(g_cap.n, 1);
+	ck_assert_str_eq(strstr(g_cap.lines[0], " comp="),
+			 " comp=bridge tenant=alice event=frame_ok pw=" NSC_REDACTED " shared=" NSC_REDACTED);
+	logline_assert(g_cap.lines[0]);
+	/* Each child has its own level. */
+	nsc_info(bob, "bridge", "event=frame_ok");
+	ck_assert_int_eq(g_cap.n, 1);
+	nsc_dbg(alice, "bridge", "event=detail");
+	ck_assert_int_eq(g_cap.n, 1);
+	/* A child's secret is its own: alice's does not reach the root's list. */
+	char *r = nsc_log_redact(g_log, "alice-password");
+	ck_assert_str_eq(r, "alice-password");
+	free(r);
+	r = nsc_log_redact(alice, "alice-password and process-wide-secret");
+	ck_assert_str_eq(r, NSC_REDACTED " and " NSC_REDACTED);
+	free(r);
+	nsc_log_free(alice);
+	nsc_log_free(bob);
+}
+END_TEST
+
+/* The same failure in two tenants is two lines; repeats of one tenant are held back. */
+START_TEST(test_child_repeats_per_tenant)
+{
+	struct nsc_log *a = nsc_log_new_child(g_log, NSC_LOG_INFO, "tenant=a");
+	struct nsc_log *b = nsc_log_new_child(g_log, NSC_LOG_INFO, "tenant=b");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	for (int i = 0; i < 100; i++) {
+		nsc_warn(a, "frame", "event=step_failed msg=\"down\"");
+		nsc_warn(b, "frame", "event=step_failed msg=\"down\"");
+	}
+	ck_assert_int_eq(count_lines("tenant=a event=step_failed"), 1);
+	ck_assert_int_eq(count_lines("tenant=b event=step_failed"), 1);
+	nsc_fake_clock_advance(&r_fc, 61000);
+	nsc_info(a, "x", "event=other");
+	/* The counts name the event, not the tenant's field. */
+	ck_assert_int_eq(count_lines("event=repeated like=step_failed count=99 "), 2);
+	nsc_log_free(a);
+	nsc_log_free(b);
+}
+END_TEST
+
 static Suite *log_suite(void)
 {
 	Suite *s = suite_create("log");
@@ -690,6 +745,7 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, test_redacted_at_every_level);
 	tcase_add_test(tc, test_redact_function);
 	tcase_add_test(tc, test_control_chars_and_truncation);
+	tcase_add_test(tc, test_child_fields_and_secrets);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("quoting");
@@ -704,6 +760,7 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, test_repeats_only_identical_warnings);
 	tcase_add_test(tc, test_repeats_news_again_after_a_quiet_minute);
 	tcase_add_test(tc, test_repeats_table_full);
+	tcase_add_test(tc, test_child_repeats_per_tenant);
 	suite_add_tcase(s, tc);
 	return s;
 }

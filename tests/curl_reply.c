@@ -44,6 +44,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 	header_value(data, size * n, "Location", r->location, sizeof(r->location));
 	header_value(data, size * n, "Set-Cookie", r->set_cookie, sizeof(r->set_cookie));
 	header_value(data, size * n, "Retry-After", r->retry_after, sizeof(r->retry_after));
+	header_value(data, size * n, "Content-Type", r->content_type, sizeof(r->content_type));
+	header_value(data, size * n, "Allow", r->allow, sizeof(r->allow));
 	return size * n;
 }
 

@@ -19,6 +19,8 @@ struct curl_reply {
 	char location[512];
 	char set_cookie[256]; /* the last Set-Cookie */
 	char retry_after[32];
+	char content_type[128];
+	char allow[64];
 };
 
 /* Runs url with headers h (kept by the caller) on the easy handle c, POSTing body unless NULL; then frees c. */

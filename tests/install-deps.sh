@@ -10,8 +10,10 @@
 set -eu
 
 # tzdata: the zone files Glooko's and CareLink's times are read with (slim images lack them).
-BUILD_PKGS="gcc make autoconf automake libtool pkg-config libcurl4-openssl-dev libjson-c-dev libssl-dev libmongoc-dev libbson-dev tzdata"
-TEST_PKGS="check libmicrohttpd-dev python3 xz-utils curl"
+# libmicrohttpd-dev: nightscout-connect serves its health and metrics pages with it.
+BUILD_PKGS="gcc make autoconf automake libtool pkg-config libcurl4-openssl-dev libjson-c-dev libssl-dev libmongoc-dev libbson-dev libmicrohttpd-dev tzdata"
+# python3-prometheus-client: tests/prom_parse.py reads the metrics page with the real parser.
+TEST_PKGS="check python3 python3-prometheus-client xz-utils curl"
 
 case "${1:-build}" in
 build) pkgs=$BUILD_PKGS ;;

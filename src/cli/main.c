@@ -13,18 +13,21 @@
 
 #include "cli/backfill.h"
 #include "cli/carelink_login.h"
+#include "cli/health_http.h"
 #include "cli/run_common.h"
+#include "cli/serve.h"
 #include "cli/usage.h"
 #include "engine/bridge.h"
 #include "engine/loop.h"
 #include "log.h"
 #include "nsc_config.h"
+#include "tenants/tenant_health.h"
 #include "timeutil.h"
 
-enum command { CMD_NONE, CMD_FOREVER, CMD_CAPTURE, CMD_BACKFILL, CMD_SETTINGS, CMD_CARELINK_LOGIN };
+enum command { CMD_NONE, CMD_FOREVER, CMD_CAPTURE, CMD_BACKFILL, CMD_SETTINGS, CMD_CARELINK_LOGIN, CMD_SERVE };
 
 static const char *const command_names[] = { "",         "forever",  "capture",
-					     "backfill", "settings", "carelink-login" };
+					     "backfill", "settings", "carelink-login", "serve" };
 
 struct cli {
 	enum command cmd;
@@ -32,6 +35,7 @@ struct cli {
 	bool help;
 	struct nsc_cli_backfill_args backfill;
 	struct nsc_cli_carelink_args carelink;
+	struct nsc_cli_serve_args serve;
 	struct nsc_config_kv flags;
 };
 
@@ -52,6 +56,9 @@ static void usage_for(enum command cmd, FILE *out)
 		return;
 	case CMD_CARELINK_LOGIN:
 		nsc_usage_carelink_login(out);
+		return;
+	case CMD_SERVE:
+		nsc_usage_serve(out);
 		return;
 	case CMD_NONE:
 		nsc_usage_main(out);
@@ -134,6 +141,24 @@ static int carelink_option(struct cli *c, int argc, char **argv, int *i)
 	return 1;
 }
 
+/* --tenants of serve (`--tenants DIR` or `--tenants=DIR`): 1, 0 when argv[*i] is not it, -1 (said here). */
+static int serve_option(struct cli *c, int argc, char **argv, int *i)
+{
+	const char *a = argv[*i];
+
+	if (strncmp(a, "--tenants", 9) != 0 || (a[9] != '\0' && a[9] != '='))
+		return 0;
+	if (a[9] == '=') {
+		c->serve.tenants_dir = a + 10;
+	} else if (*i + 1 < argc) {
+		c->serve.tenants_dir = argv[++*i];
+	} else {
+		fprintf(stderr, "nightscout-connect: --tenants needs a folder; see serve --help\n");
+		return -1;
+	}
+	return 1;
+}
+
 static int parse_args(struct cli *c, int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
@@ -156,6 +181,9 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		} else if (c->cmd == CMD_CARELINK_LOGIN && (opt = carelink_option(c, argc, argv, &i)) != 0) {
 			if (opt < 0)
 				return -1;
+		} else if (c->cmd == CMD_SERVE && (opt = serve_option(c, argc, argv, &i)) != 0) {
+			if (opt < 0)
+				return -1;
 		} else if (!strncmp(a, "--", 2)) {
 			if (parse_setting_flag(c, argc, argv, &i) != 0)
 				return -1;
@@ -169,6 +197,8 @@ static int parse_args(struct cli *c, int argc, char **argv)
 			c->cmd = CMD_SETTINGS;
 		} else if (c->cmd == CMD_NONE && !strcmp(a, "carelink-login")) {
 			c->cmd = CMD_CARELINK_LOGIN;
+		} else if (c->cmd == CMD_NONE && !strcmp(a, "serve")) {
+			c->cmd = CMD_SERVE;
 		} else if (c->cmd == CMD_NONE && !strcmp(a, "help")) {
 			c->help = true;
 		} else {
@@ -207,11 +237,30 @@ static void on_bridge_finished(void *arg, struct nsc_bridge *b)
 	nsc_loop_stop(arg);
 }
 
+/* The one bridge of `forever` on the health board, refreshed every second. */
+struct watched {
+	struct nsc_bridge *bridge;
+	struct nsc_health_board *board;
+	int64_t started_ms;
+	struct nsc_health_tenant h;
+};
+
+static void publish_bridge(void *arg)
+{
+	struct watched *w = arg;
+	if (!w->board || !w->bridge)
+		return;
+	nsc_tenant_health_fill(&w->h, "default", w->bridge, w->started_ms);
+	(void)nsc_health_board_put(w->board, &w->h);
+}
+
 static int run(struct cli *c, struct nsc_config *cfg, struct nsc_log *log)
 {
 	struct nsc_loop *loop = NULL;
 	struct nsc_bridge *bridge = NULL;
 	struct nsc_error err;
+	struct nsc_cli_health health = { 0 };
+	struct watched watched = { 0 };
 	int status = NSC_EXIT_INTERNAL;
 	nsc_error_clear(&err);
 
@@ -238,6 +287,19 @@ static int run(struct cli *c, struct nsc_config *cfg, struct nsc_log *log)
 		fprintf(stderr, "nightscout-connect: cannot install signal handlers\n");
 		goto out;
 	}
+	if (c->cmd == CMD_FOREVER) {
+		watched.bridge = bridge;
+		watched.started_ms = nsc_loop_wall_ms(loop);
+		rc = nsc_cli_health_start(&health, loop, cfg->http_listen, log, publish_bridge, &watched, &err);
+		if (rc != NSC_OK) {
+			print_config_line(log, err.msg);
+			status = NSC_EXIT_USAGE;
+			goto out;
+		}
+		watched.board = health.board;
+		if (health.board)
+			nsc_health_board_set_ready(health.board, true);
+	}
 	if (nsc_bridge_start(bridge) != NSC_OK || nsc_loop_run(loop) != NSC_OK) {
 		fprintf(stderr, "nightscout-connect: the event loop failed\n");
 		goto out;
@@ -256,6 +318,8 @@ static int run(struct cli *c, struct nsc_config *cfg, struct nsc_log *log)
 out:
 	nsc_cli_signals_clear();
 	nsc_bridge_free(bridge); /* flushes and closes the output */
+	if (health.loop)
+		nsc_cli_health_stop(&health);
 	nsc_loop_free(loop);
 	return status;
 }
@@ -308,6 +372,12 @@ int main(int argc, char **argv)
 	log = nsc_log_new(NSC_LOG_INFO);
 	if (!log) {
 		status = NSC_EXIT_INTERNAL;
+		goto out_curl;
+	}
+	if (c.cmd == CMD_SERVE) {
+		/* Each tenant loads its own configuration; the process's settings are their defaults. */
+		nsc_info(log, "cli", "event=starting version=%s command=serve", nsc_version());
+		status = nsc_cli_serve(&c.serve, nsc_config_kv_lookup, &c.flags, log);
 		goto out_curl;
 	}
 	nsc_rc rc = nsc_config_load_report(&cfg, nsc_config_kv_lookup, &c.flags, &problems, &err);

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -42,6 +43,29 @@ int nsc_cli_signals_install(struct nsc_loop *loop)
 void nsc_cli_signals_clear(void)
 {
 	signal_loop = NULL;
+}
+
+static atomic_bool reload_requested;
+
+static void on_reload_signal(int sig)
+{
+	(void)sig;
+	atomic_store(&reload_requested, true);
+}
+
+int nsc_cli_reload_signal_install(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_reload_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	return sigaction(SIGHUP, &sa, NULL);
+}
+
+bool nsc_cli_reload_requested(void)
+{
+	return atomic_exchange(&reload_requested, false);
 }
 
 bool nsc_cli_stored_any(const struct nsc_bridge_stats *st)

@@ -17,6 +17,9 @@
 int nsc_cli_signals_install(struct nsc_loop *loop);
 /* Signals reach no loop from now on. */
 void nsc_cli_signals_clear(void);
+/* SIGHUP asks for a reload, which nsc_cli_reload_requested() tells (once). 0, or -1 with errno. */
+int nsc_cli_reload_signal_install(void);
+bool nsc_cli_reload_requested(void);
 
 /* Whether the stats count any document stored. */
 bool nsc_cli_stored_any(const struct nsc_bridge_stats *st);

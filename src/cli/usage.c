@@ -35,6 +35,8 @@ void nsc_usage_main(FILE *out)
 		"  settings           list every setting with its flag, default and meaning\n"
 		"  carelink-login [--region eu|us]\n"
 		"                     sign in to Medtronic CareLink once, in a browser\n"
+		"  serve --tenants DIR\n"
+		"                     run one bridge per DIR/NAME.env file, all in this process\n"
 		"\n"
 		"Options:\n"
 		"  -h, --help         show help (also: COMMAND --help)\n"
@@ -59,8 +61,35 @@ void nsc_usage_forever(FILE *out)
 		"stores it; the next cycle is timed to the sensor's next reading. On a\n"
 		"signal it finishes cleanly: the output is flushed and closed.\n"
 		"\n"
+		"With CONNECT_HTTP_LISTEN (e.g. 127.0.0.1:9117) it answers /healthz, /readyz,\n"
+		"/status (JSON) and /metrics (Prometheus) on that address.\n"
+		"\n"
 		"Exit status: 0 after a signal, 1 when the bridge stopped on a fatal error,\n"
 		"2 on a configuration error.\n");
+}
+
+void nsc_usage_serve(FILE *out)
+{
+	fprintf(out,
+		"Usage: nightscout-connect [--SETTING=VALUE ...] serve --tenants DIR\n"
+		"\n"
+		"Runs one bridge per file DIR/NAME.env (also CONNECT_TENANTS_DIR), all on one\n"
+		"event loop, sharing kept-alive connections to each vendor. A file holds the\n"
+		"settings of one bridge as NAME=value lines (the variables a single bridge\n"
+		"takes); the process's own settings are defaults every file can override.\n"
+		"NAME is the tenant: its log lines carry tenant=NAME. A tenant that does not\n"
+		"set CONNECT_SPOOL_DIR or CONNECT_OUTPUT_DIR gets the default with /NAME.\n"
+		"\n"
+		"A file with bad settings is reported and skipped; the others run. SIGHUP, or\n"
+		"a changed file (noticed within a minute), reloads: new files start, removed\n"
+		"ones stop (their spool kept), changed ones restart that tenant only.\n"
+		"SIGINT or SIGTERM stop every tenant within 20 seconds.\n"
+		"\n"
+		"With CONNECT_HTTP_LISTEN (e.g. 127.0.0.1:9117) it answers /healthz, /readyz,\n"
+		"/status (JSON, per tenant) and /metrics (Prometheus) on that address.\n"
+		"\n"
+		"Exit status: 0 after a signal, 2 when the folder or a process setting is\n"
+		"refused.\n");
 }
 
 void nsc_usage_capture(FILE *out)

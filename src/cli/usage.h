@@ -22,6 +22,7 @@ void nsc_usage_capture(FILE *out);
 void nsc_usage_backfill(FILE *out);
 void nsc_usage_settings(FILE *out);
 void nsc_usage_carelink_login(FILE *out);
+void nsc_usage_serve(FILE *out);
 /* Every setting, grouped, with flag, default and help. */
 void nsc_usage_print_settings(FILE *out);
 

@@ -78,6 +78,11 @@ static void record(struct nsc_bridge *b, const struct nsc_frame_result *r)
 	struct nsc_bridge_stats *st = &b->stats;
 	st->last_rc = r->rc;
 	st->records_skipped += r->skipped;
+	st->frames++;
+	if ((unsigned)r->verdict <= NSC_VERDICT_FATAL)
+		st->by_verdict[r->verdict]++;
+	st->failed_in_row = r->verdict == NSC_VERDICT_OK ? 0 : st->failed_in_row + 1;
+	st->last_attempt_ms = nsc_loop_wall_ms(b->loop);
 	switch (r->verdict) {
 	case NSC_VERDICT_OK:
 		st->frames_ok++;
@@ -292,16 +297,48 @@ void nsc_bridge_stop(struct nsc_bridge *b)
 	nsc_session_abort(&b->session);
 }
 
-void nsc_bridge_free(struct nsc_bridge *b)
+void nsc_bridge_free_except_output(struct nsc_bridge *b, struct nsc_bridge_output *out)
 {
+	out->driver = b ? b->output : NULL;
+	out->ctx = b ? b->output_ctx : NULL;
 	if (!b)
 		return;
 	nsc_bridge_stop(b);
 	nsc_frame_fini(&b->frame);
 	nsc_session_fini(&b->session);
-	b->output->close(b->output_ctx);
 	b->source->destroy(b->source_ctx);
 	free(b);
+}
+
+void nsc_bridge_free(struct nsc_bridge *b)
+{
+	struct nsc_bridge_output out;
+	nsc_bridge_free_except_output(b, &out);
+	if (out.driver)
+		out.driver->close(out.ctx);
+}
+
+void nsc_bridge_pending(const struct nsc_bridge *b, uint64_t *bytes, uint64_t *batches)
+{
+	*bytes = *batches = 0;
+	if (b->output->pending)
+		b->output->pending(b->output_ctx, bytes, batches);
+}
+
+void nsc_bridge_set_drain(struct nsc_bridge *b, int64_t drain_ms)
+{
+	if (b->output->set_drain)
+		b->output->set_drain(b->output_ctx, drain_ms);
+}
+
+const char *nsc_bridge_source_name(const struct nsc_bridge *b)
+{
+	return b->source->name;
+}
+
+const char *nsc_bridge_output_name(const struct nsc_bridge *b)
+{
+	return b->output->name;
 }
 
 nsc_rc nsc_bridge_flush(struct nsc_bridge *b, int64_t idle_ms, struct nsc_error *err)

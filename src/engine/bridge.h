@@ -32,6 +32,10 @@ struct nsc_bridge_stats {
 	int64_t last_success_ms;    /* wall time of the last successful frame */
 	int64_t next_frame_in_ms;   /* delay chosen after the last frame (-1: none) */
 	nsc_rc last_rc;             /* how the last frame ended */
+	uint64_t frames;            /* every frame that ended */
+	uint64_t by_verdict[NSC_VERDICT_FATAL + 1]; /* frames by how they ended */
+	unsigned failed_in_row;     /* frames since the last success that did not succeed */
+	int64_t last_attempt_ms;    /* wall time the last frame ended (0: none yet) */
 	char last_error[NSC_ERROR_MSG_MAX]; /* plain words, empty after a success */
 };
 
@@ -76,6 +80,26 @@ nsc_rc nsc_bridge_start(struct nsc_bridge *b);
 void nsc_bridge_stop(struct nsc_bridge *b);
 /* Stops, closes the output (flushing it) and frees everything. */
 void nsc_bridge_free(struct nsc_bridge *b);
+
+/* A bridge's output, handed over to be closed elsewhere. */
+struct nsc_bridge_output {
+	const struct nsc_output_driver *driver;
+	void *ctx;
+};
+/*
+ * Stops and frees the bridge but its output, which goes to *out: closing
+ * may wait for a spool to drain, which a host running many bridges does
+ * off the loop (driver->close(ctx); the config and log the bridge was
+ * made with must live until then).
+ */
+void nsc_bridge_free_except_output(struct nsc_bridge *b, struct nsc_bridge_output *out);
+
+/* What waits in the output's spool (0 and 0 for an output without one). */
+void nsc_bridge_pending(const struct nsc_bridge *b, uint64_t *bytes, uint64_t *batches);
+/* How long closing the output may keep sending what waits (outputs with a spool). */
+void nsc_bridge_set_drain(struct nsc_bridge *b, int64_t drain_ms);
+const char *nsc_bridge_source_name(const struct nsc_bridge *b);
+const char *nsc_bridge_output_name(const struct nsc_bridge *b);
 
 /*
  * Waits until the output holds everything the bridge wrote (a spooled

@@ -68,6 +68,15 @@ void nsc_loop_free(struct nsc_loop *loop)
 	free(loop);
 }
 
+nsc_rc nsc_loop_set_connection_limits(struct nsc_loop *loop, long per_host, long cached)
+{
+	if (per_host > 0 && curl_multi_setopt(loop->multi, CURLMOPT_MAX_HOST_CONNECTIONS, per_host) != CURLM_OK)
+		return NSC_ERR_INTERNAL;
+	if (cached > 0 && curl_multi_setopt(loop->multi, CURLMOPT_MAXCONNECTS, cached) != CURLM_OK)
+		return NSC_ERR_INTERNAL;
+	return NSC_OK;
+}
+
 const struct nsc_clock *nsc_loop_clock(const struct nsc_loop *loop)
 {
 	return &loop->clock;

@@ -35,6 +35,14 @@ struct nsc_loop_transfer {
 nsc_rc nsc_loop_new(const struct nsc_clock *clock, struct nsc_loop **out);
 void nsc_loop_free(struct nsc_loop *loop);
 
+/*
+ * Bounds the connections the loop's transfers share (libcurl keeps them
+ * alive and reuses them across every bridge on the loop): at most
+ * per_host open to one host (more requests wait their turn), at most
+ * cached kept alive in all. 0 leaves a bound as it is.
+ */
+nsc_rc nsc_loop_set_connection_limits(struct nsc_loop *loop, long per_host, long cached);
+
 const struct nsc_clock *nsc_loop_clock(const struct nsc_loop *loop);
 int64_t nsc_loop_wall_ms(const struct nsc_loop *loop);
 int64_t nsc_loop_mono_ms(const struct nsc_loop *loop);

@@ -713,6 +713,23 @@ static void face_delivered(void *ctx, struct nsc_write_result *out)
 	nsc_spooled_delivered(ctx, out);
 }
 
+static void face_pending(void *ctx, uint64_t *bytes, uint64_t *batches)
+{
+	struct nsc_spooled *s = ctx;
+	pthread_mutex_lock(&s->mu);
+	*bytes = s->pending_bytes;
+	*batches = s->q.len;
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void face_set_drain(void *ctx, int64_t drain_ms)
+{
+	struct nsc_spooled *s = ctx;
+	pthread_mutex_lock(&s->mu);
+	s->drain_timeout_ms = drain_ms > 0 ? drain_ms : 0;
+	pthread_mutex_unlock(&s->mu);
+}
+
 nsc_rc nsc_spooled_wait_empty(struct nsc_spooled *s, int64_t idle_ms)
 {
 	if (s == NULL)
@@ -766,6 +783,8 @@ struct nsc_output_driver nsc_spooled_driver(const struct nsc_output_driver *back
 		.write = nsc_spooled_driver_write,
 		.flush = nsc_spooled_driver_flush,
 		.delivered = face_delivered,
+		.pending = face_pending,
+		.set_drain = face_set_drain,
 	};
 	return d;
 }
