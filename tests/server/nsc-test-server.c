@@ -108,7 +108,7 @@ int main(int argc, char **argv)
 	unsigned long accounts = 0;
 	unsigned long long seed = 1;
 	sigset_t set;
-	int sig = 0;
+	int sig;
 
 	cfg.api_secret = getenv("NSC_TEST_API_SECRET");
 	cfg.access_token = getenv("NSC_TEST_TOKEN");
@@ -270,7 +270,11 @@ int main(int argc, char **argv)
 	}
 	printf("%u\n", tsrv_port(srv));
 	fflush(stdout);
-	sigwait(&set, &sig);
+	/* Who stopped it, for a script that finds its server gone (a stray kill of a reused pid). */
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	sig = sigwaitinfo(&set, &si);
+	fprintf(stderr, "nsc-test-server: stopping on signal %d from pid %ld\n", sig, (long)si.si_pid);
 	tsrv_stop(srv);
 	tsns_free(ns);
 	tsdx_free(dx);
