@@ -47,10 +47,11 @@ case $window in '' | *[!0-9]*) die "NSC_BENCH_SECONDS wants whole seconds, got '
 [ "$window" -ge $((3 * CADENCE_S)) ] ||
 	echo "bench-tenants: NSC_BENCH_SECONDS=$window is under three cadences ($((3 * CADENCE_S)) s): figures are rough" >&2
 
-# Both processes hold a connection per tenant: raise the open files limit as far as allowed.
+# Tenants hold files and connections: raise the open files limit as far as allowed
+# (past the hard limit when privileged, else up to it).
 hard=$(ulimit -Hn)
-[ "$hard" = unlimited ] && hard=1048576
-ulimit -n "$hard" 2>/dev/null || ulimit -n 65536 2>/dev/null || true
+[ "$hard" = unlimited ] && hard=$(cat /proc/sys/fs/nr_open 2>/dev/null || echo 1048576)
+ulimit -n "$(cat /proc/sys/fs/nr_open 2>/dev/null || echo "$hard")" 2>/dev/null || ulimit -n "$hard" 2>/dev/null || true
 nofile=$(ulimit -n)
 
 # The helper that reads /proc, /metrics and /status and prints the figures.
@@ -119,7 +120,8 @@ def snap(pid, port, simpid):
     m = metrics(port)
     inodes = established_inodes()
     s = {"t": time.monotonic(), "cpu": cpu_s(pid), "polls": {}, "buckets": {}, "count": 0, "sum": 0,
-         "conns": tcp_connections(pid, inodes), "simconns": tcp_connections(simpid, inodes)}
+         "conns": tcp_connections(pid, inodes), "simconns": tcp_connections(simpid, inodes),
+         "fds": len(os.listdir("/proc/%s/fd" % pid))}
     s.update(status_kb(pid))
     for name, labels, v in m:
         if name == "nsconnect_polls_total":
@@ -165,9 +167,9 @@ def row(n, s0, s1, ready_s, stop):
     rss_per = s1["VmRSS"] / n
     fits = peak_mb <= TARGET_RSS_MB and cores <= TARGET_CORES
     fmt = lambda v: "n/a" if v is None else "%.2f" % v
-    print("%7d %7.1f %8.1f %8.1f %8.2f %8.3f %7.2f %8s %8s %6d %6d %5d %6s %s" % (
+    print("%7d %7.1f %8.1f %8.1f %8.2f %8.3f %7.2f %8s %8s %6d %6d %6d %5d %6s %s" % (
         n, ready_s, peak_mb, rss_per, per_poll, cores, polls / dt, fmt(p50), fmt(p99), s1["conns"],
-        s1["simconns"], s1["Threads"], stop, "yes" if fits else "NO"))
+        s1["simconns"], s1["fds"], s1["Threads"], stop, "yes" if fits else "NO"))
     notes = []
     if idle:
         notes.append("%d of %d tenants did not poll in the window" % (idle, len(s1["polls"])))
@@ -247,7 +249,16 @@ py() { python3 "$PY" "$@"; }
 
 # alive PID: the process runs (not gone, not a zombie waiting to be reaped).
 alive() {
-	[ -r "/proc/$1/stat" ] && ! sed 's/.*) //' "/proc/$1/stat" | grep -q '^[ZX]'
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+	case $st in '' | [ZX]*) return 1 ;; esac
+}
+# serve_starved: fails when serve logged that it ran out of open files (it may go on, unable to answer).
+serve_starved() {
+	if grep -q 'Too many open files' "$dir/serve.log" 2>/dev/null; then
+		echo "bench-tenants: serve (N=$n) ran out of open files (limit $nofile, $(ls "/proc/$serve/fd" 2>/dev/null | wc -l) open):" >&2
+		grep -m 3 'Too many open files' "$dir/serve.log" | cut -c1-300 | sed 's/^/  /' >&2
+		exit 1
+	fi
 }
 # serve_died WHAT: the failure message for a serve process that is gone.
 serve_died() {
@@ -258,12 +269,21 @@ serve_died() {
 	serve=''
 	exit 1
 }
+# sim_died: the failure message for a simulator that is gone.
+sim_died() {
+	wait "$sim"
+	rc=$?
+	sim=''
+	[ $rc -gt 128 ] && rc="$rc (signal $((rc - 128)))"
+	die "the simulator (N=$n) exited with status $rc; its log: $(tail -n 5 "$dir/sim.log")"
+}
 # sleep_watching SECONDS: sleeps, failing as soon as serve or the simulator dies.
 sleep_watching() {
 	end=$(($(date +%s) + $1))
 	while [ "$(date +%s)" -lt "$end" ]; do
 		alive "$serve" || serve_died "while measuring"
-		alive "$sim" || die "the simulator (N=$n) died; its log: $(tail -n 5 "$dir/sim.log")"
+		serve_starved
+		alive "$sim" || sim_died
 		sleep 1
 	done
 }
@@ -274,12 +294,12 @@ echo "bench-tenants: nsconnect $("$NSC" --version | sed 's/.* //'), $(nproc) cor
 echo "  cadence ${CADENCE_S} s (real ${REAL_CADENCE_S} s), measured ${window} s after the warm-up; sizes: $sizes"
 echo "  target: $TARGET_TENANTS tenants in <= $TARGET_RSS_MB MB RSS and <= $TARGET_CORES core at the real cadence"
 echo "  delay = reading available at the simulator -> stored, quantiles interpolated in the histogram's buckets"
-printf '%7s %7s %8s %8s %8s %8s %7s %8s %8s %6s %6s %5s %6s %s\n' tenants ready_s peakMB \
-	RSSKB/t CPUms/p cores@5m polls/s p50dly_s p99dly_s conns simcon thrds stop target
+printf '%7s %7s %8s %8s %8s %8s %7s %8s %8s %6s %6s %6s %5s %6s %s\n' tenants ready_s peakMB \
+	RSSKB/t CPUms/p cores@5m polls/s p50dly_s p99dly_s conns simcon fds thrds stop target
 for n in $sizes; do
 	case $n in '' | *[!0-9]* | 0) die "sizes are whole numbers above 0, got '$n'" ;; esac
-	[ "$nofile" -ge $((n + 256)) ] ||
-		echo "bench-tenants: open files limit $nofile is low for $n tenants (a connection each)" >&2
+	[ "$nofile" -ge $((4 * n + 256)) ] ||
+		echo "bench-tenants: open files limit $nofile may be low for $n tenants (the filesystem output keeps a file open per collection)" >&2
 	dir=$SCRATCH/n$n
 	mkdir -p "$dir/tenants" "$dir/out" || die "cannot create $dir"
 
@@ -304,15 +324,19 @@ for n in $sizes; do
 	(cd "$dir" && exec env CONNECT_HTTP_LISTEN="127.0.0.1:$port" CONNECT_LOG_LEVEL=warn \
 		"$NSC" serve --tenants "$dir/tenants" >"$dir/serve.log" 2>&1) &
 	serve=$!
-	# The listener, then /readyz 200 once every tenant has started.
+	# The listener (its event=http_listening is an info line, which level warn hides: its
+	# answering shows it), then /readyz 200 once every tenant has started.
 	limit=$(($(date +%s) + ready_timeout))
-	until grep -q "event=http_listening addr=127.0.0.1:$port" "$dir/serve.log" 2>/dev/null; do
+	until grep -q "event=http_listening addr=127.0.0.1:$port" "$dir/serve.log" 2>/dev/null ||
+		[ "$(py ready "$port")" != 0 ]; do
 		alive "$serve" || serve_died "before listening"
-		[ "$(date +%s)" -lt "$limit" ] || die "serve (N=$n) logged no event=http_listening on $port in $ready_timeout s"
+		serve_starved
+		[ "$(date +%s)" -lt "$limit" ] || die "serve (N=$n) did not listen on 127.0.0.1:$port in $ready_timeout s"
 		sleep 0.2
 	done
 	until [ "$(py ready "$port")" = 200 ]; do
 		alive "$serve" || serve_died "before it was ready"
+		serve_starved
 		[ "$(date +%s)" -lt "$limit" ] || die "serve (N=$n) was not ready (/readyz) in $ready_timeout s"
 		sleep 0.5
 	done
@@ -320,6 +344,7 @@ for n in $sizes; do
 	# Warm-up: every tenant has polled once (its first, day-long fetch), then one cadence more.
 	until set -- $(py polled "$port") && [ "${1:-0}" -ge "$n" ]; do
 		alive "$serve" || serve_died "during the warm-up"
+		serve_starved
 		[ "$(date +%s)" -lt "$limit" ] || die "serve (N=$n): only ${1:-0} of $n tenants polled in $ready_timeout s"
 		sleep 1
 	done
