@@ -502,7 +502,8 @@ nsc_rc nsc_tenant_set_scan(struct nsc_tenant_set *ts, bool retry_idle, struct ns
 		}
 		struct tenant *t = *found;
 		bool changed = file_changed(t, f);
-		if (!changed && !(retry_idle && !t->bridge && !t->waiting_close)) {
+		bool idle = !t->waiting_close && (!t->bridge || nsc_bridge_finished(t->bridge));
+		if (!changed && !(retry_idle && idle)) {
 			scan.unchanged++;
 			continue;
 		}
