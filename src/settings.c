@@ -176,6 +176,9 @@ static void put_form(const struct nsc_setting *s, char *buf, size_t size, size_t
 	case NSC_CHECK_COLLECTION:
 		put(buf, size, used, "; a collection name");
 		break;
+	case NSC_CHECK_LISTEN:
+		put(buf, size, used, "; IP:PORT, [IPv6]:PORT or a port alone");
+		break;
 	case NSC_CHECK_OWN:
 		if (strcmp(s->name, "CONNECT_SOURCE") == 0)
 			put(buf, size, used, "; one of %s", nsc_source_names(names, sizeof(names)));

@@ -132,7 +132,7 @@ END_TEST
 /* One name per field of struct nsc_config, plus the alternates and selectors. */
 static const char *const every_setting[] = {
 	"CONNECT_SOURCE", "CONNECT_OUTPUT", "CONNECT_LOG_LEVEL", "CONNECT_LOOKBACK_HOURS",
-	"CONNECT_POLL_INTERVAL", "CONNECT_HTTP_TIMEOUT",
+	"CONNECT_POLL_INTERVAL", "CONNECT_HTTP_TIMEOUT", "CONNECT_HTTP_LISTEN", "CONNECT_TENANTS_DIR",
 	"CONNECT_OUTPUT_DIR", "CONNECT_SPOOL_DIR", "CONNECT_SPOOL_MAX_MB",
 	"CONNECT_SIMULATOR_SEED", "CONNECT_SIMULATOR_INTERVAL", "CONNECT_SIMULATOR_USERNAME", "CONNECT_SIMULATOR_PASSWORD",
 	"CONNECT_SHARE_ACCOUNT_NAME", "CONNECT_SHARE_PASSWORD", "CONNECT_SHARE_REGION",
@@ -1473,6 +1473,21 @@ START_TEST(test_envfile_errors_name_line_not_value)
 }
 END_TEST
 
+/* The status listener's address is checked at start like any other setting. */
+START_TEST(test_http_listen_setting)
+{
+	put("CONNECT_SOURCE", "simulator");
+	put("CONNECT_HTTP_LISTEN", "9117");
+	assert_loads();
+	ck_assert_str_eq(cfg.http_listen, "9117");
+	nsc_config_free(&cfg);
+	nsc_config_init(&cfg);
+	put("CONNECT_HTTP_LISTEN", "status.example.com:9117");
+	ck_assert_int_eq(load(), NSC_ERR_CONFIG);
+	ck_assert_msg(strncmp(err.msg, "CONNECT_HTTP_LISTEN", 19) == 0, "%s", err.msg);
+}
+END_TEST
+
 START_TEST(test_envfile_read_and_fingerprint)
 {
 	char dir[] = "/tmp/nsc-envfile.XXXXXX";
@@ -1540,6 +1555,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_envfile_forms);
 	tcase_add_test(tc, test_envfile_errors_name_line_not_value);
 	tcase_add_test(tc, test_envfile_read_and_fingerprint);
+	tcase_add_test(tc, test_http_listen_setting);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("urls");

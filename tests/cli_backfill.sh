@@ -26,7 +26,9 @@ ok $(grep -Eq '^backfill: complete, .* peak memory [0-9]+ KiB$' "$O" && grep -Eq
 ok $([ ! -e "$SCRATCH/spool/backfill-simulator.json" ]; echo $?) "a complete backfill leaves no progress file"
 
 run_nsc "$O" "$E" backfill --since 90d
-ok $([ $rc -eq 3 ] && [ "$(stored entries)" -le 1 ] && [ "$(count_unique "$D/entries.jsonl")" -eq "$(wc -l <"$D/entries.jsonl")" ]; echo $?) "run again, it stores nothing new (rc=$rc, entries=$(stored entries))"
+# A reading that fell due between the two runs is new (status 0 then); nothing else is.
+again=$(stored entries)
+ok $({ [ $rc -eq 3 ] && [ "$again" -eq 0 ]; } || { [ $rc -eq 0 ] && [ "$again" -eq 1 ]; } && [ "$(count_unique "$D/entries.jsonl")" -eq "$(wc -l <"$D/entries.jsonl")" ]; echo $?) "run again, it stores nothing new (rc=$rc, entries=$(stored entries))"
 
 run_nsc "$O" "$E" backfill --since tomorrow
 ok $([ $rc -eq 2 ] && grep -q -- "--since 'tomorrow' is not a time" "$E"; echo $?) "a time it cannot read is refused, naming the option (rc=$rc)"
@@ -71,8 +73,8 @@ done
 ok $same "entries, treatments and devicestatus arrive with the source's identifiers, each once"
 ok $(! grep -q "$SECRET" "$E" "$O"; echo $?) "the API secret appears nowhere in the output"
 
-# Stopped by SIGINT and resumed: Glooko pauses two seconds between its 14-day pages, so the
-# signal lands after the first page, whatever the machine's speed.
+# Stopped by SIGINT and resumed: Glooko pauses two seconds between its 14-day pages, so a
+# signal sent once the first page is read lands before the last of the 5 pages, even on a busy machine.
 G=$SCRATCH/glooko
 STATE=$SCRATCH/gspool/backfill-glooko.json
 # glooko: the backfill as a process of its own (exec), so a signal reaches it and not a shell.
@@ -81,8 +83,10 @@ glooko() {
 	export CONNECT_SOURCE=glooko CONNECT_OUTPUT=filesystem CONNECT_OUTPUT_DIR="$G" CONNECT_SPOOL_DIR="$SCRATCH/gspool" \
 		CONNECT_GLOOKO_EMAIL=alice@example.com CONNECT_GLOOKO_PASSWORD=correct-pass \
 		CONNECT_GLOOKO_SERVER="http://127.0.0.1:$port" CONNECT_GLOOKO_TIMEZONE=UTC
-	exec "$NSC" backfill --since 30d
+	exec "$NSC" backfill --since 70d
 }
+# Emptied first: the wait below must not see the progress lines of the run before.
+: >"$E"
 (glooko) >"$O" 2>"$E" &
 nsc=$!
 i=0
@@ -90,11 +94,12 @@ while [ $i -lt 300 ] && [ "$(grep -c '% read' "$E")" -lt 1 ]; do sleep 0.05; i=$
 kill -INT $nsc
 wait $nsc
 rc=$?
-ok $([ $rc -eq 4 ] && grep -q '^backfill: not finished, 1 pages read' "$O" && grep -q 'run the same command again' "$O"; echo $?) "SIGINT stops it after a page, saying how to go on (rc=$rc)"
+read_before=$(sed -n 's/^backfill: not finished, \([0-9]*\) pages read.*/\1/p' "$O")
+ok $([ $rc -eq 4 ] && [ "${read_before:-0}" -ge 1 ] && [ "$read_before" -lt 5 ] && grep -q 'run the same command again' "$O"; echo $?) "SIGINT stops it after a page, saying how to go on (rc=$rc, ${read_before:-no} pages read)"
 ok $([ -s "$STATE" ]; echo $?) "its progress is kept in $(basename "$STATE")"
 (glooko) >"$O" 2>"$E"
 rc=$?
-ok $([ $rc -eq 0 ] && grep -q '^backfill: resuming ' "$E" && grep -q '^backfill: complete, 2 pages read' "$O"; echo $?) "the same command resumes after that page and completes (rc=$rc)"
+ok $([ $rc -eq 0 ] && grep -q '^backfill: resuming ' "$E" && grep -q "^backfill: complete, $((5 - ${read_before:-0})) pages read" "$O"; echo $?) "the same command resumes after that page and completes (rc=$rc)"
 lines=$(wc -l <"$G/entries.jsonl")
 ok $([ "$lines" -gt 3500 ] && [ "$(count_unique "$G/entries.jsonl")" -eq "$lines" ] && [ "$(count_unique "$G/treatments.jsonl")" -eq "$(wc -l <"$G/treatments.jsonl")" ]; echo $?) "every Glooko reading and treatment is stored once ($lines entries)"
 finish

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Configuration errors at start: exit status 2 and a message naming the setting.
 . "${NSC_SRCDIR:-$(dirname "$0")/..}/tests/lib.sh"
-plan 19
+plan 23
 
 O=$SCRATCH/out E=$SCRATCH/err
 
@@ -75,4 +75,18 @@ ok $(grep -q "^nightscout-connect (nsconnect) [0-9]" "$O"; echo $?) "--version p
 
 "$NSC" settings >"$O" 2>"$E"
 ok $(grep -q "CONNECT_SHARE_PASSWORD (--share-password) \[secret; also CONNECT_SHARE_PASSWORD_FILE\]" "$O"; echo $?) "settings lists variables with flags and file forms"
+# The status listener's address, and serve's own settings, are refused at start.
+env CONNECT_SOURCE=simulator CONNECT_HTTP_LISTEN=status.example.com:9117 "$NSC" forever >"$O" 2>"$E"
+rc=$?
+ok $([ $rc -eq 2 ] && grep -q 'CONNECT_HTTP_LISTEN' "$E"; echo $?) "forever refuses a host name for CONNECT_HTTP_LISTEN"
+mkdir -p "$SCRATCH/tenants"
+env CONNECT_HTTP_LISTEN=127.0.0.1:99999 "$NSC" serve --tenants "$SCRATCH/tenants" >"$O" 2>"$E"
+rc=$?
+ok $([ $rc -eq 2 ] && grep -q 'CONNECT_HTTP_LISTEN' "$E"; echo $?) "serve refuses a bad port for CONNECT_HTTP_LISTEN"
+"$NSC" serve >"$O" 2>"$E"
+rc=$?
+ok $([ $rc -eq 2 ] && grep -q 'CONNECT_TENANTS_DIR' "$E"; echo $?) "serve without a folder names --tenants and CONNECT_TENANTS_DIR"
+"$NSC" serve --tenants "$SCRATCH/no-such-folder" >"$O" 2>"$E"
+rc=$?
+ok $([ $rc -eq 2 ] && grep -q 'no-such-folder' "$E"; echo $?) "serve refuses a folder it cannot read"
 finish

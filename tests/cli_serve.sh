@@ -9,7 +9,7 @@
 # removes and restarts single tenants without the others noticing.
 # SIGTERM ends it cleanly within the bound the README states.
 . "${NSC_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/tests/lib.sh"
-plan 34
+plan 36
 
 PY=/usr/bin/python3
 PROM=$NSC_SRCDIR/tests/prom_parse.py

@@ -110,6 +110,7 @@ NSC_SHELL_TESTS = \
 	tests/cli_capture.sh \
 	tests/cli_redaction.sh \
 	tests/cli_forever.sh \
+	tests/cli_serve.sh \
 	tests/readme_settings.sh \
 	tests/embed_example.sh
 TESTS += $(NSC_SHELL_TESTS)

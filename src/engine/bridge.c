@@ -81,8 +81,9 @@ static void record(struct nsc_bridge *b, const struct nsc_frame_result *r)
 	st->frames++;
 	if ((unsigned)r->verdict <= NSC_VERDICT_FATAL)
 		st->by_verdict[r->verdict]++;
-	st->failed_in_row = r->verdict == NSC_VERDICT_OK ? 0 : st->failed_in_row + 1;
 	st->last_attempt_ms = nsc_loop_wall_ms(b->loop);
+	if (r->verdict == NSC_VERDICT_OK)
+		st->failed_in_row = 0;
 	switch (r->verdict) {
 	case NSC_VERDICT_OK:
 		st->frames_ok++;
@@ -113,6 +114,22 @@ static void record(struct nsc_bridge *b, const struct nsc_frame_result *r)
 		break;
 	}
 	snprintf(st->last_error, sizeof(st->last_error), "%s", r->message);
+}
+
+/* Every failed attempt, while the frame still retries: health shows it at once. */
+static void attempt_failed(void *arg, nsc_rc rc, const char *message)
+{
+	struct nsc_bridge *b = arg;
+	struct nsc_bridge_stats *st = &b->stats;
+	enum nsc_verdict v = nsc_rc_verdict(rc);
+	if ((unsigned)v <= NSC_VERDICT_FATAL)
+		st->failed_attempts[v]++;
+	st->failed_in_row++;
+	st->last_attempt_ms = st->last_failure_ms = nsc_loop_wall_ms(b->loop);
+	st->last_rc = rc;
+	snprintf(st->last_error, sizeof(st->last_error), "%s", message ? message : nsc_strerror(rc));
+	if (b->opts.attempt_failed)
+		b->opts.attempt_failed(b->opts.frame_done_arg, b);
 }
 
 static void report(struct nsc_bridge *b, const struct nsc_frame_result *r, int64_t next_ms)
@@ -250,6 +267,7 @@ nsc_rc nsc_bridge_new_with(struct nsc_loop *loop, const struct nsc_config *cfg, 
 		.source = source, .source_ctx = b->source_ctx, .timing = &b->timing,
 		.output = output, .output_ctx = b->output_ctx,
 		.lookback_ms = cfg->lookback_ms,
+		.attempt_failed = attempt_failed, .attempt_failed_arg = b,
 	};
 	nsc_frame_init(&b->frame, &deps);
 	nsc_schedule_policy_for(&b->policy, &b->timing);

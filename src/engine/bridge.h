@@ -34,8 +34,11 @@ struct nsc_bridge_stats {
 	nsc_rc last_rc;             /* how the last frame ended */
 	uint64_t frames;            /* every frame that ended */
 	uint64_t by_verdict[NSC_VERDICT_FATAL + 1]; /* frames by how they ended */
-	unsigned failed_in_row;     /* frames since the last success that did not succeed */
-	int64_t last_attempt_ms;    /* wall time the last frame ended (0: none yet) */
+	/* Attempts (a frame retries inside itself) that failed, by verdict, and since the last success. */
+	uint64_t failed_attempts[NSC_VERDICT_FATAL + 1];
+	unsigned failed_in_row;
+	int64_t last_attempt_ms;    /* wall time the last attempt ended (0: none yet) */
+	int64_t last_failure_ms;    /* wall time of the last failed attempt (0: none) */
 	char last_error[NSC_ERROR_MSG_MAX]; /* plain words, empty after a success */
 };
 
@@ -53,6 +56,8 @@ struct nsc_bridge_options {
 	void *finished_arg;
 	nsc_bridge_frame_fn frame_done;  /* may be NULL */
 	void *frame_done_arg;
+	/* Called (with frame_done_arg) after every failed attempt inside a frame, once the stats include it. */
+	void (*attempt_failed)(void *arg, struct nsc_bridge *b);
 	/*
 	 * A backfill to run instead of polling (backfill.h; the caller's, it
 	 * outlives the bridge): each frame reads its next page; the bridge

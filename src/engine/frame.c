@@ -142,6 +142,8 @@ static void fail(struct nsc_frame *f, nsc_rc rc, const char *message)
 		      "retry_in_ms=%lld msg=\"%s\"",
 		      f->d.source->name, nsc_frame_state_name(step), nsc_verdict_name(v), f->attempt,
 		      nsc_frame_move_name(move), (long long)wait, msg);
+	if (f->d.attempt_failed)
+		f->d.attempt_failed(f->d.attempt_failed_arg, rc, msg);
 	if (v == NSC_VERDICT_AUTH && vendor_step(step))
 		nsc_session_reset(f->d.session);
 

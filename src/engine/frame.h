@@ -89,6 +89,9 @@ struct nsc_frame_deps {
 	const struct nsc_output_driver *output;
 	void *output_ctx;
 	int64_t lookback_ms;      /* never fetch further back than now - lookback */
+	/* Told of every failed attempt, before the frame retries or ends (may be NULL). */
+	void (*attempt_failed)(void *arg, nsc_rc rc, const char *message);
+	void *attempt_failed_arg;
 };
 
 struct nsc_frame {

@@ -15,6 +15,8 @@ struct close_job {
 	struct nsc_bridge_output out;
 	struct nsc_config *cfg;
 	struct nsc_log *log;
+	/* Copies of cfg's folders: busy_with reads them while the worker frees cfg. */
+	char *spool_dir, *output_dir;
 	bool running;
 };
 
@@ -75,6 +77,8 @@ static void *worker_main(void *arg)
 		finish_job(j);
 		pthread_mutex_lock(&c->mu);
 		unlink_job(c, j);
+		free(j->spool_dir);
+		free(j->output_dir);
 		free(j);
 		pthread_cond_broadcast(&c->done);
 	}
@@ -139,6 +143,14 @@ void nsc_closer_add(struct nsc_closer *c, struct nsc_bridge_output out, struct n
 		return;
 	}
 	*j = (struct close_job){ .out = out, .cfg = cfg, .log = log };
+	if ((cfg->spool_dir && !(j->spool_dir = strdup(cfg->spool_dir))) ||
+	    (cfg->output_dir && !(j->output_dir = strdup(cfg->output_dir)))) {
+		free(j->spool_dir);
+		free(j);
+		struct close_job here = { .out = out, .cfg = cfg, .log = log };
+		finish_job(&here);
+		return;
+	}
 	pthread_mutex_lock(&c->mu);
 	j->next = c->queue;
 	c->queue = j;
@@ -147,6 +159,8 @@ void nsc_closer_add(struct nsc_closer *c, struct nsc_bridge_output out, struct n
 		unlink_job(c, j);
 		pthread_mutex_unlock(&c->mu);
 		finish_job(j);
+		free(j->spool_dir);
+		free(j->output_dir);
 		free(j);
 		return;
 	}
@@ -154,10 +168,10 @@ void nsc_closer_add(struct nsc_closer *c, struct nsc_bridge_output out, struct n
 	pthread_mutex_unlock(&c->mu);
 }
 
-static bool uses_dir(const struct nsc_config *cfg, const char *dir)
+static bool uses_dir(const struct close_job *j, const char *dir)
 {
-	return (cfg->spool_dir && strcmp(cfg->spool_dir, dir) == 0) ||
-	       (cfg->output_dir && strcmp(cfg->output_dir, dir) == 0);
+	return (j->spool_dir && strcmp(j->spool_dir, dir) == 0) ||
+	       (j->output_dir && strcmp(j->output_dir, dir) == 0);
 }
 
 bool nsc_closer_busy_with(struct nsc_closer *c, const char *dir)
@@ -167,7 +181,7 @@ bool nsc_closer_busy_with(struct nsc_closer *c, const char *dir)
 		return false;
 	pthread_mutex_lock(&c->mu);
 	for (struct close_job *j = c->queue; j && !busy; j = j->next)
-		busy = uses_dir(j->cfg, dir);
+		busy = uses_dir(j, dir);
 	pthread_mutex_unlock(&c->mu);
 	return busy;
 }

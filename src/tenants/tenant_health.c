@@ -11,7 +11,7 @@ static enum nsc_health_state state_of(const struct nsc_bridge *b, const struct n
 {
 	if (nsc_bridge_finished(b))
 		return NSC_HEALTH_STOPPED;
-	if (st->frames == 0)
+	if (st->frames == 0 && st->last_failure_ms == 0)
 		return NSC_HEALTH_STARTING;
 	switch (nsc_rc_verdict(st->last_rc)) {
 	case NSC_VERDICT_OK:
@@ -51,9 +51,9 @@ void nsc_tenant_health_fill(struct nsc_health_tenant *h, const char *name, const
 	for (int c = 0; c < NSC_COLL_COUNT; c++)
 		h->stored[c] = st->stored[c];
 	for (int v = 0; v <= NSC_VERDICT_FATAL; v++)
-		h->failures[v] = v == NSC_VERDICT_OK ? 0 : st->by_verdict[v];
+		h->failures[v] = v == NSC_VERDICT_OK ? 0 : st->failed_attempts[v];
 	if (st->last_error[0]) {
-		snprintf(h->error_class, sizeof(h->error_class), "%s", nsc_verdict_name(nsc_rc_verdict(st->last_rc)));
+		snprintf(h->error_class, sizeof(h->error_class), "%s", nsc_health_verdict_name(nsc_rc_verdict(st->last_rc)));
 		snprintf(h->last_error, sizeof(h->last_error), "%s", st->last_error);
 	}
 	nsc_bridge_pending(b, &h->spool_bytes, &h->spool_batches);

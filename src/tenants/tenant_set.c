@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "engine/backoff.h"
 #include "engine/bridge.h"
@@ -83,6 +84,12 @@ static void on_frame(void *arg, struct nsc_bridge *b, const struct nsc_frame_res
 	publish(t);
 }
 
+static void on_attempt_failed(void *arg, struct nsc_bridge *b)
+{
+	(void)b;
+	publish(arg);
+}
+
 static void on_finished(void *arg, struct nsc_bridge *b)
 {
 	struct tenant *t = arg;
@@ -118,6 +125,8 @@ static nsc_rc own_folder(struct tenant *t, struct nsc_config_kv *kv, const char 
 	if (!dir)
 		return NSC_ERR_NOMEM;
 	snprintf(dir, len, "%s/%s", base, t->name);
+	/* The tenants' common parent is ours to make; each output makes its own folder in it. */
+	(void)mkdir(base, 0700);
 	nsc_rc rc = nsc_config_kv_set(kv, setting, dir);
 	free(dir);
 	return rc;
@@ -249,8 +258,12 @@ static void start_bridge(void *arg)
 		nsc_err(t->log, COMP, "event=tenant_not_started msg=\"the bridge could not be started\"");
 }
 
-/* Creates t's bridge and schedules its first poll in delay_ms (t->cfg loaded). */
-static void tenant_start(struct tenant *t, int64_t delay_ms)
+/*
+ * Creates t's bridge and schedules its first poll in delay_ms (t->cfg
+ * loaded). False when it could not (reported); a start that waits for
+ * the old output to close counts as started.
+ */
+static bool tenant_start(struct tenant *t, int64_t delay_ms)
 {
 	struct nsc_tenant_set *ts = t->set;
 	struct nsc_error err;
@@ -259,12 +272,13 @@ static void tenant_start(struct tenant *t, int64_t delay_ms)
 	    nsc_closer_busy_with(ts->closer, t->cfg->output_dir)) {
 		t->waiting_close = true; /* the tick tries again */
 		publish(t);
-		return;
+		return true;
 	}
 	t->waiting_close = false;
 	struct nsc_bridge_options opts = {
 		.frame_done = on_frame,
 		.frame_done_arg = t,
+		.attempt_failed = on_attempt_failed,
 		.finished = on_finished,
 		.finished_arg = t,
 		.rng_seed = nsc_rng_next(&ts->rng) | 1,
@@ -277,7 +291,7 @@ static void tenant_start(struct tenant *t, int64_t delay_ms)
 			"event=tenant_not_started file=\"%s\" msg=\"%s. This tenant is skipped; the others run\"",
 			t->path, t->problem ? t->problem : nsc_strerror(rc));
 		publish(t);
-		return;
+		return false;
 	}
 	t->started_ms = nsc_loop_wall_ms(ts->loop);
 	t->had_success = false;
@@ -286,6 +300,7 @@ static void tenant_start(struct tenant *t, int64_t delay_ms)
 	nsc_info(t->log, COMP, "event=tenant_started file=\"%s\" source=%s output=%s first_poll_in_ms=%lld", t->path,
 		 nsc_bridge_source_name(t->bridge), nsc_bridge_output_name(t->bridge), (long long)delay_ms);
 	publish(t);
+	return true;
 }
 
 /* Stops t's bridge; its output closes on the closer, which then frees the config and log. */
@@ -381,8 +396,7 @@ static nsc_rc tenant_bring_up(struct tenant *t, size_t starting, size_t *counter
 	nsc_rc rc = tenant_load(t);
 	if (rc == NSC_ERR_NOMEM)
 		return rc;
-	if (rc == NSC_OK) {
-		tenant_start(t, starting ? first_poll_delay(t->set, t, starting) : 0);
+	if (rc == NSC_OK && tenant_start(t, starting ? first_poll_delay(t->set, t, starting) : 0)) {
 		(*counter)++;
 	} else {
 		scan->invalid++;
@@ -488,7 +502,8 @@ nsc_rc nsc_tenant_set_scan(struct nsc_tenant_set *ts, bool retry_idle, struct ns
 		}
 		struct tenant *t = *found;
 		bool changed = file_changed(t, f);
-		if (!changed && !(retry_idle && !t->bridge && !t->waiting_close)) {
+		bool idle = !t->waiting_close && (!t->bridge || nsc_bridge_finished(t->bridge));
+		if (!changed && !(retry_idle && idle)) {
 			scan.unchanged++;
 			continue;
 		}
@@ -512,7 +527,7 @@ void nsc_tenant_set_tick(struct nsc_tenant_set *ts)
 	for (size_t i = 0; i < ts->n; i++) {
 		struct tenant *t = ts->t[i];
 		if (t->waiting_close && t->cfg && !t->bridge)
-			tenant_start(t, 0);
+			(void)tenant_start(t, 0);
 	}
 }
 
