@@ -55,7 +55,7 @@ src_libnsconnect_la_SOURCES = \
 	$(NSC_EMBED_SOURCES) \
 	$(NSC_HEALTH_SOURCES) \
 	src/outputs/registry.c \
-	src/outputs/filesystem.c src/outputs/filesystem.h \
+	src/outputs/filesystem.c src/outputs/filesystem.h src/outputs/id_set.c src/outputs/id_set.h \
 	src/outputs/spooled.c src/outputs/spooled.h src/outputs/spool_files.c src/outputs/spool_files.h \
 	src/tenants/tenant_dir.c src/tenants/tenant_dir.h src/tenants/closer.c src/tenants/closer.h \
 	src/tenants/tenant_health.c src/tenants/tenant_health.h \

@@ -9,6 +9,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 #include "nsc_config.h"
 #include "output.h"
 #include "outputs/filesystem.h"
+#include "outputs/id_set.h"
 #include "timeutil.h"
 
 #define T0 INT64_C(1710085200000) /* 2024-03-10T15:40:00.000Z */
@@ -541,6 +543,82 @@ START_TEST(test_second_writer_refused)
 }
 END_TEST
 
+
+static int open_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	ck_assert_ptr_nonnull(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* Thousands of bridges in one process: each keeps one file open, not one per collection. */
+START_TEST(test_one_file_held_open)
+{
+	struct env e;
+	struct nsc_batch b;
+	struct nsc_write_result res;
+	struct nsc_error err = { 0 };
+
+	env_setup(&e);
+	int before = open_fds();
+	void *ctx = fs_open_ok(&e);
+	ck_assert_int_eq(open_fds(), before + 1);
+	make_batch(&b);
+	ck_assert_int_eq(fs->write(ctx, &b, &res, &err), NSC_OK);
+	ck_assert_int_eq(open_fds(), before + 1);
+	/* What was appended through a file opened for the write is held all the same. */
+	ck_assert_int_eq(fs->write(ctx, &b, &res, &err), NSC_OK);
+	for (int c = 0; c < NSC_COLL_COUNT; c++)
+		ck_assert_uint_eq(res.stored[c], 0);
+	nsc_batch_clear(&b);
+	fs->close(ctx);
+	ck_assert_int_eq(open_fds(), before);
+	env_teardown(&e);
+}
+END_TEST
+
+/* The digest set the output dedups with. */
+START_TEST(test_id_set)
+{
+	struct nsc_id_set s;
+	unsigned char k[NSC_ID_KEY_LEN];
+	char id[64];
+
+	nsc_id_set_init(&s);
+	for (int i = 0; i < 10000; i++) {
+		snprintf(id, sizeof(id), "%08x-0000-5000-8000-%012d", i, i);
+		ck_assert_int_eq(nsc_id_key(id, k), NSC_OK);
+		ck_assert(!nsc_id_set_has(&s, k));
+		ck_assert_int_eq(nsc_id_set_add(&s, k), NSC_OK);
+		ck_assert_int_eq(nsc_id_set_add(&s, k), NSC_OK); /* twice is once */
+	}
+	ck_assert_uint_eq(s.n, 10000);
+	ck_assert_uint_ge(s.cap * 3, s.n * 4);
+	for (int i = 0; i < 10000; i++) {
+		snprintf(id, sizeof(id), "%08x-0000-5000-8000-%012d", i, i);
+		ck_assert_int_eq(nsc_id_key(id, k), NSC_OK);
+		ck_assert(nsc_id_set_has(&s, k));
+		snprintf(id, sizeof(id), "%08x-0000-5000-8000-%012d", i, i + 1);
+		ck_assert_int_eq(nsc_id_key(id, k), NSC_OK);
+		ck_assert_msg(!nsc_id_set_has(&s, k), "%s", id);
+	}
+	snprintf(id, sizeof(id), "not-held");
+	ck_assert_int_eq(nsc_id_key(id, k), NSC_OK);
+	ck_assert(!nsc_id_set_has(&s, k));
+	struct nsc_id_set copy;
+	nsc_id_set_init(&copy);
+	ck_assert_int_eq(nsc_id_set_add_all(&copy, &s), NSC_OK);
+	ck_assert_uint_eq(copy.n, s.n);
+	nsc_id_set_free(&copy);
+	nsc_id_set_free(&s);
+	ck_assert_uint_eq(s.n, 0);
+}
+END_TEST
+
 START_TEST(test_driver_table)
 {
 	ck_assert_ptr_eq(nsc_output_driver_for(NSC_OUTPUT_FILESYSTEM), &nsc_output_filesystem);
@@ -571,6 +649,8 @@ static Suite *filesystem_suite(void)
 	tcase_add_test(tc, test_io_failure_retried_cleanly);
 	tcase_add_test(tc, test_second_writer_refused);
 	tcase_add_test(tc, test_driver_table);
+	tcase_add_test(tc, test_one_file_held_open);
+	tcase_add_test(tc, test_id_set);
 	suite_add_tcase(s, tc);
 	return s;
 }

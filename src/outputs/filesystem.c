@@ -26,18 +26,27 @@
 #include "identity.h"
 #include "fileio.h"
 #include "outputs/filesystem.h"
+#include "outputs/id_set.h"
 #include "strbuf.h"
 
 #define FS_COMP "filesystem"
 #define FS_SUFFIX ".jsonl"
 #define FS_READ_CHUNK 65536
 #define FS_MAX_LINE (16u * 1024u * 1024u) /* longer lines are skipped, not loaded */
+/* The file whose lock, held while open, keeps a second writer out of the folder. */
+#define FS_LOCK_COLL NSC_COLL_ENTRIES
 #define FS_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 struct fs_coll {
 	char *path;
-	int fd;                  /* O_RDWR|O_APPEND, open from open() to close() */
-	struct json_object *ids; /* identifiers on disk: an object used as a hash set */
+	/*
+	 * O_RDWR|O_APPEND. The entries file stays open from open() to close(),
+	 * holding the lock that keeps a second writer out of the folder; the
+	 * others are opened for each append (-1 between), so a bridge holds
+	 * one file open, not four.
+	 */
+	int fd;
+	struct nsc_id_set ids;   /* identifiers on disk */
 	int64_t newest;          /* newest document time on disk, 0 = none */
 };
 
@@ -93,16 +102,6 @@ static nsc_rc fs_doc_identifier(struct json_object *doc, char buf[NSC_UUID_BUF],
 	return rc;
 }
 
-static bool fs_set_has(struct json_object *set, const char *key)
-{
-	return json_object_object_get_ex(set, key, NULL);
-}
-
-/* Adds a key known to be absent (a NULL value is JSON null: no allocation besides the key). */
-static int fs_set_add_new(struct json_object *set, const char *key)
-{
-	return json_object_object_add_ex(set, key, NULL, JSON_C_OBJECT_ADD_KEY_IS_NEW);
-}
 
 /* ---- open: load what the files hold ---------------------------------- */
 
@@ -145,7 +144,8 @@ static nsc_rc fs_load_line(struct fs_ctx *ctx, struct fs_coll *fc, struct json_t
 		json_object_put(doc);
 		return NSC_OK;
 	}
-	if (!fs_set_has(fc->ids, id) && fs_set_add_new(fc->ids, id) != 0) {
+	unsigned char key[NSC_ID_KEY_LEN];
+	if (nsc_id_key(id, key) != NSC_OK || nsc_id_set_add(&fc->ids, key) != NSC_OK) {
 		json_object_put(doc);
 		return nsc_error_set(err, NSC_ERR_NOMEM, "out of memory reading %s", fc->path);
 	}
@@ -299,7 +299,7 @@ static void fs_close(void *vctx)
 		struct fs_coll *fc = &ctx->coll[c];
 		if (fc->fd >= 0)
 			close(fc->fd);
-		json_object_put(fc->ids);
+		nsc_id_set_free(&fc->ids);
 		free(fc->path);
 	}
 	free(ctx->dir);
@@ -370,8 +370,8 @@ static nsc_rc fs_open(const struct nsc_config *cfg, struct nsc_log *log, void **
 	for (int c = 0; c < NSC_COLL_COUNT; c++) {
 		struct fs_coll *fc = &ctx->coll[c];
 		fc->path = fs_path_join(ctx->dir, nsc_collection_name((enum nsc_collection)c), FS_SUFFIX);
-		fc->ids = json_object_new_object();
-		if (fc->path == NULL || fc->ids == NULL) {
+		nsc_id_set_init(&fc->ids);
+		if (fc->path == NULL) {
 			rc = nsc_error_set(err, NSC_ERR_NOMEM, "out of memory opening the filesystem output");
 			goto fail;
 		}
@@ -400,14 +400,16 @@ static nsc_rc fs_open(const struct nsc_config *cfg, struct nsc_log *log, void **
 		rc = fs_load_file(ctx, fc, err);
 		if (rc != NSC_OK)
 			goto fail;
+		if (c != FS_LOCK_COLL) {
+			close(fc->fd);
+			fc->fd = -1;
+		}
 	}
 	fs_sync_dir(ctx);
 
 	nsc_info(ctx->log, FS_COMP, "event=open dir=\"%s\" entries=%zu treatments=%zu devicestatus=%zu profile=%zu",
-		 ctx->dir, (size_t)json_object_object_length(ctx->coll[NSC_COLL_ENTRIES].ids),
-		 (size_t)json_object_object_length(ctx->coll[NSC_COLL_TREATMENTS].ids),
-		 (size_t)json_object_object_length(ctx->coll[NSC_COLL_DEVICESTATUS].ids),
-		 (size_t)json_object_object_length(ctx->coll[NSC_COLL_PROFILE].ids));
+		 ctx->dir, ctx->coll[NSC_COLL_ENTRIES].ids.n, ctx->coll[NSC_COLL_TREATMENTS].ids.n,
+		 ctx->coll[NSC_COLL_DEVICESTATUS].ids.n, ctx->coll[NSC_COLL_PROFILE].ids.n);
 	*out = ctx;
 	return NSC_OK;
 
@@ -428,9 +430,29 @@ static nsc_rc fs_last_known(void *vctx, struct nsc_last_known *out, struct nsc_e
 
 /* ---- write ----------------------------------------------------------- */
 
-/* Appends buf to fc durably; on failure the file is cut back to its old size. */
+static nsc_rc fs_append_open(struct fs_ctx *ctx, struct fs_coll *fc, const struct nsc_strbuf *buf,
+			     struct nsc_error *err);
+
+/* Appends buf to fc durably, opening the file for it when it is not kept open. */
 static nsc_rc fs_append(struct fs_ctx *ctx, struct fs_coll *fc, const struct nsc_strbuf *buf,
 			struct nsc_error *err)
+{
+	if (fc->fd >= 0)
+		return fs_append_open(ctx, fc, buf, err);
+	fc->fd = open(fc->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fc->fd < 0) {
+		int e = errno;
+		return nsc_error_set(err, NSC_ERR_IO, "cannot append to %s: %s", fc->path, strerror(e));
+	}
+	nsc_rc rc = fs_append_open(ctx, fc, buf, err);
+	close(fc->fd);
+	fc->fd = -1;
+	return rc;
+}
+
+/* Appends buf to fc's open file durably; on failure the file is cut back to its old size. */
+static nsc_rc fs_append_open(struct fs_ctx *ctx, struct fs_coll *fc, const struct nsc_strbuf *buf,
+			     struct nsc_error *err)
 {
 	struct stat st;
 	off_t dropped = 0;
@@ -460,7 +482,7 @@ static nsc_rc fs_write_collection(struct fs_ctx *ctx, const struct nsc_batch *b,
 {
 	struct fs_coll *fc = &ctx->coll[c];
 	size_t n = nsc_batch_count(b, c);
-	struct json_object *fresh = NULL; /* identifiers of this batch's new documents */
+	struct nsc_id_set fresh; /* identifiers of this batch's new documents */
 	struct nsc_strbuf buf = { 0 };
 	size_t stored = 0, duplicates = 0;
 	int64_t newest = fc->newest;
@@ -468,9 +490,7 @@ static nsc_rc fs_write_collection(struct fs_ctx *ctx, const struct nsc_batch *b,
 
 	if (n == 0)
 		return NSC_OK;
-	fresh = json_object_new_object();
-	if (fresh == NULL)
-		return nsc_error_set(err, NSC_ERR_NOMEM, "out of memory writing %s", fc->path);
+	nsc_id_set_init(&fresh);
 
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *doc = nsc_batch_get(b, c, i);
@@ -491,13 +511,18 @@ static nsc_rc fs_write_collection(struct fs_ctx *ctx, const struct nsc_batch *b,
 				 fc->path, i);
 			continue;
 		}
-		if (fs_set_has(fc->ids, id) || fs_set_has(fresh, id)) {
+		unsigned char key[NSC_ID_KEY_LEN];
+		if (nsc_id_key(id, key) != NSC_OK) {
+			rc = nsc_error_set(err, NSC_ERR_NOMEM, "out of memory writing %s", fc->path);
+			goto out;
+		}
+		if (nsc_id_set_has(&fc->ids, key) || nsc_id_set_has(&fresh, key)) {
 			duplicates++;
 			continue;
 		}
 		size_t len = 0;
 		const char *text = json_object_to_json_string_length(doc, FS_JSON_FLAGS, &len);
-		if (text == NULL || fs_set_add_new(fresh, id) != 0 ||
+		if (text == NULL || nsc_id_set_add(&fresh, key) != NSC_OK ||
 		    nsc_strbuf_append(&buf, text, len) != NSC_OK || nsc_strbuf_append(&buf, "\n", 1) != NSC_OK) {
 			rc = nsc_error_set(err, NSC_ERR_NOMEM, "out of memory writing %s", fc->path);
 			goto out;
@@ -512,14 +537,9 @@ static nsc_rc fs_write_collection(struct fs_ctx *ctx, const struct nsc_batch *b,
 		if (rc != NSC_OK)
 			goto out;
 		/* On disk now: only from here on do these identifiers count as held. */
-		json_object_object_foreach(fresh, key, val)
-		{
-			(void)val;
-			if (fs_set_add_new(fc->ids, key) != 0) {
-				rc = nsc_error_set(err, NSC_ERR_NOMEM, "out of memory writing %s",
-						   fc->path);
-				goto out;
-			}
+		if (nsc_id_set_add_all(&fc->ids, &fresh) != NSC_OK) {
+			rc = nsc_error_set(err, NSC_ERR_NOMEM, "out of memory writing %s", fc->path);
+			goto out;
 		}
 		fc->newest = newest;
 	}
@@ -531,7 +551,7 @@ static nsc_rc fs_write_collection(struct fs_ctx *ctx, const struct nsc_batch *b,
 		stored, duplicates, buf.len);
 out:
 	nsc_strbuf_free(&buf);
-	json_object_put(fresh);
+	nsc_id_set_free(&fresh);
 	return rc;
 }
 
