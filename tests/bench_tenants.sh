@@ -298,8 +298,8 @@ printf '%7s %7s %8s %8s %8s %8s %7s %8s %8s %6s %6s %6s %5s %6s %s\n' tenants re
 	RSSKB/t CPUms/p cores@5m polls/s p50dly_s p99dly_s conns simcon fds thrds stop target
 for n in $sizes; do
 	case $n in '' | *[!0-9]* | 0) die "sizes are whole numbers above 0, got '$n'" ;; esac
-	[ "$nofile" -ge $((4 * n + 256)) ] ||
-		echo "bench-tenants: open files limit $nofile may be low for $n tenants (the filesystem output keeps a file open per collection)" >&2
+	[ "$nofile" -ge $((n + 256)) ] ||
+		echo "bench-tenants: open files limit $nofile may be low for $n tenants (each keeps its output's file open)" >&2
 	dir=$SCRATCH/n$n
 	mkdir -p "$dir/tenants" "$dir/out" || die "cannot create $dir"
 

@@ -376,7 +376,6 @@ int main(int argc, char **argv)
 	}
 	if (c.cmd == CMD_SERVE) {
 		/* Each tenant loads its own configuration; the process's settings are their defaults. */
-		nsc_info(log, "cli", "event=starting version=%s command=serve", nsc_version());
 		status = nsc_cli_serve(&c.serve, nsc_config_kv_lookup, &c.flags, log);
 		goto out_curl;
 	}

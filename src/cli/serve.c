@@ -106,6 +106,7 @@ int nsc_cli_serve(const struct nsc_cli_serve_args *a, nsc_config_lookup_fn looku
 	if (level_text && level_text[0] && nsc_log_level_parse(level_text, &level) != NSC_OK)
 		return refuse(log, "CONNECT_LOG_LEVEL must be error, warn, info, debug or trace");
 	nsc_log_set_level(log, level);
+	nsc_info(log, "cli", "event=starting version=%s command=serve dir=\"%s\"", nsc_version(), dir);
 	raise_open_files(log);
 
 	if (nsc_loop_new(NULL, &s.loop) != NSC_OK) {
