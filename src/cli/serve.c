@@ -121,6 +121,11 @@ int nsc_cli_serve(const struct nsc_cli_serve_args *a, nsc_config_lookup_fn looku
 		status = refuse(log, err.msg);
 		goto out;
 	}
+	/* Before the first scan, which may take seconds: a SIGHUP must not end the process meanwhile. */
+	if (nsc_cli_signals_install(s.loop) != 0 || nsc_cli_reload_signal_install() != 0) {
+		fprintf(stderr, "nightscout-connect: cannot install signal handlers\n");
+		goto out;
+	}
 	struct nsc_tenant_set_options o = {
 		.dir = dir, .defaults = lookup, .defaults_ctx = ctx, .log = log, .board = s.health.board,
 	};
@@ -142,10 +147,6 @@ int nsc_cli_serve(const struct nsc_cli_serve_args *a, nsc_config_lookup_fn looku
 			 dir);
 	if (s.health.board)
 		nsc_health_board_set_ready(s.health.board, true);
-	if (nsc_cli_signals_install(s.loop) != 0 || nsc_cli_reload_signal_install() != 0) {
-		fprintf(stderr, "nightscout-connect: cannot install signal handlers\n");
-		goto out;
-	}
 	if (nsc_loop_run(s.loop) != NSC_OK) {
 		fprintf(stderr, "nightscout-connect: the event loop failed\n");
 		goto out;
