@@ -25,7 +25,7 @@ include_HEADERS += src/nsconnect.h
 src_libnsconnect_la_SOURCES = \
 	src/error.c src/error.h \
 	src/log.c src/log.h src/log_format.c src/log_format.h src/log_limit.c src/log_limit.h \
-	src/log_buf.c src/log_buf.h src/log_redact.c src/log_redact.h src/log_patterns.c src/log_patterns.h \
+	src/log_buf.c src/log_buf.h src/log_json.c src/log_json.h src/log_redact.c src/log_redact.h src/log_patterns.c src/log_patterns.h \
 	src/secret.c src/secret.h \
 	src/clock.c src/clock.h \
 	src/timeutil.c src/timeutil.h \

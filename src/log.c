@@ -19,6 +19,7 @@
 #include "log.h"
 #include "log_buf.h"
 #include "log_format.h"
+#include "log_json.h"
 #include "log_limit.h"
 #include "log_redact.h"
 #include "secret.h"
@@ -43,6 +44,7 @@ struct nsc_log {
 	 */
 	struct nsc_log *root;
 	char *fields; /* e.g. "tenant=alice", or NULL */
+	enum nsc_log_format format; /* the root's: how lines reach the sink */
 };
 
 
@@ -181,6 +183,16 @@ void nsc_log_set_clock(struct nsc_log *log, const struct nsc_clock *clock)
 	pthread_mutex_unlock(&log->mu);
 }
 
+void nsc_log_set_format(struct nsc_log *log, enum nsc_log_format format)
+{
+	if (!log)
+		return;
+	struct nsc_log *root = log->root ? log->root : log;
+	pthread_mutex_lock(&root->mu);
+	root->format = format;
+	pthread_mutex_unlock(&root->mu);
+}
+
 void nsc_log_set_sink(struct nsc_log *log, nsc_log_sink_fn sink, void *ctx)
 {
 	if (!log)
@@ -286,6 +298,21 @@ static char *escape_controls(const char *in, size_t n, size_t *out_len)
 /* Hands one finished line to the sink (log->mu held). */
 static void emit_locked(struct nsc_log *log, enum nsc_log_level level, char *line, size_t len)
 {
+	if (log->format == NSC_LOG_FORMAT_JSON) {
+		size_t jlen = 0;
+		char *json = nsc_log_line_json(line, len, &jlen);
+		if (json) {
+			if (log->sink) {
+				log->sink(log->sink_ctx, level, json);
+			} else {
+				json[jlen] = '\n';
+				fwrite(json, 1, jlen + 1, stderr);
+			}
+			free(json);
+			return;
+		}
+		/* Out of memory: the line as text rather than nothing. */
+	}
 	if (log->sink) {
 		log->sink(log->sink_ctx, level, line);
 	} else {

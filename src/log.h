@@ -27,6 +27,7 @@
 #include <stdbool.h>
 
 #include "error.h"
+#include "log_json.h"
 
 #define NSC_REDACTED "[redacted]"
 
@@ -59,6 +60,12 @@ void nsc_log_set_level(struct nsc_log *log, enum nsc_log_level level);
 enum nsc_log_level nsc_log_get_level(const struct nsc_log *log);
 bool nsc_log_enabled(const struct nsc_log *log, enum nsc_log_level level);
 void nsc_log_set_sink(struct nsc_log *log, nsc_log_sink_fn sink, void *ctx);
+/*
+ * CONNECT_LOG_FORMAT: lines as key=value text (the default) or as one JSON
+ * object each (log_json.h), for the sink and stderr alike. Set on a child,
+ * it sets its root's.
+ */
+void nsc_log_set_format(struct nsc_log *log, enum nsc_log_format format);
 
 struct nsc_clock;
 /*

@@ -53,6 +53,7 @@ struct nsc_config {
 	const struct nsc_source_entry *source; /* CONNECT_SOURCE; NULL until loaded */
 	enum nsc_output_kind output;  /* CONNECT_OUTPUT */
 	enum nsc_log_level log_level; /* CONNECT_LOG_LEVEL, default info */
+	char *log_format;             /* CONNECT_LOG_FORMAT: "text" or "json"; NULL: text */
 	int64_t lookback_ms;          /* CONNECT_LOOKBACK_HOURS, in ms */
 	char *output_dir;             /* CONNECT_OUTPUT_DIR */
 	char *spool_dir;              /* CONNECT_SPOOL_DIR (remote outputs) */

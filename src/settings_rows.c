@@ -14,6 +14,8 @@
 #define HOUR_MS INT64_C(3600000)
 #define MIB (1LL << 20)
 
+static const char *const log_formats[] = { "text", "json", NULL };
+
 const struct nsc_setting nsc_general_settings[] = {
 	NSC_ROW("CONNECT_SOURCE", ENUM, GENERAL, .check = NSC_CHECK_OWN,
 		.required = true, .help = "Where readings come from"),
@@ -25,6 +27,10 @@ const struct nsc_setting nsc_general_settings[] = {
 	NSC_ROW("CONNECT_LOG_LEVEL", ENUM, GENERAL, .check = NSC_CHECK_OWN,
 		.default_text = "info",
 		.help = "How much to log: error, warn, info, debug or trace"),
+	NSC_ROW("CONNECT_LOG_FORMAT", ENUM, GENERAL, NSC_AT_STR(log_format), .check = NSC_CHECK_ENUM,
+		.choices = log_formats, .default_text = "text",
+		.help = "How log lines are written: text (key=value) or json (one object a line, "
+			"the same keys), for log shippers"),
 	NSC_ROW("CONNECT_LOOKBACK_HOURS", INT, GENERAL, .default_text = "48",
 		NSC_AT_RANGE(INT64, lookback_ms, 1, 2160, "hours", HOUR_MS),
 		.help = "How far back to fetch when nothing is known yet"),

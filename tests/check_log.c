@@ -19,6 +19,8 @@
 #include "nsc_check.h"
 #include "timeutil.h"
 
+#include <json-c/json.h>
+
 #define MAX_LINES 256
 
 struct capture {
@@ -718,6 +720,56 @@ START_TEST(test_child_repeats_per_tenant)
 }
 END_TEST
 
+
+/* CONNECT_LOG_FORMAT=json: each line one JSON object with the text line's keys. */
+START_TEST(test_json_format)
+{
+	struct nsc_log *child = nsc_log_new_child(g_log, NSC_LOG_INFO, "tenant=alice");
+	ck_assert_ptr_nonnull(child);
+	ck_assert_int_eq(nsc_log_add_secret(child, "hunter2-secret"), NSC_OK);
+	nsc_log_set_format(child, NSC_LOG_FORMAT_JSON); /* sets the root's */
+	nsc_warn(child, "bridge", "event=frame_failed n=%d msg=\"%s\"", 3,
+		 "a \"quoted\" word, a back\\slash, hunter2-secret\nand a second line");
+	ck_assert_int_eq(g_cap.n, 1);
+	struct json_object *o = json_tokener_parse(g_cap.lines[0]);
+	ck_assert_msg(o != NULL, "not JSON: %s", g_cap.lines[0]);
+	static const char *const keys[] = { "ts", "level", "comp", "tenant", "event", "n", "msg" };
+	size_t k = 0;
+	json_object_object_foreach(o, key, val)
+	{
+		(void)val;
+		ck_assert_uint_lt(k, sizeof(keys) / sizeof(keys[0]));
+		ck_assert_str_eq(key, keys[k++]); /* the text line's order */
+	}
+	ck_assert_uint_eq(k, sizeof(keys) / sizeof(keys[0]));
+	struct json_object *v;
+	ck_assert(json_object_object_get_ex(o, "level", &v));
+	ck_assert_str_eq(json_object_get_string(v), "warn");
+	ck_assert(json_object_object_get_ex(o, "n", &v));
+	ck_assert_str_eq(json_object_get_string(v), "3");
+	ck_assert(json_object_object_get_ex(o, "msg", &v));
+	ck_assert_str_eq(json_object_get_string(v),
+			 "a \"quoted\" word, a back\\slash, " NSC_REDACTED "\\nand a second line");
+	json_object_put(o);
+
+	/* A cut line says so. */
+	char big[40000];
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	nsc_info(g_log, "test", "event=big v=%s", big);
+	ck_assert_int_eq(g_cap.n, 2);
+	o = json_tokener_parse(g_cap.lines[1]);
+	ck_assert_ptr_nonnull(o);
+	ck_assert(json_object_object_get_ex(o, "truncated", &v));
+	ck_assert(json_object_get_boolean(v));
+	json_object_put(o);
+	nsc_log_set_format(g_log, NSC_LOG_FORMAT_TEXT);
+	nsc_info(g_log, "test", "event=back");
+	ck_assert_ptr_nonnull(strstr(g_cap.lines[2], " comp=test event=back"));
+	nsc_log_free(child);
+}
+END_TEST
+
 static Suite *log_suite(void)
 {
 	Suite *s = suite_create("log");
@@ -751,6 +803,7 @@ static Suite *log_suite(void)
 	tc = tcase_create("quoting");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_quoted_values_escaped);
+	tcase_add_test(tc, test_json_format);
 	tcase_add_test(tc, test_line_grammar);
 	suite_add_tcase(s, tc);
 

@@ -392,6 +392,8 @@ int main(int argc, char **argv)
 		goto out_curl;
 	}
 	nsc_log_set_level(log, cfg.log_level);
+	if (cfg.log_format && strcmp(cfg.log_format, "json") == 0)
+		nsc_log_set_format(log, NSC_LOG_FORMAT_JSON);
 	nsc_info(log, "cli", "event=starting version=%s command=%s source=%s output=%s", nsc_version(),
 		 command_names[c.cmd], nsc_source_name(cfg.source),
 		 nsc_output_kind_name(cfg.output));

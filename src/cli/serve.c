@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -106,6 +107,11 @@ int nsc_cli_serve(const struct nsc_cli_serve_args *a, nsc_config_lookup_fn looku
 	if (level_text && level_text[0] && nsc_log_level_parse(level_text, &level) != NSC_OK)
 		return refuse(log, "CONNECT_LOG_LEVEL must be error, warn, info, debug or trace");
 	nsc_log_set_level(log, level);
+	const char *format = lookup(ctx, "CONNECT_LOG_FORMAT");
+	if (format && format[0] && strcasecmp(format, "json") != 0 && strcasecmp(format, "text") != 0)
+		return refuse(log, "CONNECT_LOG_FORMAT must be text or json");
+	if (format && strcasecmp(format, "json") == 0)
+		nsc_log_set_format(log, NSC_LOG_FORMAT_JSON);
 	nsc_info(log, "cli", "event=starting version=%s command=serve dir=\"%s\"", nsc_version(), dir);
 	raise_open_files(log);
 
