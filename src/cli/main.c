@@ -101,62 +101,54 @@ static int parse_setting_flag(struct cli *c, int argc, char **argv, int *i)
 }
 
 /*
- * --since/--until of backfill (`--since X` or `--since=X`): 1 when argv[*i]
- * is one, 0 when not, -1 (said here) when its value is missing.
+ * Whether argv[*i] is the option `name` of a command (`--name VALUE` or
+ * `--name=VALUE`): 1 with *value set (and *i past a separate value), 0 when
+ * it is another argument, -1 when its value is missing.
  */
+static int option_value(int argc, char **argv, int *i, const char *name, const char **value)
+{
+	const char *a = argv[*i];
+	size_t n = strlen(name);
+
+	if (strncmp(a, name, n) != 0 || (a[n] != '\0' && a[n] != '='))
+		return 0;
+	if (a[n] == '=')
+		*value = a + n + 1;
+	else if (*i + 1 < argc)
+		*value = argv[++*i];
+	else
+		return -1;
+	return 1;
+}
+
+/* --since/--until of backfill: 1 when argv[*i] is one, 0 when not, -1 (said here) when its value is missing. */
 static int backfill_option(struct cli *c, int argc, char **argv, int *i)
 {
 	const char *a = argv[*i];
-	const char **slot = !strncmp(a, "--since", 7) ? &c->backfill.since
-			    : !strncmp(a, "--until", 7) ? &c->backfill.until
-							  : NULL;
-	if (slot == NULL || (a[7] != '\0' && a[7] != '='))
-		return 0;
-	if (a[7] == '=') {
-		*slot = a + 8;
-	} else if (*i + 1 < argc) {
-		*slot = argv[++*i];
-	} else {
+	int found = option_value(argc, argv, i, "--since", &c->backfill.since);
+	if (found == 0)
+		found = option_value(argc, argv, i, "--until", &c->backfill.until);
+	if (found < 0)
 		fprintf(stderr, "nightscout-connect: %s needs a time; see backfill --help\n", a);
-		return -1;
-	}
-	return 1;
+	return found;
 }
 
-/* --region of carelink-login (`--region X` or `--region=X`): 1, 0 when argv[*i] is not it, -1 (said here). */
+/* --region of carelink-login: 1, 0 when argv[*i] is not it, -1 (said here). */
 static int carelink_option(struct cli *c, int argc, char **argv, int *i)
 {
-	const char *a = argv[*i];
-
-	if (strncmp(a, "--region", 8) != 0 || (a[8] != '\0' && a[8] != '='))
-		return 0;
-	if (a[8] == '=') {
-		c->carelink.region = a + 9;
-	} else if (*i + 1 < argc) {
-		c->carelink.region = argv[++*i];
-	} else {
+	int found = option_value(argc, argv, i, "--region", &c->carelink.region);
+	if (found < 0)
 		fprintf(stderr, "nightscout-connect: --region needs eu or us; see carelink-login --help\n");
-		return -1;
-	}
-	return 1;
+	return found;
 }
 
-/* --tenants of serve (`--tenants DIR` or `--tenants=DIR`): 1, 0 when argv[*i] is not it, -1 (said here). */
+/* --tenants of serve: 1, 0 when argv[*i] is not it, -1 (said here). */
 static int serve_option(struct cli *c, int argc, char **argv, int *i)
 {
-	const char *a = argv[*i];
-
-	if (strncmp(a, "--tenants", 9) != 0 || (a[9] != '\0' && a[9] != '='))
-		return 0;
-	if (a[9] == '=') {
-		c->serve.tenants_dir = a + 10;
-	} else if (*i + 1 < argc) {
-		c->serve.tenants_dir = argv[++*i];
-	} else {
+	int found = option_value(argc, argv, i, "--tenants", &c->serve.tenants_dir);
+	if (found < 0)
 		fprintf(stderr, "nightscout-connect: --tenants needs a folder; see serve --help\n");
-		return -1;
-	}
-	return 1;
+	return found;
 }
 
 static int parse_args(struct cli *c, int argc, char **argv)
