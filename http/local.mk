@@ -14,6 +14,7 @@ http_libnsc_http_la_SOURCES = \
 	http/jwt.c http/jwt.h \
 	http/rest.h http/rest_common.c \
 	http/rest_v1.c http/rest_v1.h http/rest_v1_call.c http/rest_v1_held.c \
+	http/rest_diagnose.c \
 	http/rest_v3.c http/rest_v3.h http/rest_v3_write.c \
 	http/rest_output.h
 http_libnsc_http_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(CURL_CFLAGS) $(JSONC_CFLAGS) $(CRYPTO_CFLAGS)

@@ -15,4 +15,8 @@
 extern const struct nsc_output_driver nsc_rest_v1_backend;
 extern const struct nsc_output_driver nsc_rest_v3_backend;
 
+/* doctor's checks of the site (rest_diagnose.c): reachable, credentials accepted, grants allow writing. */
+void nsc_rest_v1_diagnose(const struct nsc_config *cfg, struct nsc_log *log, struct nsc_diag *d);
+void nsc_rest_v3_diagnose(const struct nsc_config *cfg, struct nsc_log *log, struct nsc_diag *d);
+
 #endif

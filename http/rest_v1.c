@@ -250,4 +250,5 @@ const struct nsc_output_driver nsc_rest_v1_backend = {
 	.last_known = v1_last_known,
 	.write = v1_write,
 	.set_progress = nsc_rest_set_progress,
+	.diagnose = nsc_rest_v1_diagnose,
 };

@@ -220,4 +220,5 @@ const struct nsc_output_driver nsc_rest_v3_backend = {
 	.last_known = v3_last_known,
 	.write = nsc_rest_v3_write,
 	.set_progress = nsc_rest_set_progress,
+	.diagnose = nsc_rest_v3_diagnose,
 };

@@ -240,3 +240,25 @@ nsc_rc nsc_mongo_ensure_indexes(struct nsc_mongo *m, struct nsc_error *err)
 	m->indexes_done = true;
 	return NSC_OK;
 }
+
+nsc_rc nsc_mongo_count_indexes(struct nsc_mongo *m, enum nsc_collection c, size_t *have, size_t *want,
+			       struct nsc_error *err)
+{
+	struct existing_keys existing = { .count = 0 };
+	nsc_rc rc = list_existing(m, c, &existing, err);
+	*have = 0;
+	*want = collection_indexes[c].count;
+	for (size_t i = 0; rc == NSC_OK && i < collection_indexes[c].count; i++) {
+		bson_t key = BSON_INITIALIZER;
+		char name[128];
+		if (spec_key(&collection_indexes[c].specs[i], &key, name, sizeof(name)))
+			for (size_t k = 0; k < existing.count; k++)
+				if (key_equal(&key, existing.key[k])) {
+					(*have)++;
+					break;
+				}
+		bson_destroy(&key);
+	}
+	existing_free(&existing);
+	return rc;
+}

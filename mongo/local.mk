@@ -18,6 +18,7 @@ mongo_libnsc_mongo_la_SOURCES = \
 	mongo/indexes.c \
 	mongo/writes.c \
 	mongo/last_known.c \
+	mongo/diagnose.c \
 	mongo/output.c
 mongo_libnsc_mongo_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(MONGOC_CFLAGS) $(JSONC_CFLAGS)
 mongo_libnsc_mongo_la_LIBADD = $(MONGOC_LIBS)

@@ -64,6 +64,12 @@ void nsc_mongo_succeeded(struct nsc_mongo *m);
 
 /* indexes.c: creates Nightscout's indexes once; NSC_OK also when some were refused for good. */
 nsc_rc nsc_mongo_ensure_indexes(struct nsc_mongo *m, struct nsc_error *err);
+/* How many of the indexes Nightscout wants on collection c exist (doctor). */
+nsc_rc nsc_mongo_count_indexes(struct nsc_mongo *m, enum nsc_collection c, size_t *have, size_t *want,
+			       struct nsc_error *err);
+
+/* diagnose.c: doctor's checks of the database (output.h). */
+void nsc_mongo_diagnose(const struct nsc_config *cfg, struct nsc_log *log, struct nsc_diag *d);
 
 /* writes.c: one collection's documents of a batch. */
 nsc_rc nsc_mongo_write_collection(struct nsc_mongo *m, enum nsc_collection c,

@@ -105,4 +105,5 @@ const struct nsc_output_driver nsc_mongo_backend = {
 	.last_known = mongo_last_known,
 	.write = mongo_write,
 	.set_progress = mongo_set_progress,
+	.diagnose = nsc_mongo_diagnose,
 };

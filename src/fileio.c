@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -102,5 +104,25 @@ int nsc_read_small_file(const char *path, size_t max, char **out, size_t *len)
 	buf[n] = '\0';
 	*out = buf;
 	*len = n;
+	return 0;
+}
+
+int nsc_make_parent_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (slash == NULL || slash == path)
+		return 0;
+	char *dir = strndup(path, (size_t)(slash - path));
+	if (dir == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	int rc = mkdir(dir, 0700);
+	int e = errno;
+	free(dir);
+	if (rc != 0 && e != EEXIST) {
+		errno = e;
+		return -1;
+	}
 	return 0;
 }

@@ -29,4 +29,11 @@ nsc_rc nsc_path_errno_rc(int e);
  */
 int nsc_read_small_file(const char *path, size_t max, char **out, size_t *len);
 
+/*
+ * Creates the directory path's file lives in (one level, mode 0700) when
+ * it is missing, for small state files in a configured folder. 0, or -1
+ * with errno.
+ */
+int nsc_make_parent_dir(const char *path);
+
 #endif

@@ -36,6 +36,7 @@ src_libnsconnect_la_SOURCES = \
 	src/jsonutil.c src/jsonutil.h \
 	src/strbuf.c src/strbuf.h \
 	src/fileio.c src/fileio.h src/atomic_file.c src/atomic_file.h \
+	src/diag.c src/diag.h \
 	src/config.c src/config_kv.c src/config_envfile.c src/config_url.c src/config_secrets.c src/config_report.c \
 	src/config_names.c src/cfg_internal.h src/nsc_config.h \
 	src/settings.c src/settings_rows.c src/settings_rows.h src/setting_row.h \
@@ -48,6 +49,9 @@ src_libnsconnect_la_SOURCES = \
 	src/engine/schedule.c src/engine/schedule.h \
 	src/engine/backfill.c src/engine/backfill.h \
 	src/engine/bridge.c src/engine/bridge.h \
+	src/engine/login_hold.c src/engine/login_hold.h \
+	src/doctor/doctor.c src/doctor/doctor.h src/doctor/net_check.c src/doctor/net_check.h \
+	src/doctor/count_output.c src/doctor/count_output.h \
 	src/sources/registry.c src/sources/registry.h src/sources/source_rows.h \
 	$(NSC_SETTINGS_ROWS_SOURCES) \
 	$(NSC_KIT_SOURCES) $(NSC_SIMULATOR_SOURCES) $(NSC_DEXCOM_SOURCES) $(NSC_LINKUP_SOURCES) \
@@ -59,6 +63,7 @@ src_libnsconnect_la_SOURCES = \
 	src/outputs/spooled.c src/outputs/spooled.h src/outputs/spool_files.c src/outputs/spool_files.h \
 	src/tenants/tenant_dir.c src/tenants/tenant_dir.h src/tenants/closer.c src/tenants/closer.h \
 	src/tenants/tenant_health.c src/tenants/tenant_health.h \
+	src/tenants/tenant_config.c src/tenants/tenant_config.h \
 	src/tenants/tenant_set.c src/tenants/tenant_set.h
 
 src_libnsconnect_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(CURL_CFLAGS) $(JSONC_CFLAGS) $(CRYPTO_CFLAGS)
@@ -78,6 +83,7 @@ src_nightscout_connect_SOURCES = src/cli/main.c src/cli/usage.c src/cli/usage.h 
 	src/cli/backfill_state.c src/cli/backfill_state.h src/cli/backfill_progress.c src/cli/backfill_progress.h \
 	src/cli/carelink_login.c src/cli/carelink_login.h \
 	src/cli/serve.c src/cli/serve.h src/cli/health_http.c src/cli/health_http.h \
+	src/cli/doctor.c src/cli/doctor.h \
 	$(NSC_HEALTH_LISTENER_SOURCES)
 src_nightscout_connect_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(MHD_CFLAGS)
 src_nightscout_connect_LDADD = src/libnsconnect-internal.la $(MHD_LIBS)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "batch.h"
+#include "diag.h"
 #include "nsc_config.h"
 #include "error.h"
 #include "log.h"
@@ -75,6 +76,13 @@ struct nsc_output_driver {
 	 */
 	void (*pending)(void *ctx, uint64_t *bytes, uint64_t *batches);
 	void (*set_drain)(void *ctx, int64_t drain_ms);
+
+	/*
+	 * Optional, on a backend, for `doctor`: checks the store for cfg
+	 * (reachable, may be written, ready) and says each finding; stores
+	 * nothing that stays. Blocking.
+	 */
+	void (*diagnose)(const struct nsc_config *cfg, struct nsc_log *log, struct nsc_diag *d);
 };
 
 /*

@@ -133,6 +133,19 @@ struct nsc_source_driver {
 	 */
 	int64_t (*hold_off_ms)(void *ctx);
 
+	/*
+	 * Optional, for `doctor`: the base URLs (scheme, host, port; never a
+	 * credential) this instance talks to, at most max into urls; returns
+	 * how many. NULL: it talks to no server.
+	 */
+	size_t (*servers)(void *ctx, const char **urls, size_t max);
+	/*
+	 * Optional, for `doctor`, after authorize: what the account can see and
+	 * which of it the bridge reads, in plain words ("2 connections: ...").
+	 * NULL: an account has only its own data.
+	 */
+	void (*describe_selection)(void *ctx, char *buf, size_t size);
+
 	/* Fetch raw data for the window into *out (engine frees it). */
 	void (*fetch)(void *ctx, const struct nsc_fetch_window *w, struct nsc_payload *out,
 		      nsc_step_done_fn done, void *arg);

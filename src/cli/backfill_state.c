@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "atomic_file.h"
+#include "fileio.h"
 #include "cli/backfill_state.h"
 #include "jsonutil.h"
 
@@ -107,28 +108,6 @@ bool nsc_backfill_state_load(struct nsc_backfill_state *st, struct nsc_error *er
 	return true;
 }
 
-/* Creates dir (one level, 0700) when it is missing. */
-static int ensure_dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	if (slash == NULL || slash == path)
-		return 0;
-	size_t n = (size_t)(slash - path);
-	char *dir = strndup(path, n);
-	if (dir == NULL) {
-		errno = ENOMEM;
-		return -1;
-	}
-	int rc = mkdir(dir, 0700);
-	int e = errno;
-	free(dir);
-	if (rc != 0 && e != EEXIST) {
-		errno = e;
-		return -1;
-	}
-	return 0;
-}
-
 nsc_rc nsc_backfill_state_save(const struct nsc_backfill_state *st, struct nsc_error *err)
 {
 	struct json_object *o = json_object_new_object();
@@ -147,7 +126,7 @@ nsc_rc nsc_backfill_state_save(const struct nsc_backfill_state *st, struct nsc_e
 		return nsc_error_set(err, NSC_ERR_NOMEM, "out of memory saving the backfill's progress");
 	}
 	const char *step = "create the directory of";
-	int rc = ensure_dir_of(st->path);
+	int rc = nsc_make_parent_dir(st->path);
 	if (rc == 0)
 		rc = nsc_atomic_file_write(st->path, text, len, &step);
 	int e = errno;

@@ -15,6 +15,7 @@
 #include "cli/carelink_login.h"
 #include "cli/health_http.h"
 #include "cli/run_common.h"
+#include "cli/doctor.h"
 #include "cli/serve.h"
 #include "cli/usage.h"
 #include "engine/bridge.h"
@@ -24,10 +25,12 @@
 #include "tenants/tenant_health.h"
 #include "timeutil.h"
 
-enum command { CMD_NONE, CMD_FOREVER, CMD_CAPTURE, CMD_BACKFILL, CMD_SETTINGS, CMD_CARELINK_LOGIN, CMD_SERVE };
+enum command { CMD_NONE, CMD_FOREVER, CMD_CAPTURE, CMD_BACKFILL, CMD_SETTINGS, CMD_CARELINK_LOGIN, CMD_SERVE,
+	       CMD_DOCTOR };
 
 static const char *const command_names[] = { "",         "forever",  "capture",
-					     "backfill", "settings", "carelink-login", "serve" };
+					     "backfill", "settings", "carelink-login", "serve",
+					     "doctor" };
 
 struct cli {
 	enum command cmd;
@@ -36,6 +39,7 @@ struct cli {
 	struct nsc_cli_backfill_args backfill;
 	struct nsc_cli_carelink_args carelink;
 	struct nsc_cli_serve_args serve;
+	struct nsc_cli_doctor_args doctor;
 	struct nsc_config_kv flags;
 };
 
@@ -59,6 +63,9 @@ static void usage_for(enum command cmd, FILE *out)
 		return;
 	case CMD_SERVE:
 		nsc_usage_serve(out);
+		return;
+	case CMD_DOCTOR:
+		nsc_usage_doctor(out);
 		return;
 	case CMD_NONE:
 		nsc_usage_main(out);
@@ -142,12 +149,13 @@ static int carelink_option(struct cli *c, int argc, char **argv, int *i)
 	return found;
 }
 
-/* --tenants of serve: 1, 0 when argv[*i] is not it, -1 (said here). */
+/* --tenants of serve and doctor: 1, 0 when argv[*i] is not it, -1 (said here). */
 static int serve_option(struct cli *c, int argc, char **argv, int *i)
 {
-	int found = option_value(argc, argv, i, "--tenants", &c->serve.tenants_dir);
+	const char **dir = c->cmd == CMD_DOCTOR ? &c->doctor.tenants_dir : &c->serve.tenants_dir;
+	int found = option_value(argc, argv, i, "--tenants", dir);
 	if (found < 0)
-		fprintf(stderr, "nightscout-connect: --tenants needs a folder; see serve --help\n");
+		fprintf(stderr, "nightscout-connect: --tenants needs a folder; see %s --help\n", command_names[c->cmd]);
 	return found;
 }
 
@@ -173,7 +181,7 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		} else if (c->cmd == CMD_CARELINK_LOGIN && (opt = carelink_option(c, argc, argv, &i)) != 0) {
 			if (opt < 0)
 				return -1;
-		} else if (c->cmd == CMD_SERVE && (opt = serve_option(c, argc, argv, &i)) != 0) {
+		} else if ((c->cmd == CMD_SERVE || c->cmd == CMD_DOCTOR) && (opt = serve_option(c, argc, argv, &i)) != 0) {
 			if (opt < 0)
 				return -1;
 		} else if (!strncmp(a, "--", 2)) {
@@ -191,6 +199,8 @@ static int parse_args(struct cli *c, int argc, char **argv)
 			c->cmd = CMD_CARELINK_LOGIN;
 		} else if (c->cmd == CMD_NONE && !strcmp(a, "serve")) {
 			c->cmd = CMD_SERVE;
+		} else if (c->cmd == CMD_NONE && !strcmp(a, "doctor")) {
+			c->cmd = CMD_DOCTOR;
 		} else if (c->cmd == CMD_NONE && !strcmp(a, "help")) {
 			c->help = true;
 		} else {
@@ -361,9 +371,14 @@ int main(int argc, char **argv)
 						stdout, stderr);
 		goto out_curl;
 	}
-	log = nsc_log_new(NSC_LOG_INFO);
+	/* doctor's report is its output; the bridges' own lines are only its warnings. */
+	log = nsc_log_new(c.cmd == CMD_DOCTOR ? NSC_LOG_WARN : NSC_LOG_INFO);
 	if (!log) {
 		status = NSC_EXIT_INTERNAL;
+		goto out_curl;
+	}
+	if (c.cmd == CMD_DOCTOR) {
+		status = nsc_cli_doctor(&c.doctor, nsc_config_kv_lookup, &c.flags, log, stdout);
 		goto out_curl;
 	}
 	if (c.cmd == CMD_SERVE) {

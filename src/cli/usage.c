@@ -37,6 +37,8 @@ void nsc_usage_main(FILE *out)
 		"                     sign in to Medtronic CareLink once, in a browser\n"
 		"  serve --tenants DIR\n"
 		"                     run one bridge per DIR/NAME.env file, all in this process\n"
+		"  doctor [--tenants DIR]\n"
+		"                     check the settings, servers, login, data and output; store nothing\n"
 		"\n"
 		"Options:\n"
 		"  -h, --help         show help (also: COMMAND --help)\n"
@@ -90,6 +92,29 @@ void nsc_usage_serve(FILE *out)
 		"\n"
 		"Exit status: 0 after a signal, 2 when the folder or a process setting is\n"
 		"refused.\n");
+}
+
+void nsc_usage_doctor(FILE *out)
+{
+	fprintf(out,
+		"Usage: nightscout-connect [--SETTING=VALUE ...] doctor [--tenants DIR]\n"
+		"\n"
+		"Checks what a bridge needs, one line each (ok, warning or problem, and for a\n"
+		"problem the fix, naming the setting): the settings; DNS, TCP and TLS to each\n"
+		"server of the source; one login (none while an earlier rejected login still\n"
+		"holds: it says when the next attempt is allowed); the patient or connection\n"
+		"the account lets it read; one read of data (how many readings, the newest and\n"
+		"its age); the output (MongoDB answers, takes writes, has its indexes; a\n"
+		"Nightscout site accepts the secret or token and its roles allow writing; the\n"
+		"folder is writable) and the spool folder. Nothing is stored: the data read is\n"
+		"only counted (MongoDB's write check writes one document into a scratch\n"
+		"collection and drops it).\n"
+		"\n"
+		"With --tenants DIR (or CONNECT_TENANTS_DIR) it checks every NAME.env file of\n"
+		"the folder as serve would run it, each line starting with the tenant.\n"
+		"\n"
+		"Exit status: 0 when everything needed works (warnings allowed), 1 when a check\n"
+		"found a problem, 2 for a bad command line.\n");
 }
 
 void nsc_usage_capture(FILE *out)

@@ -23,6 +23,7 @@ void nsc_usage_backfill(FILE *out);
 void nsc_usage_settings(FILE *out);
 void nsc_usage_carelink_login(FILE *out);
 void nsc_usage_serve(FILE *out);
+void nsc_usage_doctor(FILE *out);
 /* Every setting, grouped, with flag, default and help. */
 void nsc_usage_print_settings(FILE *out);
 

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "engine/bridge.h"
+#include "engine/login_hold.h"
+#include "timeutil.h"
 #include "sources/registry.h"
 
 #define COMP "bridge"
@@ -36,6 +38,9 @@ struct nsc_bridge {
 	uint64_t cycle_timer;
 	bool running, finished;
 	char rejected_message[NSC_ERROR_MSG_MAX]; /* what the user was last told */
+	char *hold_path;        /* the lockout guard on disk (NULL: kept in memory only) */
+	bool hold_on_disk;      /* a hold file may exist: the next accepted login removes it */
+	struct nsc_login_hold hold;
 
 	struct nsc_bridge_stats stats;
 };
@@ -199,12 +204,37 @@ static int64_t backfill_next(struct nsc_bridge *b, const struct nsc_frame_result
 	return -1;
 }
 
+/* Writes the lockout guard after a rejected login, removes it after an accepted one. */
+static void keep_hold(struct nsc_bridge *b, const struct nsc_frame_result *r, int64_t cycle_ms)
+{
+	if (b->hold_path == NULL)
+		return;
+	struct nsc_error err = { 0 };
+	if (r->verdict == NSC_VERDICT_REJECTED && cycle_ms >= 0) {
+		int64_t now = nsc_loop_wall_ms(b->loop);
+		b->hold.rejected_at_ms = now;
+		b->hold.until_ms = now + cycle_ms;
+		b->hold.rejections = b->counters.rejected_in_row;
+		snprintf(b->hold.message, sizeof(b->hold.message), "%s", r->message);
+		b->hold_on_disk = true;
+		if (nsc_login_hold_save(b->hold_path, &b->hold, b->cfg, &err) != NSC_OK)
+			nsc_warn(b->log, COMP, "event=login_hold_not_saved msg=\"%s; a restart would log in again "
+				 "before the wait is over\"", err.msg);
+	} else if (r->verdict == NSC_VERDICT_OK && b->hold_on_disk) {
+		if (nsc_login_hold_clear(b->hold_path, &err) != NSC_OK)
+			nsc_warn(b->log, COMP, "event=login_hold_not_removed msg=\"%s\"", err.msg);
+		else
+			b->hold_on_disk = false;
+	}
+}
+
 static void frame_done(void *arg, const struct nsc_frame_result *r)
 {
 	struct nsc_bridge *b = arg;
 	record(b, r);
 	int64_t cycle = nsc_schedule_next(&b->policy, &b->counters, r, nsc_loop_wall_ms(b->loop), &b->rng);
 	int64_t next = b->opts.backfill ? backfill_next(b, r, cycle) : cycle;
+	keep_hold(b, r, cycle);
 	b->stats.next_frame_in_ms = next;
 	/* A rejected login's advice is the lockout guard's wait, backfill or not. */
 	report(b, r, r->verdict == NSC_VERDICT_REJECTED ? cycle : next);
@@ -242,17 +272,20 @@ nsc_rc nsc_bridge_new_with(struct nsc_loop *loop, const struct nsc_config *cfg, 
 	b->source = source;
 	b->output = output;
 	b->stats.next_frame_in_ms = -1;
+	b->hold_path = nsc_login_hold_path(cfg, source->name);
 	nsc_rng_seed(&b->rng, b->opts.rng_seed ? b->opts.rng_seed : default_seed(b));
 
 	struct nsc_source_env env = { .config = cfg, .log = log, .loop = loop };
 	nsc_rc rc = source->create(&env, &b->source_ctx, err);
 	if (rc != NSC_OK) {
+		free(b->hold_path);
 		free(b);
 		return rc;
 	}
 	rc = nsc_output_open(output, cfg, log, &b->output_ctx, err);
 	if (rc != NSC_OK) {
 		source->destroy(b->source_ctx);
+		free(b->hold_path);
 		free(b);
 		return rc;
 	}
@@ -292,6 +325,67 @@ nsc_rc nsc_bridge_new(struct nsc_loop *loop, const struct nsc_config *cfg, struc
 	return nsc_bridge_new_with(loop, cfg, log, opts, src, o, out, err);
 }
 
+/*
+ * How long a rejected login written by an earlier run still holds (0:
+ * none, or the settings changed since); restores the guard's count and
+ * tells the user.
+ */
+static int64_t held_for(struct nsc_bridge *b)
+{
+	if (b->hold_path == NULL || b->hold_on_disk)
+		return 0;
+	struct nsc_error err = { 0 };
+	nsc_rc rc = nsc_login_hold_load(b->hold_path, &b->hold, &err);
+	if (rc == NSC_ERR_NOT_FOUND)
+		return 0;
+	b->hold_on_disk = true;
+	if (rc != NSC_OK) {
+		nsc_warn(b->log, COMP, "event=login_hold_unreadable msg=\"%s; it is ignored\"", err.msg);
+		memset(&b->hold, 0, sizeof(b->hold));
+		return 0;
+	}
+	int64_t now = nsc_loop_wall_ms(b->loop);
+	if (!nsc_login_hold_matches(&b->hold, b->cfg)) {
+		nsc_info(b->log, COMP, "event=login_hold_lifted source=%s msg=\"the settings changed since the "
+			 "rejected login; logging in now\"", b->source->name);
+		memset(&b->hold, 0, sizeof(b->hold));
+		return 0;
+	}
+	if (b->hold.until_ms <= now)
+		return 0;
+	int64_t wait = b->hold.until_ms - now;
+	b->counters.rejected_in_row = b->hold.rejections;
+	snprintf(b->rejected_message, sizeof(b->rejected_message), "%s", b->hold.message);
+	snprintf(b->stats.last_error, sizeof(b->stats.last_error), "%s", b->hold.message);
+	b->stats.last_rc = NSC_ERR_REJECTED;
+	b->stats.next_frame_in_ms = wait;
+	char when[40] = "";
+	(void)nsc_time_format_iso(b->hold.until_ms, when, sizeof(when));
+	nsc_err(b->log, COMP,
+		"event=login_held source=%s next_attempt_at=%s next_attempt_in_min=%lld msg=\"%s. An earlier "
+		"run's login was rejected; nsconnect will not try again before %s, to protect the account "
+		"from being locked.\"",
+		b->source->name, when, (long long)((wait + 59999) / 60000), b->hold.message, when);
+	return wait;
+}
+
+/* A once/backfill run that starts inside a hold: ends as a rejected frame would, without a login. */
+static void finish_held(void *arg)
+{
+	struct nsc_bridge *b = arg;
+	b->cycle_timer = 0;
+	if (!b->running)
+		return;
+	struct nsc_frame_result r = { .rc = NSC_ERR_REJECTED, .verdict = NSC_VERDICT_REJECTED };
+	char when[40] = "";
+	(void)nsc_time_format_iso(b->hold.until_ms, when, sizeof(when));
+	snprintf(r.message, sizeof(r.message), "%.700s (login held until %s)", b->hold.message, when);
+	record(b, &r);
+	if (b->opts.frame_done)
+		b->opts.frame_done(b->opts.frame_done_arg, b, &r);
+	finish_bridge(b);
+}
+
 nsc_rc nsc_bridge_start(struct nsc_bridge *b)
 {
 	if (b->running)
@@ -299,7 +393,12 @@ nsc_rc nsc_bridge_start(struct nsc_bridge *b)
 	b->running = true;
 	b->finished = false;
 	nsc_info(b->log, COMP, "event=bridge_started source=%s output=%s", b->source->name, b->output->name);
-	return nsc_loop_timer_in(b->loop, 0, start_frame, b, &b->cycle_timer);
+	int64_t wait = held_for(b);
+	if (wait > 0 && (b->opts.once || b->opts.backfill)) {
+		/* A one-shot run does not sit out the wait: it ends at once, as rejected. */
+		return nsc_loop_timer_in(b->loop, 0, finish_held, b, &b->cycle_timer);
+	}
+	return nsc_loop_timer_in(b->loop, wait, start_frame, b, &b->cycle_timer);
 }
 
 void nsc_bridge_stop(struct nsc_bridge *b)
@@ -325,6 +424,7 @@ void nsc_bridge_free_except_output(struct nsc_bridge *b, struct nsc_bridge_outpu
 	nsc_frame_fini(&b->frame);
 	nsc_session_fini(&b->session);
 	b->source->destroy(b->source_ctx);
+	free(b->hold_path);
 	free(b);
 }
 

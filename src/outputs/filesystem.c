@@ -571,10 +571,17 @@ static nsc_rc fs_write(void *vctx, const struct nsc_batch *b, struct nsc_write_r
 	return NSC_OK;
 }
 
+static void fs_diagnose(const struct nsc_config *cfg, struct nsc_log *log, struct nsc_diag *d)
+{
+	(void)log;
+	nsc_diag_folder(d, "output folder", "CONNECT_OUTPUT_DIR", cfg->output_dir);
+}
+
 const struct nsc_output_driver nsc_output_filesystem = {
 	.name = "filesystem",
 	.open = fs_open,
 	.close = fs_close,
 	.last_known = fs_last_known,
 	.write = fs_write,
+	.diagnose = fs_diagnose,
 };

@@ -12,6 +12,7 @@
 #include "tenants/closer.h"
 #include "tenants/tenant_dir.h"
 #include "tenants/tenant_health.h"
+#include "tenants/tenant_config.h"
 #include "tenants/tenant_set.h"
 
 #define COMP "serve"
@@ -103,35 +104,6 @@ static void on_finished(void *arg, struct nsc_bridge *b)
 
 /* ---- settings ---- */
 
-static bool kv_has_own(const struct nsc_config_kv *kv, const char *name)
-{
-	for (size_t i = 0; i < kv->count; i++)
-		if (strcmp(kv->keys[i], name) == 0)
-			return true;
-	return false;
-}
-
-/* A folder setting the file leaves to the defaults becomes the default's /NAME. */
-static nsc_rc own_folder(struct tenant *t, struct nsc_config_kv *kv, const char *setting)
-{
-	if (kv_has_own(kv, setting))
-		return NSC_OK;
-	const struct nsc_setting *s = nsc_setting_by_name(setting);
-	const char *base = t->set->o.defaults ? t->set->o.defaults(t->set->o.defaults_ctx, setting) : NULL;
-	if (!base || !base[0])
-		base = s && s->default_text ? s->default_text : ".";
-	size_t len = strlen(base) + 1 + strlen(t->name) + 1;
-	char *dir = malloc(len);
-	if (!dir)
-		return NSC_ERR_NOMEM;
-	snprintf(dir, len, "%s/%s", base, t->name);
-	/* The tenants' common parent is ours to make; each output makes its own folder in it. */
-	(void)mkdir(base, 0700);
-	nsc_rc rc = nsc_config_kv_set(kv, setting, dir);
-	free(dir);
-	return rc;
-}
-
 static void set_problem(struct tenant *t, enum nsc_health_state state, const char *text)
 {
 	free(t->problem);
@@ -185,7 +157,6 @@ static const char *data_folder(const struct nsc_config *cfg)
 static nsc_rc tenant_load(struct tenant *t)
 {
 	struct nsc_tenant_set *ts = t->set;
-	struct nsc_config_kv kv;
 	struct nsc_config_report rep;
 	struct nsc_error err;
 	char fields[NSC_TENANT_NAME_MAX + 8];
@@ -195,25 +166,20 @@ static nsc_rc tenant_load(struct tenant *t)
 	t->log = nsc_log_new_child(ts->o.log, nsc_log_get_level(ts->o.log), fields);
 	if (!t->log)
 		return NSC_ERR_NOMEM;
-	nsc_config_kv_init(&kv, ts->o.defaults, ts->o.defaults_ctx);
 	nsc_config_report_init(&rep);
 	t->cfg = calloc(1, sizeof(*t->cfg));
 	nsc_rc rc = t->cfg ? NSC_OK : NSC_ERR_NOMEM;
 	if (rc == NSC_OK) {
 		nsc_config_init(t->cfg);
-		rc = nsc_config_envfile_read(t->path, &kv, &t->fingerprint, &err);
-		t->have_fingerprint = rc == NSC_OK;
-	}
-	if (rc == NSC_OK)
-		rc = own_folder(t, &kv, "CONNECT_SPOOL_DIR");
-	if (rc == NSC_OK)
-		rc = own_folder(t, &kv, "CONNECT_OUTPUT_DIR");
-	if (rc == NSC_OK) {
-		rc = nsc_config_load_report(t->cfg, nsc_config_kv_lookup, &kv, &rep, &err);
+		uint64_t fp = 0;
+		rc = nsc_tenant_config_load(t->name, t->path, ts->o.defaults, ts->o.defaults_ctx, true, t->cfg, &rep,
+					    &fp, &err);
+		/* A file that was read has a fingerprint, even when its settings are refused. */
+		t->have_fingerprint = rc == NSC_OK || rep.count > 0;
+		t->fingerprint = fp;
 		if (rc == NSC_ERR_CONFIG && rep.count > 0)
 			set_report_problem(t, &rep);
 	}
-	nsc_config_kv_free(&kv);
 	nsc_config_report_free(&rep);
 	if (rc == NSC_OK)
 		rc = nsc_config_register_secrets(t->cfg, t->log);

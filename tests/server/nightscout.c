@@ -580,6 +580,28 @@ static void v1_serve(struct tsns *ns, const struct tsrv_request *req, struct tsr
 
 /* ---- /api/v2/authorization/request/<token> ------------------------------------------ */
 
+/* What the token's roles grant, as Nightscout lists them: all, or each permission left after a deny. */
+static struct json_object *permission_groups_locked(struct tsns *ns)
+{
+	static const char *const cols[] = { "entries", "treatments", "devicestatus", "profile", "food", "status" };
+	static const char *const ops[] = { "create", "read", "update", "delete" };
+	if (ns->ndenied == 0)
+		return json_tokener_parse("[[\"api:*:*\"]]");
+	struct json_object *group = json_object_new_array(), *groups = json_object_new_array();
+	if (!group || !groups)
+		oom();
+	for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
+		for (size_t k = 0; k < sizeof(ops) / sizeof(ops[0]); k++) {
+			char perm[64];
+			snprintf(perm, sizeof(perm), "api:%s:%s", cols[c], ops[k]);
+			if (permitted_locked(ns, WHO_TOKEN, perm) && json_object_array_add(group, json_object_new_string(perm)) != 0)
+				oom();
+		}
+	if (json_object_array_add(groups, group) != 0)
+		oom();
+	return groups;
+}
+
 static char *b64url(const char *in)
 {
 	static const char tbl[] =
@@ -650,7 +672,7 @@ static void v2_serve(struct tsns *ns, const struct tsrv_request *req, struct tsr
 		oom();
 	set_str(o, "token", jwt);
 	set_str(o, "sub", ns->subject);
-	set(o, "permissionGroups", json_tokener_parse("[[\"api:*:*\"]]"));
+	set(o, "permissionGroups", permission_groups_locked(ns));
 	set(o, "iat", json_object_new_int64(iat));
 	set(o, "exp", json_object_new_int64(exp));
 	pthread_mutex_unlock(&ns->lock);

@@ -7,7 +7,13 @@
  *
  *   nsc-test-server [--port N] [--api-secret S] [--token T] [--prefix /p]
  *                   [--latency-ms MS] [--dexcom] [--linkup] [--glooko] [--carelink]
- *                   [--cadence-ms MS] [--seed N] [--accounts N]
+ *                   [--cadence-ms MS] [--seed N] [--accounts N] [--log-requests]
+ *
+ * --deny PERM (repeatable) takes a permission such as api:entries:create
+ * from the access token's subject.
+ *
+ * --log-requests prints "METHOD PATH" on stderr for each answered request
+ * (what a script counts logins by).
  *
  * --latency-ms makes every Nightscout answer wait that long (each request
  * on its own), like a site far away.
@@ -102,10 +108,12 @@ int main(int argc, char **argv)
 	struct tllu *llu = NULL;
 	struct tglk *glk = NULL;
 	struct tcl *cl = NULL;
-	bool dexcom = false, linkup = false, glooko = false, carelink = false;
+	bool dexcom = false, linkup = false, glooko = false, carelink = false, log_requests = false;
 	long long cadence_ms = 0;
 	long latency_ms = 0;
 	unsigned long accounts = 0;
+	const char *deny[16];
+	size_t ndeny = 0;
 	unsigned long long seed = 1;
 	sigset_t set;
 	int sig;
@@ -128,6 +136,10 @@ int main(int argc, char **argv)
 			carelink = true;
 			continue;
 		}
+		if (strcmp(a, "--log-requests") == 0) {
+			log_requests = true;
+			continue;
+		}
 		if (!v) {
 			usage(stderr);
 			return EXIT_FAILURE;
@@ -144,6 +156,12 @@ int main(int argc, char **argv)
 			cfg.api_secret = v;
 		} else if (strcmp(a, "--token") == 0) {
 			cfg.access_token = v;
+		} else if (strcmp(a, "--deny") == 0) {
+			if (ndeny == sizeof(deny) / sizeof(deny[0])) {
+				fprintf(stderr, "nsc-test-server: at most 16 --deny\n");
+				return EXIT_FAILURE;
+			}
+			deny[ndeny++] = v;
 		} else if (strcmp(a, "--prefix") == 0) {
 			cfg.prefix = v;
 		} else if (strcmp(a, "--latency-ms") == 0) {
@@ -202,7 +220,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nsc-test-server: cannot block signals\n");
 		return EXIT_FAILURE;
 	}
-	struct tsrv_options so = { .no_record = true };
+	struct tsrv_options so = { .no_record = true, .log_requests = log_requests ? stderr : NULL };
 	if (accounts > 0) {
 		so.threads = POOL_THREADS;
 		so.connection_limit = (unsigned)(2 * accounts + 64); /* a login and a data connection each */
@@ -217,6 +235,8 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	tsns_set_latency_ms(ns, (int)latency_ms);
+	for (size_t i = 0; i < ndeny; i++)
+		tsns_deny(ns, deny[i]);
 	const char *user = getenv("NSC_TEST_VENDOR_USER");
 	const char *password = getenv("NSC_TEST_VENDOR_PASSWORD");
 	struct tsdx_account account = {

@@ -54,6 +54,7 @@ struct tsrv {
 	size_t nfaults;
 
 	bool no_record; /* requests are freed once answered */
+	FILE *log_requests;
 	struct tsrv_request **reqs;
 	size_t nreqs, capreqs;
 	size_t connections; /* TCP connections accepted so far */
@@ -252,6 +253,12 @@ static struct tsrv_request *request_new(struct MHD_Connection *conn, const char 
 /* Appends a finished record (the server takes ownership), or frees it when not recording. */
 static void record(struct tsrv *s, struct tsrv_request *r)
 {
+	if (s->log_requests) {
+		flockfile(s->log_requests);
+		fprintf(s->log_requests, "%s %s\n", r->method, r->path);
+		fflush(s->log_requests);
+		funlockfile(s->log_requests);
+	}
 	if (s->no_record) {
 		request_free(r);
 		return;
@@ -717,6 +724,7 @@ struct tsrv *tsrv_start_with(unsigned short port, const struct tsrv_options *opt
 	if (!opts)
 		opts = &none;
 	s->no_record = opts->no_record;
+	s->log_requests = opts->log_requests;
 	if (opts->threads > 0)
 		extra[nextra++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE,
 							   (intptr_t)opts->threads, NULL };

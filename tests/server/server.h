@@ -22,6 +22,7 @@
 #define NSC_TESTS_SERVER_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -99,6 +100,7 @@ struct tsrv_options {
 	unsigned threads;
 	unsigned connection_limit; /* connections open at once; 0: libmicrohttpd's default */
 	bool no_record;            /* forget each request once answered: the record stays empty */
+	FILE *log_requests;        /* not NULL: one "METHOD PATH" line per answered request */
 };
 /* tsrv_start with options (NULL: none). */
 struct tsrv *tsrv_start_with(unsigned short port, const struct tsrv_options *opts);

@@ -118,6 +118,17 @@ static nsc_rc cl_create(const struct nsc_source_env *env, void **out, struct nsc
 	return NSC_OK;
 }
 
+static size_t cl_servers(void *vctx, const char **urls, size_t max)
+{
+	const struct cl_ctx *c = vctx;
+	size_t n = 0;
+	if (n < max)
+		urls[n++] = c->hosts.carelink;
+	if (n < max && strcmp(c->hosts.cloud, c->hosts.carelink) != 0)
+		urls[n++] = c->hosts.cloud;
+	return n;
+}
+
 static void cl_destroy(void *vctx)
 {
 	if (vctx != NULL)
@@ -413,6 +424,7 @@ const struct nsc_source_driver nsc_source_carelink = {
 	.history = { .kept_ms = 24 * NSC_MS_PER_HOUR },
 	.create = cl_create,
 	.destroy = cl_destroy,
+	.servers = cl_servers,
 	.authenticate = cl_authenticate,
 	.authorize = cl_authorize,
 	.drop_session = cl_drop_session,

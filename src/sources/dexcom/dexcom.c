@@ -79,6 +79,15 @@ static nsc_rc dx_create(const struct nsc_source_env *env, void **out, struct nsc
 	return NSC_OK;
 }
 
+static size_t dx_servers(void *vctx, const char **urls, size_t max)
+{
+	const struct dx_ctx *c = vctx;
+	if (max < 1)
+		return 0;
+	urls[0] = c->url;
+	return 1;
+}
+
 static void dx_destroy(void *vctx)
 {
 	struct dx_ctx *ctx = vctx;
@@ -230,6 +239,7 @@ const struct nsc_source_driver nsc_source_dexcomshare = {
 	.history = { .kept_ms = 24 * NSC_MS_PER_HOUR },
 	.create = dx_create,
 	.destroy = dx_destroy,
+	.servers = dx_servers,
 	.authenticate = dx_authenticate,
 	.authorize = dx_authorize,
 	.drop_session = dx_drop_session,

@@ -120,6 +120,15 @@ static nsc_rc glk_create(const struct nsc_source_env *env, void **out, struct ns
 	return NSC_OK;
 }
 
+static size_t glk_servers(void *vctx, const char **urls, size_t max)
+{
+	const struct glk_ctx *c = vctx;
+	if (max < 1)
+		return 0;
+	urls[0] = c->hosts.api;
+	return 1;
+}
+
 static void glk_destroy(void *vctx)
 {
 	if (vctx != NULL)
@@ -381,6 +390,7 @@ const struct nsc_source_driver nsc_source_glooko = {
 	.history = { .page_ms = NSC_GLOOKO_BACKFILL_PAGE_MS, .pause_ms = 2 * NSC_MS_PER_SECOND },
 	.create = glk_create,
 	.destroy = glk_destroy,
+	.servers = glk_servers,
 	.authenticate = glk_authenticate,
 	.drop_session = glk_drop_session,
 	.cancel = nsc_vendor_std_cancel,

@@ -47,6 +47,8 @@ struct llu_ctx {
 	char account_id[NSC_LINKUP_ACCOUNT_ID_BUF];
 	char *patient_id;
 	bool warned_patients;
+	char listed_ids[IDS_MAX]; /* every patientId of the last connection list, for doctor */
+	size_t listed;
 };
 
 /* ---- session state ------------------------------------------------------- */
@@ -249,6 +251,8 @@ static void connections_answer(struct llu_ctx *c, struct json_object *root)
 		return;
 	}
 	list_ids(arr, ids, sizeof(ids));
+	memcpy(c->listed_ids, ids, sizeof(ids));
+	c->listed = n;
 	const char *want = c->base.cfg->linkup_patient_id;
 	const char *chosen = NULL;
 	for (size_t i = 0; i < n && chosen == NULL; i++) {
@@ -400,6 +404,28 @@ static nsc_rc llu_create(const struct nsc_source_env *env, void **out, struct ns
 	return NSC_OK;
 }
 
+static void llu_describe_selection(void *vctx, char *buf, size_t size)
+{
+	const struct llu_ctx *c = vctx;
+	if (c->patient_id == NULL)
+		snprintf(buf, size, "no patient chosen yet");
+	else
+		snprintf(buf, size, "the account follows %zu %s (%s); reading patient %s%s", c->listed,
+			 c->listed == 1 ? "person" : "people", c->listed_ids, c->patient_id,
+			 c->listed > 1 && (c->base.cfg->linkup_patient_id == NULL || !*c->base.cfg->linkup_patient_id)
+				 ? " (the first: set CONNECT_LINK_UP_PATIENT_ID to choose)"
+				 : "");
+}
+
+static size_t llu_servers(void *vctx, const char **urls, size_t max)
+{
+	const struct llu_ctx *c = vctx;
+	if (max < 1)
+		return 0;
+	urls[0] = c->base_url;
+	return 1;
+}
+
 static void llu_destroy(void *vctx)
 {
 	struct llu_ctx *c = vctx;
@@ -447,6 +473,8 @@ const struct nsc_source_driver nsc_source_linkup = {
 	.history = { .kept_ms = 12 * NSC_MS_PER_HOUR },
 	.create = llu_create,
 	.destroy = llu_destroy,
+	.servers = llu_servers,
+	.describe_selection = llu_describe_selection,
 	.authenticate = llu_authenticate,
 	.authorize = llu_authorize,
 	.drop_session = llu_drop_session,

@@ -151,6 +151,15 @@ static nsc_rc ns_create(const struct nsc_source_env *env, void **out, struct nsc
 	return NSC_OK;
 }
 
+static size_t ns_servers(void *vctx, const char **urls, size_t max)
+{
+	const struct ns_ctx *c = vctx;
+	if (max < 1)
+		return 0;
+	urls[0] = c->site;
+	return 1;
+}
+
 static void ns_destroy(void *vctx)
 {
 	if (vctx != NULL)
@@ -538,6 +547,7 @@ const struct nsc_source_driver nsc_source_nightscout = {
 	.history = { .page_ms = NSC_NS_BACKFILL_PAGE_MS },
 	.create = ns_create,
 	.destroy = ns_destroy,
+	.servers = ns_servers,
 	.authenticate = ns_authenticate,
 	.drop_session = ns_drop_session,
 	.cancel = nsc_vendor_std_cancel,
