@@ -16,8 +16,8 @@ dist_check_SCRIPTS += tests/mongo/outage.sh
 # Each vendor source, forever, from the standalone simulators into MongoDB,
 # and a Nightscout mirrored into MongoDB.
 if HAVE_MHD
-TESTS += tests/vendor_forever.sh tests/mongo/ns_mirror.sh
-dist_check_SCRIPTS += tests/vendor_forever.sh tests/mongo/ns_mirror.sh
+TESTS += tests/vendor_forever.sh tests/mongo/ns_mirror.sh tests/cli_doctor.sh
+dist_check_SCRIPTS += tests/vendor_forever.sh tests/mongo/ns_mirror.sh tests/cli_doctor.sh
 endif
 
 # `make bench`: the MongoDB write benchmark on a private MongoDB-wire server
