@@ -5,7 +5,10 @@
  */
 #include "config.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/bridge.h"
 #include "fake_source.h"
@@ -20,6 +23,7 @@ struct br {
 	struct nsc_config cfg;
 	struct nsc_bridge *b;
 	int finished_calls;
+	char hold_dir[64]; /* CONNECT_SPOOL_DIR for the lockout guard on disk; "" for none */
 };
 
 static void on_finished(void *arg, struct nsc_bridge *b)
@@ -30,10 +34,16 @@ static void on_finished(void *arg, struct nsc_bridge *b)
 static void br_init_with(struct br *t, bool once, enum nsc_log_level level,
 			 const struct nsc_source_driver *drv)
 {
+	char keep[sizeof(t->hold_dir)];
+	memcpy(keep, t->hold_dir, sizeof(keep));
 	memset(t, 0, sizeof(*t));
+	memcpy(t->hold_dir, keep, sizeof(keep));
 	harness_setup(&t->h, level);
 	nsc_config_init(&t->cfg);
 	t->cfg.lookback_ms = 48 * HOUR;
+	/* The lockout guard stays in memory unless a test gives it a folder (hold_*). */
+	free(t->cfg.spool_dir);
+	t->cfg.spool_dir = t->hold_dir[0] ? strdup(t->hold_dir) : NULL;
 	struct nsc_bridge_options o = { .once = once, .rng_seed = 17, .finished = on_finished, .finished_arg = t };
 	struct nsc_error err;
 	ck_assert_int_eq(nsc_bridge_new_with(t->h.loop, &t->cfg, t->h.log, &o, drv,
@@ -124,6 +134,59 @@ START_TEST(login_flows_again_after_fix)
 	ck_assert_uint_gt(fake_output_last->held, 0);
 	ck_assert_str_eq(nsc_bridge_stats(t.b)->last_error, "");
 	br_fini(&t);
+}
+END_TEST
+
+/* A bridge of the same settings started after a rejection, on the same clock. */
+static void hold_restart(struct br *t, bool once)
+{
+	char dir[sizeof(t->hold_dir)];
+	memcpy(dir, t->hold_dir, sizeof(dir));
+	br_fini(t);
+	memcpy(t->hold_dir, dir, sizeof(dir));
+	br_init(t, once, NSC_LOG_INFO);
+}
+
+START_TEST(hold_survives_a_restart)
+{
+	struct br t = { .hold_dir = "" };
+	snprintf(t.hold_dir, sizeof(t.hold_dir), "%s", "/tmp/nsc-hold-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(t.hold_dir));
+	br_init(&t, false, NSC_LOG_INFO);
+	fake_script_push(&fake_source_last->auth, NSC_ERR_REJECTED);
+	harness_run_for(&t.h, MIN);
+	ck_assert_uint_eq(fake_source_last->auth_calls, 1);
+	char path[128];
+	snprintf(path, sizeof(path), "%s/login-hold-%s.json", t.hold_dir, fake_source_driver.name);
+	ck_assert_int_eq(access(path, F_OK), 0);
+
+	/* Restarted (systemd, the user): no login before the 30 minutes are over. */
+	hold_restart(&t, false);
+	harness_run_for(&t.h, 20 * MIN);
+	ck_assert_uint_eq(fake_source_last->auth_calls, 0);
+	ck_assert_int_eq(harness_count_lines(&t.h, "event=login_held"), 1);
+	ck_assert_ptr_nonnull(strstr(nsc_bridge_stats(t.b)->last_error, "check FAKE_PASSWORD"));
+	harness_run_for(&t.h, 20 * MIN);
+	ck_assert_uint_eq(fake_source_last->auth_calls, 1); /* after the wait, accepted */
+	ck_assert_uint_gt(fake_output_last->held, 0);
+	ck_assert_int_eq(access(path, F_OK), -1); /* the accepted login removed the hold */
+
+	/* A once-run inside a hold ends rejected at once, without a login. */
+	hold_restart(&t, false);
+	fake_script_push(&fake_source_last->auth, NSC_ERR_REJECTED);
+	harness_run_for(&t.h, MIN);
+	hold_restart(&t, true);
+	harness_run_for(&t.h, MIN);
+	ck_assert_uint_eq(fake_source_last->auth_calls, 0);
+	ck_assert_int_eq(t.finished_calls, 1);
+	ck_assert_int_eq(nsc_rc_verdict(nsc_bridge_stats(t.b)->last_rc), NSC_VERDICT_REJECTED);
+
+	char dir[sizeof(t.hold_dir)];
+	memcpy(dir, t.hold_dir, sizeof(dir));
+	br_fini(&t);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
 }
 END_TEST
 
@@ -244,6 +307,7 @@ static Suite *bridge_suite(void)
 	tcase_add_test(tc, polls_on_sensor_cadence);
 	tcase_add_test(tc, instance_timing_sets_the_cadence);
 	tcase_add_test(tc, wrong_password_for_a_day_is_safe);
+	tcase_add_test(tc, hold_survives_a_restart);
 	tcase_add_test(tc, login_flows_again_after_fix);
 	tcase_add_test(tc, failures_back_off_and_recover);
 	tcase_add_test(tc, vendor_hold_off_is_a_floor);
