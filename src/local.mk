@@ -47,6 +47,7 @@ src_libnsconnect_la_SOURCES = \
 	src/engine/frame.c src/engine/frame.h \
 	src/engine/schedule.c src/engine/schedule.h \
 	src/engine/backfill.c src/engine/backfill.h \
+	src/engine/announce.c src/engine/announce.h \
 	src/engine/bridge.c src/engine/bridge.h \
 	src/sources/registry.c src/sources/registry.h src/sources/source_rows.h \
 	$(NSC_SETTINGS_ROWS_SOURCES) \

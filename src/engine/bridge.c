@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/announce.h"
 #include "engine/bridge.h"
 #include "sources/registry.h"
 
@@ -36,6 +37,7 @@ struct nsc_bridge {
 	uint64_t cycle_timer;
 	bool running, finished;
 	char rejected_message[NSC_ERROR_MSG_MAX]; /* what the user was last told */
+	struct nsc_announcer *announcer; /* CONNECT_ANNOUNCE; NULL when off */
 
 	struct nsc_bridge_stats stats;
 };
@@ -203,6 +205,7 @@ static void frame_done(void *arg, const struct nsc_frame_result *r)
 {
 	struct nsc_bridge *b = arg;
 	record(b, r);
+	nsc_announcer_frame(b->announcer, r, nsc_loop_wall_ms(b->loop), b->output, b->output_ctx);
 	int64_t cycle = nsc_schedule_next(&b->policy, &b->counters, r, nsc_loop_wall_ms(b->loop), &b->rng);
 	int64_t next = b->opts.backfill ? backfill_next(b, r, cycle) : cycle;
 	b->stats.next_frame_in_ms = next;
@@ -252,6 +255,14 @@ nsc_rc nsc_bridge_new_with(struct nsc_loop *loop, const struct nsc_config *cfg, 
 	}
 	rc = nsc_output_open(output, cfg, log, &b->output_ctx, err);
 	if (rc != NSC_OK) {
+		source->destroy(b->source_ctx);
+		free(b);
+		return rc;
+	}
+	/* A backfill reads the past: whether readings are stale now is not its business. */
+	rc = b->opts.backfill ? NSC_OK : nsc_announcer_new(cfg, log, source, &b->announcer, err);
+	if (rc != NSC_OK) {
+		output->close(b->output_ctx);
 		source->destroy(b->source_ctx);
 		free(b);
 		return rc;
@@ -325,6 +336,7 @@ void nsc_bridge_free_except_output(struct nsc_bridge *b, struct nsc_bridge_outpu
 	nsc_frame_fini(&b->frame);
 	nsc_session_fini(&b->session);
 	b->source->destroy(b->source_ctx);
+	nsc_announcer_free(b->announcer);
 	free(b);
 }
 
