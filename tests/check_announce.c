@@ -326,8 +326,8 @@ START_TEST(notes_say_what_happened_and_what_to_do)
 	struct nsc_announcement an = { .state = NSC_ANNOUNCE_NEEDS_USER };
 	snprintf(an.message, sizeof(an.message), "%s", "LibreLinkUp has new terms of use: open the app and accept them.");
 	nsc_announce_notes(&an, "LibreLinkUp", buf, sizeof(buf));
-	ck_assert_str_eq(buf, "nightscout-connect cannot read LibreLinkUp: LibreLinkUp has new terms of use: open "
-			      "the app and accept them. No readings reach Nightscout until this is fixed; "
+	ck_assert_str_eq(buf, "Readings from LibreLinkUp stopped: LibreLinkUp has new terms of use: open the app "
+			      "and accept them. Nothing reaches Nightscout until this is fixed; "
 			      "nightscout-connect tries again by itself.");
 	an = (struct nsc_announcement){ .state = NSC_ANNOUNCE_STALE, .quiet_ms = 47 * MIN };
 	nsc_announce_notes(&an, "Dexcom Share", buf, sizeof(buf));
@@ -452,7 +452,7 @@ START_TEST(bridge_rejection_once_then_recovery)
 	harness_run_for(&t.h, 8 * HOUR); /* 0, 30 min, 1.5 h, 3.5 h, 7.5 h: five rejections */
 	ck_assert_uint_ge(fake_source_last->auth_calls, 4);
 	ck_assert_uint_eq(kept_count(NSC_COLL_TREATMENTS), 1);
-	ck_assert_ptr_nonnull(strstr(kept_notes(0), "cannot read Fake: " PASSWORD_MSG ". No readings reach"));
+	ck_assert_ptr_nonnull(strstr(kept_notes(0), "Readings from Fake stopped: " PASSWORD_MSG ". Nothing reaches"));
 	harness_run_for(&t.h, 16 * HOUR);
 	ck_assert_uint_gt(kept_count(NSC_COLL_ENTRIES), 0);
 	ck_assert_uint_eq(kept_count(NSC_COLL_TREATMENTS), 2);

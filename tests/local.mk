@@ -115,6 +115,7 @@ NSC_SHELL_TESTS = \
 	tests/cli_redaction.sh \
 	tests/cli_forever.sh \
 	tests/cli_serve.sh \
+	tests/cli_announce.sh \
 	tests/readme_settings.sh \
 	tests/embed_example.sh
 TESTS += $(NSC_SHELL_TESTS)

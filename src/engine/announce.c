@@ -121,8 +121,8 @@ void nsc_announce_notes(const struct nsc_announcement *an, const char *vendor, c
 	switch (an->state) {
 	case NSC_ANNOUNCE_NEEDS_USER:
 		snprintf(buf, size,
-			 "nightscout-connect cannot read %s: %.*s. No readings reach Nightscout until this "
-			 "is fixed; nightscout-connect tries again by itself.",
+			 "Readings from %s stopped: %.*s. Nothing reaches Nightscout until this is fixed; "
+			 "nightscout-connect tries again by itself.",
 			 v, message_len(an->message), an->message);
 		return;
 	case NSC_ANNOUNCE_STALE:
