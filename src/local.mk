@@ -48,6 +48,7 @@ src_libnsconnect_la_SOURCES = \
 	src/engine/frame.c src/engine/frame.h \
 	src/engine/schedule.c src/engine/schedule.h \
 	src/engine/backfill.c src/engine/backfill.h \
+	src/engine/announce.c src/engine/announce.h \
 	src/engine/bridge.c src/engine/bridge.h \
 	src/engine/login_hold.c src/engine/login_hold.h \
 	src/doctor/doctor.c src/doctor/doctor.h src/doctor/net_check.c src/doctor/net_check.h \

@@ -62,6 +62,8 @@ struct nsc_config {
 	int64_t http_timeout_ms;      /* CONNECT_HTTP_TIMEOUT, in ms; vendor requests */
 	char *http_listen;            /* CONNECT_HTTP_LISTEN: the status listener's address, or NULL */
 	char *tenants_dir;            /* CONNECT_TENANTS_DIR (serve; a bridge ignores it) */
+	char *announce;               /* CONNECT_ANNOUNCE: "true" or "false"; NULL: false */
+	int64_t stale_ms;             /* CONNECT_STALE_MINUTES, in ms: announced as stale after this */
 
 	/* simulator */
 	uint64_t simulator_seed;      /* CONNECT_SIMULATOR_SEED */

@@ -15,6 +15,7 @@
 #define MIB (1LL << 20)
 
 static const char *const log_formats[] = { "text", "json", NULL };
+static const char *const booleans[] = { "false", "true", NULL };
 
 const struct nsc_setting nsc_general_settings[] = {
 	NSC_ROW("CONNECT_SOURCE", ENUM, GENERAL, .check = NSC_CHECK_OWN,
@@ -51,6 +52,15 @@ const struct nsc_setting nsc_general_settings[] = {
 			"loopback; off when unset"),
 	NSC_ROW("CONNECT_TENANTS_DIR", STRING, GENERAL, NSC_AT_STR(tenants_dir),
 		.help = "Folder of the serve command: one NAME.env file of settings per bridge, a path"),
+	NSC_ROW("CONNECT_ANNOUNCE", ENUM, GENERAL, NSC_AT_STR(announce), .check = NSC_CHECK_ENUM,
+		.choices = booleans, .default_text = "false",
+		.help = "Write a Nightscout announcement when the bridge needs someone (login "
+			"rejected, terms to accept, CareLink sign-in to renew) or readings stop while "
+			"the vendor answers, and one when readings flow again"),
+	NSC_ROW("CONNECT_STALE_MINUTES", INT, GENERAL, .default_text = "30",
+		NSC_AT_RANGE(INT64, stale_ms, 1, 1440, "minutes", 60000),
+		.help = "With CONNECT_ANNOUNCE, how long no new reading may come while the vendor "
+			"answers before it is announced"),
 };
 
 const struct nsc_setting nsc_output_settings[] = {

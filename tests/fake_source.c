@@ -120,7 +120,7 @@ static nsc_rc src_transform(void *ctx, const struct nsc_payload *in, const struc
 	if (rc != NSC_OK)
 		return nsc_error_set(err, rc, "scripted transform failure");
 	long long t = strtoll(in->data, NULL, 10);
-	if (t <= w->from_ms)
+	if (t <= w->from_ms || f->no_readings)
 		return NSC_OK; /* nothing new */
 	struct json_object *doc = json_object_new_object();
 	if (!doc)

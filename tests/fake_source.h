@@ -36,6 +36,7 @@ struct fake_source {
 	int64_t hold_off_ms;       /* handed out once by hold_off_ms() */
 	bool auth_hangs;           /* authenticate keeps its answer until cancelled */
 	bool auth_pending;         /* a hung login waits */
+	bool no_readings;          /* fetches succeed but bring no reading (a sensor that stopped) */
 	unsigned cancels;
 };
 

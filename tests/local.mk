@@ -18,6 +18,7 @@ NSC_CHECK_UNITS = \
 	tests/check_frame \
 	tests/check_schedule \
 	tests/check_bridge \
+	tests/check_announce \
 	tests/check_backfill \
 	tests/check_simulator \
 	tests/check_filesystem \
@@ -85,6 +86,9 @@ tests_check_frame_LDADD = $(NSC_CHECK_LDADD)
 tests_check_bridge_SOURCES = tests/check_bridge.c $(NSC_ENGINE_TEST_SOURCES)
 tests_check_bridge_CFLAGS = $(NSC_CHECK_CFLAGS)
 tests_check_bridge_LDADD = $(NSC_CHECK_LDADD)
+tests_check_announce_SOURCES = tests/check_announce.c tests/keep_output.c tests/keep_output.h $(NSC_ENGINE_TEST_SOURCES)
+tests_check_announce_CFLAGS = $(NSC_CHECK_CFLAGS)
+tests_check_announce_LDADD = $(NSC_CHECK_LDADD)
 tests_check_backfill_SOURCES = tests/check_backfill.c $(NSC_ENGINE_TEST_SOURCES)
 tests_check_backfill_CFLAGS = $(NSC_CHECK_CFLAGS)
 tests_check_backfill_LDADD = $(NSC_CHECK_LDADD)
@@ -111,6 +115,7 @@ NSC_SHELL_TESTS = \
 	tests/cli_redaction.sh \
 	tests/cli_forever.sh \
 	tests/cli_serve.sh \
+	tests/cli_announce.sh \
 	tests/readme_settings.sh \
 	tests/embed_example.sh
 TESTS += $(NSC_SHELL_TESTS)

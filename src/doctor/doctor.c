@@ -127,7 +127,8 @@ static void check_source(struct nsc_loop *loop, const struct nsc_config *cfg, st
 	}
 	struct nsc_bridge *b = NULL;
 	struct nsc_error err = { 0 };
-	struct nsc_bridge_options opts = { .once = true, .finished = bridge_finished, .finished_arg = loop };
+	struct nsc_bridge_options opts = { .once = true, .probe = true, .finished = bridge_finished,
+					     .finished_arg = loop };
 	if (nsc_bridge_new_with(loop, cfg, log, &opts, drv, &nsc_count_output, &b, &err) != NSC_OK) {
 		nsc_diag_say(d, NSC_DIAG_PROBLEM, "source", NULL, "%s", err.msg);
 		return;

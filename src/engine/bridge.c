@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/announce.h"
 #include "engine/bridge.h"
 #include "engine/login_hold.h"
 #include "timeutil.h"
@@ -41,6 +42,7 @@ struct nsc_bridge {
 	char *hold_path;        /* the lockout guard on disk (NULL: kept in memory only) */
 	bool hold_on_disk;      /* a hold file may exist: the next accepted login removes it */
 	struct nsc_login_hold hold;
+	struct nsc_announcer *announcer; /* CONNECT_ANNOUNCE; NULL when off */
 
 	struct nsc_bridge_stats stats;
 };
@@ -232,6 +234,7 @@ static void frame_done(void *arg, const struct nsc_frame_result *r)
 {
 	struct nsc_bridge *b = arg;
 	record(b, r);
+	nsc_announcer_frame(b->announcer, r, nsc_loop_wall_ms(b->loop), b->output, b->output_ctx);
 	int64_t cycle = nsc_schedule_next(&b->policy, &b->counters, r, nsc_loop_wall_ms(b->loop), &b->rng);
 	int64_t next = b->opts.backfill ? backfill_next(b, r, cycle) : cycle;
 	keep_hold(b, r, cycle);
@@ -284,6 +287,18 @@ nsc_rc nsc_bridge_new_with(struct nsc_loop *loop, const struct nsc_config *cfg, 
 	}
 	rc = nsc_output_open(output, cfg, log, &b->output_ctx, err);
 	if (rc != NSC_OK) {
+		source->destroy(b->source_ctx);
+		free(b->hold_path);
+		free(b);
+		return rc;
+	}
+	/*
+	 * A backfill reads the past: whether readings are stale now is not its
+	 * business; a probe (doctor) stores nothing, announcements included.
+	 */
+	rc = b->opts.backfill || b->opts.probe ? NSC_OK : nsc_announcer_new(cfg, log, source, &b->announcer, err);
+	if (rc != NSC_OK) {
+		output->close(b->output_ctx);
 		source->destroy(b->source_ctx);
 		free(b->hold_path);
 		free(b);
@@ -424,6 +439,7 @@ void nsc_bridge_free_except_output(struct nsc_bridge *b, struct nsc_bridge_outpu
 	nsc_frame_fini(&b->frame);
 	nsc_session_fini(&b->session);
 	b->source->destroy(b->source_ctx);
+	nsc_announcer_free(b->announcer);
 	free(b->hold_path);
 	free(b);
 }

@@ -64,6 +64,8 @@ struct nsc_bridge_options {
 	 * finishes when every page is read or the backfill stopped.
 	 */
 	struct nsc_backfill *backfill;
+	/* A probe (doctor's one login and read): no announcement is written. */
+	bool probe;
 };
 
 /*
