@@ -197,27 +197,6 @@ bool nsc_announce_load(struct nsc_announce *a, const char *path, const char *sou
 	return ok;
 }
 
-/* Creates the folder of path (one level, 0700) when it is missing. */
-static int ensure_dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	if (slash == NULL || slash == path)
-		return 0;
-	char *dir = strndup(path, (size_t)(slash - path));
-	if (dir == NULL) {
-		errno = ENOMEM;
-		return -1;
-	}
-	int rc = mkdir(dir, 0700);
-	int e = errno;
-	free(dir);
-	if (rc != 0 && e != EEXIST) {
-		errno = e;
-		return -1;
-	}
-	return 0;
-}
-
 nsc_rc nsc_announce_save(const struct nsc_announce *a, const char *path, const char *source,
 			 struct nsc_error *err)
 {
@@ -233,7 +212,7 @@ nsc_rc nsc_announce_save(const struct nsc_announce *a, const char *path, const c
 		return nsc_error_set(err, NSC_ERR_NOMEM, "out of memory saving the announcement state");
 	}
 	const char *step = "create the folder of";
-	int rc = ensure_dir_of(path);
+	int rc = nsc_make_parent_dir(path);
 	if (rc == 0)
 		rc = nsc_atomic_file_write(path, text, len, &step);
 	int e = errno;
