@@ -31,13 +31,13 @@ static void on_finished(void *arg, struct nsc_bridge *b)
 	((struct br *)arg)->finished_calls++;
 }
 
-static void br_init_with(struct br *t, bool once, enum nsc_log_level level,
-			 const struct nsc_source_driver *drv)
+/* hold_dir: CONNECT_SPOOL_DIR for the lockout guard on disk; NULL keeps it in memory. */
+static void br_init_held(struct br *t, bool once, enum nsc_log_level level,
+			 const struct nsc_source_driver *drv, const char *hold_dir)
 {
-	char keep[sizeof(t->hold_dir)];
-	memcpy(keep, t->hold_dir, sizeof(keep));
 	memset(t, 0, sizeof(*t));
-	memcpy(t->hold_dir, keep, sizeof(keep));
+	if (hold_dir)
+		snprintf(t->hold_dir, sizeof(t->hold_dir), "%s", hold_dir);
 	harness_setup(&t->h, level);
 	nsc_config_init(&t->cfg);
 	t->cfg.lookback_ms = 48 * HOUR;
@@ -51,6 +51,12 @@ static void br_init_with(struct br *t, bool once, enum nsc_log_level level,
 			 NSC_OK);
 	ck_assert_ptr_nonnull(fake_source_last);
 	ck_assert_int_eq(nsc_bridge_start(t->b), NSC_OK);
+}
+
+static void br_init_with(struct br *t, bool once, enum nsc_log_level level,
+			 const struct nsc_source_driver *drv)
+{
+	br_init_held(t, once, level, drv, NULL);
 }
 
 static void br_init(struct br *t, bool once, enum nsc_log_level level)
@@ -143,16 +149,15 @@ static void hold_restart(struct br *t, bool once)
 	char dir[sizeof(t->hold_dir)];
 	memcpy(dir, t->hold_dir, sizeof(dir));
 	br_fini(t);
-	memcpy(t->hold_dir, dir, sizeof(dir));
-	br_init(t, once, NSC_LOG_INFO);
+	br_init_held(t, once, NSC_LOG_INFO, &fake_source_driver, dir);
 }
 
 START_TEST(hold_survives_a_restart)
 {
-	struct br t = { .hold_dir = "" };
-	snprintf(t.hold_dir, sizeof(t.hold_dir), "%s", "/tmp/nsc-hold-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(t.hold_dir));
-	br_init(&t, false, NSC_LOG_INFO);
+	struct br t;
+	char made[] = "/tmp/nsc-hold-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(made));
+	br_init_held(&t, false, NSC_LOG_INFO, &fake_source_driver, made);
 	fake_script_push(&fake_source_last->auth, NSC_ERR_REJECTED);
 	harness_run_for(&t.h, MIN);
 	ck_assert_uint_eq(fake_source_last->auth_calls, 1);
