@@ -1,5 +1,5 @@
 # Packaging: the systemd units, the sysusers.d file of their user, the man
-# page and an example env file.
+# page, an example env file, and the Dockerfile and compose example.
 
 # The units name the installed binary and /etc, so they are made at make
 # time from their .in templates, with the installation directories as make
@@ -48,8 +48,13 @@ AM_DISTCHECK_CONFIGURE_FLAGS += \
 dist_man1_MANS = src/packaging/nightscout-connect.1
 dist_doc_DATA = src/packaging/nsconnect.env.example
 
+# Not built here (no container engine needed to build or test nsconnect);
+# tests/packaging_docker.sh checks what can be checked without one.
+EXTRA_DIST += src/packaging/Dockerfile src/packaging/compose.yaml src/packaging/nsconnect-compose.env.example
+
 NSC_PACKAGING_TESTS = \
 	tests/packaging_units.sh \
-	tests/man_page.sh
+	tests/man_page.sh \
+	tests/packaging_docker.sh
 TESTS += $(NSC_PACKAGING_TESTS)
 dist_check_SCRIPTS += $(NSC_PACKAGING_TESTS)
