@@ -13,7 +13,10 @@ set -eu
 # libmicrohttpd-dev: nightscout-connect serves its health and metrics pages with it.
 BUILD_PKGS="gcc make autoconf automake libtool pkg-config libcurl4-openssl-dev libjson-c-dev libssl-dev libmongoc-dev libbson-dev libmicrohttpd-dev tzdata"
 # python3-prometheus-client: tests/prom_parse.py reads the metrics page with the real parser.
-TEST_PKGS="check python3 python3-prometheus-client xz-utils curl"
+# systemd (systemd-analyze, systemd-sysusers), man-db and groff-base: the
+# packaging tests verify the units and render the man page; python3-yaml
+# parses the compose example.
+TEST_PKGS="check python3 python3-prometheus-client xz-utils curl systemd man-db groff-base python3-yaml"
 
 case "${1:-build}" in
 build) pkgs=$BUILD_PKGS ;;
