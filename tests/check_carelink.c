@@ -459,6 +459,12 @@ START_TEST(care_partner_over_ble_stores_exact_values)
 	const struct tsrv_request *r = tsrv_find(e.srv, "POST", "/connect/carepartner/v11/display/message", 0);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_ptr_nonnull(strstr(tsrv_header(r, "Authorization"), "Bearer "));
+	/* doctor's words for what the account reads: the care partner's one linked patient, over BLE. */
+	char what[400];
+	nsc_source_carelink.describe_selection(nsc_bridge_session(e.b)->source, what, sizeof(what));
+	ck_assert_msg(strstr(what, "care-partner account") && strstr(what, "reading linked patient") &&
+			      strstr(what, "BLE data"),
+		      "%s", what);
 	/* A second poll stores nothing twice. */
 	harness_run_for(&e.h, 10 * MIN);
 	ck_assert_uint_eq(st(&e)->frames_failed + st(&e)->frames_rejected + st(&e)->payloads_dropped, 0);
@@ -479,6 +485,10 @@ START_TEST(guardian_patient_reads_the_legacy_path)
 	ck_assert_msg(st(&e)->last_rc == NSC_OK, "%s", st(&e)->last_error);
 	ck_assert_uint_eq(tsrv_count(e.srv, "GET", "/patient/connect/data"), 1);
 	ck_assert_uint_eq(tsrv_count(e.srv, "GET", "/patient/m2m/links/patients"), 0);
+	char what[400];
+	nsc_source_carelink.describe_selection(nsc_bridge_session(e.b)->source, what, sizeof(what));
+	ck_assert_msg(strstr(what, "patient account") && strstr(what, "its own data (GUARDIAN pump, legacy data)"), "%s",
+		      what);
 	assert_sgs_stored(sgs);
 	env_teardown(&e);
 }

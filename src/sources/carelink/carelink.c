@@ -118,6 +118,22 @@ static nsc_rc cl_create(const struct nsc_source_env *env, void **out, struct nsc
 	return NSC_OK;
 }
 
+static void cl_describe_selection(void *vctx, char *buf, size_t size)
+{
+	const struct cl_ctx *c = vctx;
+	if (!c->session_ready)
+		snprintf(buf, size, "no session yet");
+	else if (c->me.care_partner)
+		snprintf(buf, size, "care-partner account %s, reading linked patient %s (%s pump, %s data)%s",
+			 c->me.username, c->patient, c->family[0] ? c->family : "unknown", c->ble ? "BLE" : "legacy",
+			 c->base.cfg->carelink_patient_username && *c->base.cfg->carelink_patient_username
+				 ? ""
+				 : ": the only patient it follows (CONNECT_CARELINK_PATIENT_USERNAME chooses among several)");
+	else
+		snprintf(buf, size, "patient account %s, reading its own data (%s pump, %s data)", c->me.username,
+			 c->family[0] ? c->family : "unknown", c->ble ? "BLE" : "legacy");
+}
+
 static size_t cl_servers(void *vctx, const char **urls, size_t max)
 {
 	const struct cl_ctx *c = vctx;
@@ -425,6 +441,7 @@ const struct nsc_source_driver nsc_source_carelink = {
 	.create = cl_create,
 	.destroy = cl_destroy,
 	.servers = cl_servers,
+	.describe_selection = cl_describe_selection,
 	.authenticate = cl_authenticate,
 	.authorize = cl_authorize,
 	.drop_session = cl_drop_session,
