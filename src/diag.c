@@ -92,3 +92,12 @@ void nsc_diag_folder(struct nsc_diag *d, const char *check, const char *setting,
 	}
 	nsc_diag_say(d, NSC_DIAG_OK, check, NULL, "%s (%s) is writable", dir, setting);
 }
+
+void nsc_diag_minutes(int64_t ms, char *buf, size_t size)
+{
+	int64_t min = ms / 60000;
+	if (min < 120)
+		snprintf(buf, size, "%lld min", (long long)min);
+	else
+		snprintf(buf, size, "%lld h %lld min", (long long)(min / 60), (long long)(min % 60));
+}

@@ -12,6 +12,8 @@
 #ifndef NSC_SRC_DIAG_H
 #define NSC_SRC_DIAG_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 enum nsc_diag_level { NSC_DIAG_OK, NSC_DIAG_WARNING, NSC_DIAG_PROBLEM };
@@ -32,5 +34,8 @@ void nsc_diag_say(struct nsc_diag *d, enum nsc_diag_level level, const char *che
  * does not exist yet, checks that it can be created (it is not).
  */
 void nsc_diag_folder(struct nsc_diag *d, const char *check, const char *setting, const char *dir);
+
+/* A duration for people: "12 min", "3 h 5 min" (minutes, rounded down). */
+void nsc_diag_minutes(int64_t ms, char *buf, size_t size);
 
 #endif

@@ -53,6 +53,7 @@ src_libnsconnect_la_SOURCES = \
 	src/engine/login_hold.c src/engine/login_hold.h \
 	src/doctor/doctor.c src/doctor/doctor.h src/doctor/net_check.c src/doctor/net_check.h \
 	src/doctor/count_output.c src/doctor/count_output.h \
+	src/doctor/spool_check.c src/doctor/spool_check.h \
 	src/sources/registry.c src/sources/registry.h src/sources/source_rows.h \
 	$(NSC_SETTINGS_ROWS_SOURCES) \
 	$(NSC_KIT_SOURCES) $(NSC_SIMULATOR_SOURCES) $(NSC_DEXCOM_SOURCES) $(NSC_LINKUP_SOURCES) \

@@ -12,7 +12,7 @@ if [ -z "${NSC_TEST_MONGODB_URI:-}" ]; then
 	exec sh "$srcdir/tests/with-mongo.sh" sh "$0" "$@"
 fi
 . "$srcdir/tests/lib.sh"
-plan 30
+plan 33
 
 SERVER=$NSC_BUILDDIR/tests/server/nsc-test-server
 PROBE=$NSC_BUILDDIR/tests/nsc-mongo-probe
@@ -115,6 +115,24 @@ CONNECT_SHARE_PASSWORD=$PASSWORD doctor rest3 --output rest3 --nightscout-endpoi
 ok $([ $rc -eq 0 ] && has rest3 '^ok       nightscout permissions: the token.s roles allow writing'; echo $?) \
 	"a token that may write passes (rc=$rc)"
 ok $(has rest3 '^ok       spool folder: '; echo $?) "the spool folder of a remote output is checked"
+# A spool an outage filled: batches waiting an hour and one the output refused.
+aged=$SCRATCH/spool-aged
+mkdir -p "$aged/rejected"
+for n in 00000000000000000007 00000000000000000008; do
+	printf '{"entries":[],"treatments":[],"devicestatus":[],"profile":[]}\n' >"$aged/$n.batch"
+done
+touch -d '-65 minutes' "$aged/00000000000000000007.batch"
+cp "$aged/00000000000000000008.batch" "$aged/rejected/00000000000000000003.batch"
+: >"$aged/.tmp-00000000000000000009"
+ls -A "$aged" "$aged/rejected" >"$SCRATCH/aged-before"
+CONNECT_SHARE_PASSWORD=$PASSWORD doctor aged --output rest3 --nightscout-endpoint "http://127.0.0.1:$port_main" \
+	--nightscout-token "$TOKEN" --spool-dir "$aged"
+ok $([ $rc -eq 0 ] && has aged '^warning  spool: 2 batches ([0-9]* bytes) waiting for the output, the oldest for 6[5-9] min$'; echo $?) \
+	"batches waiting over 15 minutes are a warning saying how many and since when (rc=$rc)"
+ok $(has aged '^warning  spool: 1 batch kept in .*/spool-aged/rejected$'; echo $?) "refused batches kept aside are a warning"
+ls -A "$aged" "$aged/rejected" >"$SCRATCH/aged-after"
+ok $(cmp -s "$SCRATCH/aged-before" "$SCRATCH/aged-after" && has rest3 '^ok       spool: nothing waiting for the output$'
+	echo $?) "doctor leaves the spool as it was (even a write in progress) and says an empty one is empty"
 CONNECT_SHARE_PASSWORD=$PASSWORD doctor denied --output rest3 --nightscout-endpoint "http://127.0.0.1:$port_denied" \
 	--nightscout-token "$TOKEN"
 ok $([ $rc -eq 1 ] && has denied '^problem  nightscout permissions: the token.s roles lack api:entries:create, api:treatments:create$' && \

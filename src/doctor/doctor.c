@@ -9,6 +9,7 @@
 #include "doctor/count_output.h"
 #include "doctor/doctor.h"
 #include "doctor/net_check.h"
+#include "doctor/spool_check.h"
 #include "engine/bridge.h"
 #include "engine/login_hold.h"
 #include "engine/loop.h"
@@ -25,15 +26,6 @@ static const char *server_setting(const struct nsc_config *cfg)
 		if (cfg->source->rows[i].check == NSC_CHECK_SERVER || cfg->source->rows[i].check == NSC_CHECK_ENDPOINT)
 			return cfg->source->rows[i].name;
 	return "the source's server setting";
-}
-
-static void minutes_text(int64_t ms, char *buf, size_t size)
-{
-	int64_t min = ms / 60000;
-	if (min < 120)
-		snprintf(buf, size, "%lld min", (long long)min);
-	else
-		snprintf(buf, size, "%lld h %lld min", (long long)(min / 60), (long long)(min % 60));
 }
 
 /* True when an earlier run's rejected login still holds (said as a problem): no login now. */
@@ -59,7 +51,7 @@ static bool held(const struct nsc_config *cfg, const char *source, int64_t now, 
 	char at[40] = "", until[40] = "", wait[32];
 	(void)nsc_time_format_iso(h.rejected_at_ms, at, sizeof(at));
 	(void)nsc_time_format_iso(h.until_ms, until, sizeof(until));
-	minutes_text(h.until_ms - now, wait, sizeof(wait));
+	nsc_diag_minutes(h.until_ms - now, wait, sizeof(wait));
 	nsc_diag_say(d, NSC_DIAG_PROBLEM, "login",
 		     "fix what the message names (a changed setting lifts the wait at once), or wait: "
 		     "repeated rejected logins lock the account",
@@ -86,7 +78,7 @@ static void report_read(const struct nsc_count_output *c, int64_t now, const str
 			struct nsc_diag *d)
 {
 	char span[32];
-	minutes_text(cfg->lookback_ms, span, sizeof(span));
+	nsc_diag_minutes(cfg->lookback_ms, span, sizeof(span));
 	size_t readings = c->documents[NSC_COLL_ENTRIES];
 	if (readings == 0 || c->newest_entry_ms <= 0) {
 		nsc_diag_say(d, NSC_DIAG_WARNING, "read",
@@ -99,7 +91,7 @@ static void report_read(const struct nsc_count_output *c, int64_t now, const str
 	char when[40] = "", age[32];
 	(void)nsc_time_format_iso(c->newest_entry_ms, when, sizeof(when));
 	int64_t age_ms = now > c->newest_entry_ms ? now - c->newest_entry_ms : 0;
-	minutes_text(age_ms, age, sizeof(age));
+	nsc_diag_minutes(age_ms, age, sizeof(age));
 	enum nsc_diag_level lv = age_ms > NSC_DOCTOR_STALE_MS ? NSC_DIAG_WARNING : NSC_DIAG_OK;
 	nsc_diag_say(d, lv, "read",
 		     "the vendor's newest reading is old: check that the sensor's app (or uploader) is sending",
@@ -205,6 +197,8 @@ void nsc_doctor_run(const struct nsc_config *cfg, struct nsc_log *log, struct ns
 	else if (backend->diagnose)
 		backend->diagnose(cfg, log, d);
 	const struct nsc_output_driver *face = nsc_output_driver_for(cfg->output);
-	if (face && face->spooled_over)
+	if (face && face->spooled_over) {
 		nsc_diag_folder(d, "spool folder", "CONNECT_SPOOL_DIR", cfg->spool_dir);
+		nsc_doctor_check_spool(d, cfg->spool_dir, nsc_clock_wall(&nsc_clock_system));
+	}
 }

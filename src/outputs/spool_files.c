@@ -448,3 +448,62 @@ int nsc_spool_move_rejected(int dfd, int rfd, const char *name, int *sync_errno)
 		*sync_errno = errno;
 	return 0;
 }
+
+/* ---- a look from outside (doctor) ------------------------------------- */
+
+/* The batches in the folder open as fd; the oldest one's time into *oldest_ms when asked. */
+static nsc_rc sp_count_batches(int fd, const char *dir, size_t *count, uint64_t *bytes, int64_t *oldest_ms,
+			       struct nsc_error *err)
+{
+	DIR *d = sp_opendir(fd);
+	if (d == NULL) {
+		int e = errno;
+		return nsc_error_set(err, NSC_ERR_IO, "cannot read directory %s: %s", dir, strerror(e));
+	}
+	uint64_t oldest_seq = UINT64_MAX;
+	for (struct dirent *de = readdir(d); de != NULL; de = readdir(d)) {
+		uint64_t seq;
+		struct stat st;
+		if (!sp_parse_name(de->d_name, &seq))
+			continue;
+		/* Gone since readdir: the bridge delivered it meanwhile. */
+		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		(*count)++;
+		if (bytes)
+			*bytes += (uint64_t)st.st_size;
+		if (oldest_ms && seq < oldest_seq) {
+			oldest_seq = seq;
+			*oldest_ms = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+		}
+	}
+	closedir(d);
+	return NSC_OK;
+}
+
+nsc_rc nsc_spool_peek(const char *dir, struct nsc_spool_contents *out, struct nsc_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		int e = errno;
+		if (e == ENOENT)
+			return NSC_OK;
+		return nsc_error_set(err, NSC_ERR_IO, "cannot open directory %s: %s", dir, strerror(e));
+	}
+	out->exists = true;
+	nsc_rc rc = sp_count_batches(dfd, dir, &out->pending, &out->pending_bytes, &out->oldest_ms, err);
+	if (rc == NSC_OK) {
+		int rfd = openat(dfd, NSC_SPOOL_REJECTED_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (rfd >= 0) {
+			rc = sp_count_batches(rfd, dir, &out->rejected, NULL, NULL, err);
+			close(rfd);
+		} else if (errno != ENOENT) {
+			int e = errno;
+			rc = nsc_error_set(err, NSC_ERR_IO, "cannot open directory %s/%s: %s", dir,
+					   NSC_SPOOL_REJECTED_DIR, strerror(e));
+		}
+	}
+	close(dfd);
+	return rc;
+}

@@ -9,6 +9,8 @@
  *
  * Ownership & concurrency: these functions keep no state. A queue belongs to
  * its caller, who serialises access to it (spooled.c: under its `mu`).
+ * nsc_spool_peek is the one reader from outside (doctor): it takes no lock
+ * and changes nothing, so it may look at a running bridge's spool.
  */
 #ifndef NSC_OUTPUTS_SPOOL_FILES_H
 #define NSC_OUTPUTS_SPOOL_FILES_H
@@ -85,5 +87,20 @@ nsc_rc nsc_spool_write_file(int dfd, const char *dir, uint64_t seq, const char *
  * directory sync); otherwise the errno of the failed move.
  */
 int nsc_spool_move_rejected(int dfd, int rfd, const char *name, int *sync_errno);
+
+/* What a spool folder holds, as nsc_spool_peek saw it. */
+struct nsc_spool_contents {
+	bool exists;		/* false: the folder is not there (made at the first start) */
+	size_t pending;		/* batches waiting for the output */
+	uint64_t pending_bytes;
+	int64_t oldest_ms;	/* modification time of the oldest waiting batch; 0 = none */
+	size_t rejected;	/* batches kept in rejected/ */
+};
+
+/*
+ * Counts what the spool folder `dir` holds without locking it or removing
+ * anything (a bridge may be writing it). NSC_ERR_IO when it cannot be read.
+ */
+nsc_rc nsc_spool_peek(const char *dir, struct nsc_spool_contents *out, struct nsc_error *err);
 
 #endif
