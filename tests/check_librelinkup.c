@@ -956,6 +956,11 @@ START_TEST(several_patients_first_one_with_a_warning)
 	ck_assert_int_eq(harness_count_lines(&e.h, "event=several_patients"), 1);
 	ck_assert_int_eq(harness_count_lines(&e.h, PATIENT_A ", " PATIENT_B ", " PATIENT_C), 1);
 	ck_assert_int_eq(harness_count_lines(&e.h, "CONNECT_LINK_UP_PATIENT_ID"), 1);
+	/* doctor's words: everyone the account follows, the one read, and how to choose another. */
+	char what[400];
+	nsc_source_linkup.describe_selection(nsc_bridge_session(e.b)->source, what, sizeof(what));
+	ck_assert_str_eq(what, "the account follows 3 people (" PATIENT_A ", " PATIENT_B ", " PATIENT_C
+			       "); reading patient " PATIENT_A " (the first: set CONNECT_LINK_UP_PATIENT_ID to choose)");
 	/* Logging in again does not repeat the warning. */
 	tllu_kill_sessions(e.sim);
 	harness_run_for(&e.h, 6 * MIN);
@@ -979,6 +984,10 @@ START_TEST(patient_chosen_by_id)
 	ck_assert_uint_eq(tsrv_count(e.srv, "GET", "/llu/connections/" PATIENT_A), 0);
 	check_entries_match(&e, 1);
 	ck_assert_int_eq(harness_count_lines(&e.h, "event=several_patients"), 0);
+	char what[400];
+	nsc_source_linkup.describe_selection(nsc_bridge_session(e.b)->source, what, sizeof(what));
+	ck_assert_str_eq(what, "the account follows 3 people (" PATIENT_A ", " PATIENT_B ", " PATIENT_C
+			       "); reading patient " PATIENT_B);
 	env_teardown(&e);
 }
 END_TEST

@@ -7,7 +7,7 @@
 # (mode 0600), and the bridge running on that file; a code pasted twice
 # and a wrong state write nothing.
 . "${NSC_SRCDIR:-$(dirname "$0")/..}/tests/lib.sh"
-plan 8
+plan 9
 
 O=$SCRATCH/out E=$SCRATCH/err
 start_test_server --carelink
@@ -42,6 +42,14 @@ ok $([ -n "$code" ] && ! grep -q -- "$code" "$O" "$E"; echo $?) "the code is pri
 # The bridge runs on the file.
 run_nsc "$O" "$E" --source minimedcarelink --output-dir "$SCRATCH/data" capture
 ok $([ $rc -eq 0 ] && [ "$(wc -l <"$SCRATCH/data/entries.jsonl")" -gt 200 ]; echo $?) "the bridge reads CareLink with that file (rc=$rc)"
+
+# doctor on that file: one session, the patient the care partner follows, readings.
+run_nsc "$SCRATCH/doctor.out" "$SCRATCH/doctor.err" --source minimedcarelink --output-dir "$SCRATCH/doctor-data" doctor
+ok $([ $rc -eq 0 ] && grep -q '^ok       login: Medtronic CareLink accepted the login (1 login)$' "$SCRATCH/doctor.out" &&
+	grep -q '^ok       selection: care-partner account carer1, reading linked patient patient1 ' "$SCRATCH/doctor.out" &&
+	grep -q '^ok       read: [1-9][0-9]* readings' "$SCRATCH/doctor.out" && [ ! -e "$SCRATCH/doctor-data" ]; echo $?) \
+	"doctor on the token file passes, names the linked patient, stores nothing (rc=$rc)"
+[ $rc -eq 0 ] || sed 's/^/# /' "$SCRATCH/doctor.out"
 
 # The same code again: refused, nothing written.
 cp "$SCRATCH/login.json" "$SCRATCH/before.json"

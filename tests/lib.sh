@@ -58,6 +58,18 @@ logs_parse() {
 
 finish() { exit $((tap_failed > 0)); }
 
+# run_doctor NAME ARGS...: `nightscout-connect ARGS... doctor`, its report in
+# $SCRATCH/NAME.out (stderr in NAME.err), its exit status in $rc; a crash or
+# usage error (status above 1) shows both. report_has NAME PATTERN greps the report.
+run_doctor() {
+	name=$1
+	shift
+	"$NSC" "$@" doctor >"$SCRATCH/$name.out" 2>"$SCRATCH/$name.err"
+	rc=$?
+	[ $rc -le 1 ] || sed 's/^/# /' "$SCRATCH/$name.out" "$SCRATCH/$name.err"
+}
+report_has() { grep -q -- "$2" "$SCRATCH/$1.out"; }
+
 # start_test_server [ARGS...]: starts tests/server/nsc-test-server (its API
 # secret $SECRET when set), waits for its port; sets $server and $port.
 # It is stopped when the test exits.

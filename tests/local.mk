@@ -116,6 +116,7 @@ NSC_SHELL_TESTS = \
 	tests/cli_forever.sh \
 	tests/cli_serve.sh \
 	tests/cli_announce.sh \
+	tests/cli_doctor_sources.sh \
 	tests/readme_settings.sh \
 	tests/embed_example.sh
 TESTS += $(NSC_SHELL_TESTS)

@@ -101,6 +101,23 @@ static void report_read(const struct nsc_count_output *c, int64_t now, const str
 		     c->documents[NSC_COLL_DEVICESTATUS], c->documents[NSC_COLL_PROFILE]);
 }
 
+/* The fix for a failed login or read, by its verdict. */
+static const char *failure_fix(nsc_rc rc)
+{
+	switch (nsc_rc_verdict(rc)) {
+	case NSC_VERDICT_REJECTED:
+		return "change the setting the message names; nsconnect will not log in again for at least "
+		       "30 minutes with the same settings, to keep the account from being locked";
+	case NSC_VERDICT_DROP:
+		return "the vendor answered with data nsconnect cannot use; the bridge skips such answers and "
+		       "goes on (run with CONNECT_LOG_LEVEL=debug to see it)";
+	case NSC_VERDICT_FATAL:
+		return "fix what the message names: the bridge stops on this error instead of retrying";
+	default:
+		return "try again later; if it persists, check the vendor's service status";
+	}
+}
+
 /* The once-bridge ended: the session's timers would keep the loop going. */
 static void bridge_finished(void *arg, struct nsc_bridge *b)
 {
@@ -143,13 +160,8 @@ static void check_source(struct nsc_loop *loop, const struct nsc_config *cfg, st
 			nsc_diag_say(d, NSC_DIAG_OK, "login", NULL, "%s accepted the login (%llu login%s)",
 				     drv->display_name, (unsigned long long)s->logins, s->logins == 1 ? "" : "s");
 		if (!in_session) {
-			bool rejected = nsc_rc_verdict(st->last_rc) == NSC_VERDICT_REJECTED;
-			nsc_diag_say(d, NSC_DIAG_PROBLEM, "login",
-				     rejected ? "change the setting the message names; nsconnect will not log in "
-						"again for at least 30 minutes with the same settings, to keep the "
-						"account from being locked"
-					      : "try again later; if it persists, check the vendor's service status",
-				     "%s", st->last_error[0] ? st->last_error : nsc_strerror(st->last_rc));
+			nsc_diag_say(d, NSC_DIAG_PROBLEM, "login", failure_fix(st->last_rc), "%s",
+				     st->last_error[0] ? st->last_error : nsc_strerror(st->last_rc));
 		} else {
 			if (drv->describe_selection) {
 				char what[600] = "";
@@ -157,9 +169,8 @@ static void check_source(struct nsc_loop *loop, const struct nsc_config *cfg, st
 				nsc_diag_say(d, NSC_DIAG_OK, "selection", NULL, "%s", what);
 			}
 			if (st->last_rc != NSC_OK) {
-				nsc_diag_say(d, NSC_DIAG_PROBLEM, "read",
-					     "try again later; if it persists, check the vendor's service status",
-					     "%s", st->last_error[0] ? st->last_error : nsc_strerror(st->last_rc));
+				nsc_diag_say(d, NSC_DIAG_PROBLEM, "read", failure_fix(st->last_rc), "%s",
+					     st->last_error[0] ? st->last_error : nsc_strerror(st->last_rc));
 			}
 		}
 	}

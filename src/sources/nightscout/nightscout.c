@@ -160,6 +160,31 @@ static size_t ns_servers(void *vctx, const char **urls, size_t max)
 	return 1;
 }
 
+/* doctor's words for what is read, with which credential and over which API. */
+static void ns_describe_selection(void *vctx, char *buf, size_t size)
+{
+	const struct ns_ctx *c = vctx;
+	char colls[96] = "";
+	size_t at = 0;
+	for (int i = 0; i < NSC_COLL_COUNT; i++)
+		if (c->collections & (1u << i)) {
+			int n = snprintf(colls + at, sizeof(colls) - at, "%s%s", at ? ", " : "",
+					 nsc_collection_name((enum nsc_collection)i));
+			if (n < 0 || (size_t)n >= sizeof(colls) - at)
+				break;
+			at += (size_t)n;
+		}
+	const char *cred = c->cred == NSC_NS_CRED_TOKEN ? "an access token (exchanged for a JWT)"
+			   : c->cred == NSC_NS_CRED_SECRET
+				   ? "CONNECT_SOURCE_API_SECRET (sent with each request: the read checks it)"
+				   : "no credential (the site must let anyone read)";
+	const char *api = c->cred != NSC_NS_CRED_TOKEN ? "API v1 pages"
+			  : c->v3 == V3_ON		? "API v3 history and v1 pages"
+			  : c->v3 == V3_OFF		? "API v1 pages (the site has no API v3)"
+							: "API v1 pages";
+	snprintf(buf, size, "reads %s of %s with %s, over %s", colls, c->site, cred, api);
+}
+
 static void ns_destroy(void *vctx)
 {
 	if (vctx != NULL)
@@ -548,6 +573,7 @@ const struct nsc_source_driver nsc_source_nightscout = {
 	.create = ns_create,
 	.destroy = ns_destroy,
 	.servers = ns_servers,
+	.describe_selection = ns_describe_selection,
 	.authenticate = ns_authenticate,
 	.drop_session = ns_drop_session,
 	.cancel = nsc_vendor_std_cancel,
