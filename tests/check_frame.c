@@ -183,6 +183,21 @@ START_TEST(auth_relogs_once)
 }
 END_TEST
 
+START_TEST(single_login_frame_gives_up_on_auth)
+{
+	/* doctor's probe: the login it made is the only one, even when the data call says unauthorized. */
+	struct fr t;
+	fr_init(&t);
+	t.f.single_login = true;
+	fake_script_push(&t.src->fetch, NSC_ERR_AUTH);
+	run_frame(&t);
+	ck_assert_int_eq(t.r.verdict, NSC_VERDICT_RETRY);
+	ck_assert_uint_eq(t.src->auth_calls, 1);
+	ck_assert_uint_eq(t.src->fetch_calls, 1);
+	fr_fini(&t);
+}
+END_TEST
+
 START_TEST(auth_twice_is_a_retry_verdict)
 {
 	struct fr t;
@@ -416,6 +431,7 @@ static Suite *frame_suite(void)
 	tcase_add_test(tc, hold_off_ends_the_frame_without_retrying);
 	tcase_add_test(tc, window_carries_the_cadence);
 	tcase_add_test(tc, auth_relogs_once);
+	tcase_add_test(tc, single_login_frame_gives_up_on_auth);
 	tcase_add_test(tc, auth_twice_is_a_retry_verdict);
 	tcase_add_test(tc, rejected_login_ends_frame_without_retry);
 	tcase_add_test(tc, drop_is_not_retried);

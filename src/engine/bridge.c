@@ -318,6 +318,7 @@ nsc_rc nsc_bridge_new_with(struct nsc_loop *loop, const struct nsc_config *cfg, 
 		.attempt_failed = attempt_failed, .attempt_failed_arg = b,
 	};
 	nsc_frame_init(&b->frame, &deps);
+	b->frame.single_login = b->opts.probe;
 	nsc_schedule_policy_for(&b->policy, &b->timing);
 	*out = b;
 	return NSC_OK;

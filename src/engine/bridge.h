@@ -64,7 +64,10 @@ struct nsc_bridge_options {
 	 * finishes when every page is read or the backfill stopped.
 	 */
 	struct nsc_backfill *backfill;
-	/* A probe (doctor's one login and read): no announcement is written. */
+	/*
+	 * A probe (doctor's one login and read): no announcement is written, and
+	 * a vendor's AUTH after the login ends the frame instead of a second login.
+	 */
 	bool probe;
 };
 

@@ -359,7 +359,7 @@ nsc_rc nsc_frame_start(struct nsc_frame *f, nsc_frame_done_fn done, void *arg)
 		return NSC_ERR_STATE;
 	memset(&f->result, 0, sizeof(f->result));
 	f->attempt = 0;
-	f->reauthenticated = false;
+	f->reauthenticated = f->single_login;
 	f->done = done;
 	f->done_arg = arg;
 	begin_attempt(f);

@@ -102,6 +102,8 @@ struct nsc_frame {
 
 	unsigned attempt;
 	bool reauthenticated;
+	/* No second login within a frame, even after a vendor's AUTH (doctor's "one login"). */
+	bool single_login;
 	/* A backfill page to read instead of the gap (nsc_frame_set_range). */
 	bool ranged;
 	int64_t range_from_ms, range_to_ms;
