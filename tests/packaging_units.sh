@@ -154,7 +154,9 @@ ok $(grep -qx "ExecStart=$bindir/nightscout-connect serve --tenants $sysconfdir/
 	[ "${stop:-0}" -gt 20 ] && [ "$stop" -le 60 ]
 	echo $?) "serve unit: $sysconfdir/nsconnect/tenants.d, reload by SIGHUP, TimeoutStopSec=${stop}s"
 mem=$(sed -n 's/^MemoryMax=//p' "$U/nightscout-connect-serve.service")
-ok $([ "$mem" = 1G ]; echo $?) "serve unit: MemoryMax=$mem for many bridges"
+tasks=$(sed -n 's/^TasksMax=//p' "$U/nightscout-connect-serve.service")
+ok $([ "$mem" = 1G ] && [ "${tasks:-0}" -ge 10100 ]; echo $?) \
+	"serve unit: MemoryMax=$mem and TasksMax=$tasks for 10,000 bridges with a writer thread each"
 
 # 17: the documented reload really is what serve takes: SIGHUP leaves it running.
 mkdir -p "$SCRATCH/tenants"
