@@ -151,6 +151,15 @@ struct nsc_source_driver {
 		      nsc_step_done_fn done, void *arg);
 
 	/*
+	 * Optional: what the last fetch read is done with, stored by the output
+	 * (its write returned OK) or dropped as unusable. A driver that keeps a
+	 * read position of its own (the Nightscout source's v3 history
+	 * bookmarks) moves it here, never at the fetch, so documents whose
+	 * write failed are read again.
+	 */
+	void (*consumed)(void *ctx);
+
+	/*
 	 * Pure: payload -> documents. NSC_ERR_DROP (with err) for a payload
 	 * that cannot be used; individual bad records are skipped and counted
 	 * in *skipped.

@@ -893,6 +893,51 @@ START_TEST(old_treatment_edited_arrives_through_history)
 }
 END_TEST
 
+START_TEST(edit_read_while_the_output_is_down_arrives_after)
+{
+	/* The history bookmark moves when the output took what was read, not at the fetch. */
+	struct env e;
+	struct tsns_config nc = { .access_token = TOKEN };
+	env_setup(&e, &nc);
+	int64_t now = HARNESS_START_MS;
+	seed_v3_treatment(&e, "old-bolus", now - 10 * HOUR, 1.0, now - 10 * HOUR);
+	seed_v3_treatment(&e, "new-bolus", now - 5 * MIN, 2.0, now - 5 * MIN);
+	start_with_token(&e, "treatments", "1000");
+	harness_run_for(&e.h, 30 * SEC);
+	ck_assert_int_eq(st(&e)->last_rc, NSC_OK);
+	ck_assert_uint_eq(kept_count(NSC_COLL_TREATMENTS), 2);
+
+	/* Two edits: the old bolus's comes only through history, the later one is newest. */
+	tsns_set_now_ms(e.ns, now + MIN);
+	struct json_object *patch = json_object_new_object();
+	json_object_object_add(patch, "insulin", json_object_new_double(3.0));
+	ck_assert(tsns_update(e.ns, "treatments", "old-bolus", patch));
+	tsns_set_now_ms(e.ns, now + 2 * MIN);
+	patch = json_object_new_object();
+	json_object_object_add(patch, "insulin", json_object_new_double(2.5));
+	ck_assert(tsns_update(e.ns, "treatments", "new-bolus", patch));
+	/* Every write of the next frame fails: it reads the edit and cannot store it. */
+	kept->fail_writes = 100;
+	uint64_t failed = st(&e)->frames_failed;
+	for (int i = 0; i < 20 * 60 && st(&e)->frames_failed == failed; i++)
+		harness_run_for(&e.h, SEC);
+	ck_assert_uint_eq(st(&e)->frames_failed, failed + 1);
+	ck_assert_int_eq(kept_offers(NSC_COLL_TREATMENTS, "old-bolus"), 1);
+	/* The output is back: the next frame reads the edit again and stores it. */
+	kept->fail_writes = 0;
+	uint64_t good = st(&e)->frames_ok;
+	for (int i = 0; i < 20 * 60 && st(&e)->frames_ok == good; i++)
+		harness_run_for(&e.h, SEC);
+	ck_assert_uint_gt(st(&e)->frames_ok, good);
+	struct json_object *got = kept_latest(NSC_COLL_TREATMENTS, "old-bolus");
+	double v = 0;
+	ck_assert_ptr_nonnull(got);
+	ck_assert(nsc_json_get_number(got, "insulin", &v));
+	ck_assert_double_eq(v, 3.0);
+	env_teardown(&e);
+}
+END_TEST
+
 START_TEST(history_page_edges_lose_nothing)
 {
 	struct env e;
@@ -989,6 +1034,7 @@ static Suite *ns_source_suite(void)
 	tcase_add_test(sim, site_without_v3_stays_on_v1);
 	tcase_add_test(sim, deleted_at_source_never_stored_again);
 	tcase_add_test(sim, old_treatment_edited_arrives_through_history);
+	tcase_add_test(sim, edit_read_while_the_output_is_down_arrives_after);
 	tcase_add_test(sim, history_page_edges_lose_nothing);
 	tcase_add_test(sim, history_404_falls_back_to_v1);
 	tcase_add_test(sim, backfill_of_three_months_copies_everything_once);

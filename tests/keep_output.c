@@ -50,7 +50,10 @@ static nsc_rc keep_last_known(void *ctx, struct nsc_last_known *out, struct nsc_
 static nsc_rc keep_write(void *ctx, const struct nsc_batch *b, struct nsc_write_result *res, struct nsc_error *err)
 {
 	struct keep_output *o = ctx;
-	(void)err;
+	if (o->fail_writes > 0) {
+		o->fail_writes--;
+		return nsc_error_set(err, NSC_ERR_RETRY, "the keep output is down (test)");
+	}
 	for (int c = 0; c < NSC_COLL_COUNT; c++) {
 		for (size_t i = 0; i < nsc_batch_count(b, (enum nsc_collection)c); i++) {
 			struct json_object *doc = nsc_batch_get(b, (enum nsc_collection)c, i), *id;

@@ -21,6 +21,7 @@ struct keep_output {
 	struct json_object *offers; /* "c/identifier" -> how often a batch carried it */
 	struct json_object *latest; /* "c/identifier" -> the version the last batch carried */
 	struct nsc_last_known lk;
+	unsigned fail_writes; /* the next this many writes fail (an output outage), keeping nothing */
 };
 
 extern struct keep_output *kept;

@@ -218,6 +218,13 @@ static void note_newest_reading(struct nsc_frame *f)
 	}
 }
 
+/* The fetch's documents are stored or dropped: the driver may move its read position. */
+static void consumed(struct nsc_frame *f)
+{
+	if (f->d.source->consumed)
+		f->d.source->consumed(f->d.source_ctx);
+}
+
 static void persist(struct nsc_frame *f)
 {
 	struct nsc_error err;
@@ -231,6 +238,7 @@ static void persist(struct nsc_frame *f)
 		fail(f, rc, err.msg);
 		return;
 	}
+	consumed(f);
 	if (f->result.written.stored[NSC_COLL_ENTRIES] > 0)
 		note_newest_reading(f);
 	for (int c = 0; c < NSC_COLL_COUNT; c++) {
@@ -260,6 +268,9 @@ static void transform(struct nsc_frame *f)
 			 skipped);
 	nsc_payload_free(&f->payload);
 	if (rc != NSC_OK) {
+		/* An unusable payload is skipped for good: reading it again would drop it again. */
+		if (nsc_rc_verdict(rc) == NSC_VERDICT_DROP)
+			consumed(f);
 		fail(f, rc, err.msg);
 		return;
 	}

@@ -317,9 +317,14 @@ static void request_history(struct ns_ctx *ctx)
 	get(ctx, nsc_ns_history_url(ctx->site, c, ctx->hist_after_ms, history_limit(ctx)), history_answered);
 }
 
-/* The fetch read everything: each collection's history goes on from the newest change it saw. */
-static void advance_bookmarks(struct ns_ctx *ctx)
+/*
+ * What the fetch read is stored (or dropped as unusable): each collection
+ * whose history it read whole goes on from the newest change it saw. Not
+ * at the fetch: a failed write must read the same changes again.
+ */
+static void ns_consumed(void *vctx)
 {
+	struct ns_ctx *ctx = vctx;
 	for (int c = 0; c < NSC_COLL_COUNT; c++) {
 		if (!(ctx->hist_read & (1u << c)))
 			continue;
@@ -328,6 +333,7 @@ static void advance_bookmarks(struct ns_ctx *ctx)
 		if (next > ctx->bookmark[c])
 			ctx->bookmark[c] = next;
 	}
+	ctx->hist_read = 0; /* moved once per fetch */
 }
 
 /* Starts the next configured collection after the current one, or ends the fetch. */
@@ -340,8 +346,8 @@ static void next_collection(struct ns_ctx *ctx)
 		;
 	if (ctx->coll >= NSC_COLL_COUNT) {
 		nsc_rc rc = nsc_paging_finish(&ctx->pages, ctx->base.out, &err);
-		if (rc == NSC_OK)
-			advance_bookmarks(ctx);
+		if (rc != NSC_OK)
+			ctx->hist_read = 0; /* nothing of this fetch moves a bookmark */
 		nsc_vendor_finish(&ctx->base, rc, rc == NSC_OK ? NULL : err.msg);
 		return;
 	}
@@ -579,5 +585,6 @@ const struct nsc_source_driver nsc_source_nightscout = {
 	.cancel = nsc_vendor_std_cancel,
 	.hold_off_ms = nsc_vendor_std_hold_off_ms,
 	.fetch = ns_fetch,
+	.consumed = ns_consumed,
 	.transform = ns_transform,
 };
