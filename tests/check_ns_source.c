@@ -862,18 +862,24 @@ START_TEST(deleted_at_source_never_stored_again)
 }
 END_TEST
 
+/* A v3 site with a bolus 10 h old (outside the v1 window later) and one 5 min old, both copied. */
+static void start_with_two_boluses(struct env *e, int64_t now)
+{
+	struct tsns_config nc = { .access_token = TOKEN };
+	env_setup(e, &nc);
+	seed_v3_treatment(e, "old-bolus", now - 10 * HOUR, 1.0, now - 10 * HOUR);
+	seed_v3_treatment(e, "new-bolus", now - 5 * MIN, 2.0, now - 5 * MIN);
+	start_with_token(e, "treatments", "1000");
+	harness_run_for(&e->h, 30 * SEC);
+	ck_assert_int_eq(st(e)->last_rc, NSC_OK);
+	ck_assert_uint_eq(kept_count(NSC_COLL_TREATMENTS), 2);
+}
+
 START_TEST(old_treatment_edited_arrives_through_history)
 {
 	struct env e;
-	struct tsns_config nc = { .access_token = TOKEN };
-	env_setup(&e, &nc);
 	int64_t now = HARNESS_START_MS;
-	seed_v3_treatment(&e, "old-bolus", now - 10 * HOUR, 1.0, now - 10 * HOUR);
-	seed_v3_treatment(&e, "new-bolus", now - 5 * MIN, 2.0, now - 5 * MIN);
-	start_with_token(&e, "treatments", "1000");
-	harness_run_for(&e.h, 30 * SEC);
-	ck_assert_int_eq(st(&e)->last_rc, NSC_OK);
-	ck_assert_uint_eq(kept_count(NSC_COLL_TREATMENTS), 2);
+	start_with_two_boluses(&e, now);
 	double v = 0;
 
 	/* Edited now: far behind the v1 window (last-known less an hour). */
@@ -897,15 +903,8 @@ START_TEST(edit_read_while_the_output_is_down_arrives_after)
 {
 	/* The history bookmark moves when the output took what was read, not at the fetch. */
 	struct env e;
-	struct tsns_config nc = { .access_token = TOKEN };
-	env_setup(&e, &nc);
 	int64_t now = HARNESS_START_MS;
-	seed_v3_treatment(&e, "old-bolus", now - 10 * HOUR, 1.0, now - 10 * HOUR);
-	seed_v3_treatment(&e, "new-bolus", now - 5 * MIN, 2.0, now - 5 * MIN);
-	start_with_token(&e, "treatments", "1000");
-	harness_run_for(&e.h, 30 * SEC);
-	ck_assert_int_eq(st(&e)->last_rc, NSC_OK);
-	ck_assert_uint_eq(kept_count(NSC_COLL_TREATMENTS), 2);
+	start_with_two_boluses(&e, now);
 
 	/* Two edits: the old bolus's comes only through history, the later one is newest. */
 	tsns_set_now_ms(e.ns, now + MIN);
